@@ -1,0 +1,171 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { v7 as uuidv7 } from 'uuid';
+import type { EventDefinition, Upcaster } from './definition';
+import type { EventEnvelope, NewEvent } from './envelope';
+import { EventValidationError } from './errors';
+
+const envelopeSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    type: { type: 'string', minLength: 1 },
+    version: { type: 'integer', minimum: 1 },
+    occurredAt: { type: 'string', format: 'date-time' },
+    actor: { type: 'string', minLength: 1 },
+    correlationId: { type: 'string', minLength: 1 },
+    causationId: { type: ['string', 'null'] },
+    key: { type: 'string', minLength: 1 },
+    sequence: { type: 'integer', minimum: 1 },
+    data: {},
+  },
+  required: [
+    'id',
+    'type',
+    'version',
+    'occurredAt',
+    'actor',
+    'correlationId',
+    'causationId',
+    'key',
+    'data',
+  ],
+  additionalProperties: false,
+} as const;
+
+export const ENVELOPE_JSON_SCHEMA = envelopeSchema;
+
+function definitionKey(type: string, version: number): string {
+  return `${type}@${version}`;
+}
+
+function firstError(errors: ErrorObject[] | null | undefined, prefix: string): [string, string] {
+  const error = errors?.[0];
+  if (!error) return [prefix, 'is invalid'];
+  const path = error.instancePath.split('/').filter(Boolean);
+  if (error.keyword === 'required') path.push(String(error.params['missingProperty']));
+  if (error.keyword === 'additionalProperties')
+    path.push(String(error.params['additionalProperty']));
+  const field = [prefix, ...path].filter(Boolean).join('.');
+  const problem =
+    error.keyword === 'required'
+      ? 'is required'
+      : error.keyword === 'additionalProperties'
+        ? 'is not allowed'
+        : (error.message ?? 'is invalid');
+  return [field, problem];
+}
+
+/**
+ * Every published event (type, version), with validation and upcasting to the latest version.
+ * Consumers always see the latest version; old versions stay readable forever.
+ */
+export class EventCatalog {
+  private readonly ajv = new Ajv({ allErrors: false, strict: true });
+  private readonly validateEnvelopeShape: ValidateFunction;
+  private readonly definitions = new Map<string, EventDefinition>();
+  private readonly validators = new Map<string, ValidateFunction>();
+  private readonly latest = new Map<string, number>();
+  private readonly upcasters = new Map<string, Upcaster>();
+
+  constructor(definitions: readonly EventDefinition[], upcasters: readonly Upcaster[] = []) {
+    addFormats(this.ajv);
+    this.validateEnvelopeShape = this.ajv.compile(envelopeSchema);
+    for (const definition of definitions) {
+      const key = definitionKey(definition.type, definition.version);
+      if (this.definitions.has(key)) throw new Error(`duplicate event definition ${key}`);
+      this.definitions.set(key, definition);
+      this.validators.set(key, this.ajv.compile(definition.schema));
+      this.latest.set(
+        definition.type,
+        Math.max(this.latest.get(definition.type) ?? 0, definition.version),
+      );
+    }
+    for (const upcaster of upcasters) {
+      this.upcasters.set(definitionKey(upcaster.type, upcaster.fromVersion), upcaster);
+    }
+    for (const [type, latest] of this.latest) {
+      for (let version = 1; version < latest; version++) {
+        if (
+          this.definitions.has(definitionKey(type, version)) &&
+          !this.upcasters.has(definitionKey(type, version))
+        ) {
+          throw new Error(`${type}@${version} has no upcaster to version ${version + 1}`);
+        }
+      }
+    }
+  }
+
+  all(): EventDefinition[] {
+    return [...this.definitions.values()];
+  }
+
+  definition(type: string, version: number): EventDefinition | undefined {
+    return this.definitions.get(definitionKey(type, version));
+  }
+
+  latestVersion(type: string): number | undefined {
+    return this.latest.get(type);
+  }
+
+  /** Fills id (UUIDv7) and occurredAt, then validates. Throws EventValidationError naming the field. */
+  create<TData>(event: NewEvent<TData>, now: () => Date = () => new Date()): EventEnvelope<TData> {
+    const envelope = {
+      ...event,
+      id: event.id ?? uuidv7(),
+      occurredAt: event.occurredAt ?? now().toISOString(),
+    } as EventEnvelope<TData>;
+    this.validate(envelope);
+    return envelope;
+  }
+
+  /** Throws EventValidationError unless the envelope and its data match the contract. */
+  validate(envelope: unknown): asserts envelope is EventEnvelope {
+    const type =
+      typeof envelope === 'object' &&
+      envelope !== null &&
+      typeof (envelope as { type?: unknown }).type === 'string'
+        ? (envelope as { type: string }).type
+        : undefined;
+    if (!this.validateEnvelopeShape(envelope)) {
+      const [field, problem] = firstError(this.validateEnvelopeShape.errors, '');
+      throw new EventValidationError(field, problem, type);
+    }
+    const { version } = envelope as EventEnvelope;
+    const validator = this.validators.get(definitionKey(type!, version));
+    if (!validator) {
+      throw new EventValidationError(
+        'type',
+        `has no published schema for ${type}@${version}`,
+        type,
+      );
+    }
+    if (!validator((envelope as EventEnvelope).data)) {
+      const [field, problem] = firstError(validator.errors, 'data');
+      throw new EventValidationError(field, problem, type);
+    }
+  }
+
+  /** Raises an event of any published version to the latest version of its type. */
+  upcast(envelope: EventEnvelope): EventEnvelope {
+    let current = envelope;
+    const latest = this.latest.get(envelope.type) ?? envelope.version;
+    while (current.version < latest) {
+      const upcaster = this.upcasters.get(definitionKey(current.type, current.version));
+      if (!upcaster) throw new Error(`no upcaster for ${current.type}@${current.version}`);
+      current = { ...current, version: current.version + 1, data: upcaster.upcast(current.data) };
+    }
+    return current;
+  }
+
+  /** Decodes bytes from the log: JSON, contract, then upcast. Throws EventValidationError or SyntaxError. */
+  decode(raw: string | Buffer): EventEnvelope {
+    const parsed: unknown = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+    this.validate(parsed);
+    return this.upcast(parsed);
+  }
+
+  encode(envelope: EventEnvelope): string {
+    return JSON.stringify(envelope);
+  }
+}

@@ -1,0 +1,47 @@
+import type { JSONSchemaType } from 'ajv';
+import type { TopicDefinition } from './topics';
+
+/**
+ * One published (type, version): its topic and the JSON Schema of its `data`.
+ * `JSONSchemaType<T>` makes the compiler check the schema against the TypeScript type.
+ */
+export interface EventDefinition<TData = unknown, TType extends string = string> {
+  type: TType;
+  version: number;
+  topic: TopicDefinition;
+  description: string;
+  schema: JSONSchemaType<TData>;
+}
+
+export function defineEvent<TData, TType extends string = string>(
+  definition: EventDefinition<TData, TType>,
+): EventDefinition<TData, TType> {
+  return definition;
+}
+
+/** Turns `data` of (type, fromVersion) into `data` of (type, fromVersion + 1). Pure. */
+export interface Upcaster {
+  type: string;
+  fromVersion: number;
+  upcast(data: unknown): unknown;
+}
+
+/** A digest-pinned artifact (invariant 8): never a moving tag. */
+export interface ArtifactRef {
+  name: string;
+  digest: string;
+}
+
+export const DIGEST_PATTERN = '^sha256:[a-f0-9]{64}$';
+
+export const artifactSchema: JSONSchemaType<ArtifactRef> = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 256 },
+    digest: { type: 'string', pattern: DIGEST_PATTERN },
+  },
+  required: ['name', 'digest'],
+  additionalProperties: false,
+};
+
+export const SERVICE_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
