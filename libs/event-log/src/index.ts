@@ -1,0 +1,6 @@
+export * from './port';
+export * from './codec';
+export * from './partitioner';
+export * from './tracing';
+export { EmbeddedEventLog, type EmbeddedEventLogOptions } from './embedded/embedded-event-log';
+export { KafkaEventLog, type KafkaEventLogOptions } from './kafka/kafka-event-log';

@@ -1,0 +1,298 @@
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type Producer,
+} from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import {
+  deadLetterTopicOf,
+  eventCatalog,
+  type EventCatalog,
+  type NewEvent,
+  type TopicDefinition,
+} from '@rollgate/contracts';
+import { decodeMessage, encodeEvents, HEADERS } from '../codec';
+import {
+  MalformedEventError,
+  type EventLog,
+  type LoggedEvent,
+  type ReadRangeOptions,
+  type SubscribeOptions,
+  type Subscription,
+} from '../port';
+import { retryOptions } from '../retry';
+import { withPublishSpan } from '../tracing';
+import { KafkaSubscription } from './kafka-subscription';
+
+export interface KafkaEventLogOptions {
+  brokers: string[];
+  clientId: string;
+  catalog?: EventCatalog;
+  /** kafkajs's own logging; default ERROR. Crashes are reported through subscriptions either way. */
+  logLevel?: logLevel;
+}
+
+export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    result[name] = Array.isArray(value) ? String(value[value.length - 1]) : String(value);
+  }
+  return result;
+}
+
+/**
+ * The production event log on Apache Kafka through kafkajs: idempotent producer with acks=all,
+ * topics created explicitly and kept forever (retention.ms=-1), trace context in the headers.
+ */
+export class KafkaEventLog implements EventLog {
+  readonly catalog: EventCatalog;
+  readonly kafka: Kafka;
+  private readonly admin: Admin;
+  private readonly producer: Producer;
+  private connected: Promise<void> | undefined;
+  private readonly partitionCounts = new Map<string, number>();
+  private readonly subscriptions = new Set<KafkaSubscription>();
+
+  constructor(options: KafkaEventLogOptions) {
+    this.catalog = options.catalog ?? eventCatalog;
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      logLevel: options.logLevel ?? logLevel.ERROR,
+      retry: { retries: 8, initialRetryTime: 200 },
+    });
+    this.admin = this.kafka.admin();
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  }
+
+  private connect(): Promise<void> {
+    this.connected ??= Promise.all([this.admin.connect(), this.producer.connect()]).then(() => undefined);
+    return this.connected;
+  }
+
+  async ensureTopics(topics: readonly TopicDefinition[]): Promise<void> {
+    await this.connect();
+    const forever = [
+      { name: 'retention.ms', value: '-1' },
+      { name: 'cleanup.policy', value: 'delete' },
+    ];
+    await this.admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.flatMap((topic) => [
+        { topic: topic.name, numPartitions: topic.partitions, replicationFactor: 1, configEntries: forever },
+        { topic: deadLetterTopicOf(topic.name), numPartitions: 1, replicationFactor: 1, configEntries: forever },
+      ]),
+    });
+    await this.loadPartitionCounts(topics.flatMap((t) => [t.name, deadLetterTopicOf(t.name)]));
+  }
+
+  private async loadPartitionCounts(topics: string[]): Promise<void> {
+    const metadata = await this.admin.fetchTopicMetadata({ topics });
+    for (const topic of metadata.topics) this.partitionCounts.set(topic.name, topic.partitions.length);
+  }
+
+  async partitionsOf(topic: string): Promise<number> {
+    if (!this.partitionCounts.has(topic)) {
+      await this.connect();
+      await this.loadPartitionCounts([topic]);
+    }
+    return this.partitionCounts.get(topic)!;
+  }
+
+  async append(events: readonly NewEvent[]): Promise<LoggedEvent[]> {
+    await this.connect();
+    const topics = new Set(events.map((e) => this.catalog.definition(e.type, e.version)?.topic.name));
+    for (const topic of topics) if (topic) await this.partitionsOf(topic);
+    const messages = encodeEvents(this.catalog, events, (topic) => this.partitionCounts.get(topic)!);
+    if (messages.length === 0) return [];
+    return withPublishSpan(messages, async () => {
+      const byTopic = new Map<string, typeof messages>();
+      for (const message of messages) {
+        const list = byTopic.get(message.topic) ?? [];
+        list.push(message);
+        byTopic.set(message.topic, list);
+      }
+      const results = await this.producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic,
+          messages: list.map((m) => ({
+            key: m.key,
+            value: m.value,
+            partition: m.partition,
+            headers: m.headers,
+          })),
+        })),
+      });
+      // Messages to one partition in one request get consecutive offsets from its base offset.
+      const base = new Map(
+        results.map((r) => [`${r.topicName}:${r.partition}`, Number(r.baseOffset ?? r.offset ?? 0)]),
+      );
+      const seen = new Map<string, number>();
+      return messages.map((m) => {
+        const slot = `${m.topic}:${m.partition}`;
+        const index = seen.get(slot) ?? 0;
+        seen.set(slot, index + 1);
+        return {
+          event: m.event,
+          position: { topic: m.topic, partition: m.partition, offset: base.get(slot)! + index },
+          headers: m.headers,
+        };
+      });
+    });
+  }
+
+  async deadLetter(
+    error: MalformedEventError,
+    key: string | null,
+    value: Buffer | null,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    await this.producer.send({
+      topic: deadLetterTopicOf(error.position.topic),
+      acks: -1,
+      messages: [
+        {
+          key,
+          value,
+          headers: {
+            ...headers,
+            [HEADERS.dlqReason]: error.reason,
+            [HEADERS.dlqSource]: `${error.position.topic}:${error.position.partition}:${error.position.offset}`,
+          },
+        },
+      ],
+    });
+  }
+
+  decode(payload: EachBatchPayload['batch'], index: number): LoggedEvent | MalformedEventError {
+    const message = payload.messages[index]!;
+    return decodeMessage(
+      this.catalog,
+      { topic: payload.topic, partition: payload.partition, offset: Number(message.offset) },
+      message.value,
+      headersToStrings(message.headers),
+    );
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    await this.connect();
+    const retry = retryOptions(options.retry);
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      // A crash is final: the subscription reports it (health) instead of restarting silently.
+      retry: {
+        retries: retry.retries,
+        initialRetryTime: retry.initialDelayMs,
+        maxRetryTime: retry.maxDelayMs,
+        restartOnFailure: async () => false,
+      },
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 100,
+    });
+    const subscription = new KafkaSubscription(this, consumer, options);
+    this.subscriptions.add(subscription);
+    await subscription.start(() => this.subscriptions.delete(subscription));
+    return subscription;
+  }
+
+  async endOffsets(topic: string): Promise<number[]> {
+    await this.connect();
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    return offsets.sort((a, b) => a.partition - b.partition).map((o) => Number(o.high));
+  }
+
+  /**
+   * kafkajs has no assign(): a range is read by a throwaway consumer group that seeks each
+   * partition to the start of the range and stops at its end; the group is deleted afterwards.
+   */
+  async *readRange(options: ReadRangeOptions): AsyncIterable<LoggedEvent> {
+    const ends = await this.endOffsets(options.topic);
+    const partitions = options.partitions ?? ends.map((_, p) => p);
+    const from = options.fromOffset ?? 0;
+    const stopAt = new Map(
+      partitions.map((p) => [p, Math.min(options.toOffset ?? Number.MAX_SAFE_INTEGER, ends[p] ?? 0)]),
+    );
+    const pending = partitions.filter((p) => stopAt.get(p)! > from);
+    if (pending.length === 0) return;
+    const groupId = `rollgate-read-${randomUUID()}`;
+    const consumer: Consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+    const queue: (LoggedEvent | MalformedEventError | 'done')[] = [];
+    let notify: (() => void) | undefined;
+    let failure: unknown;
+    const remaining = new Set(pending);
+    const push = (item: LoggedEvent | MalformedEventError | 'done') => {
+      queue.push(item);
+      notify?.();
+    };
+    await consumer.connect();
+    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const partition of partitions) consumer.seek({ topic: options.topic, partition, offset: String(from) });
+    });
+    consumer
+      .run({
+        autoCommit: false,
+        eachBatchAutoResolve: true,
+        eachBatch: async ({ batch }) => {
+          if (!remaining.has(batch.partition)) return;
+          const end = stopAt.get(batch.partition)!;
+          for (let i = 0; i < batch.messages.length; i++) {
+            const offset = Number(batch.messages[i]!.offset);
+            if (offset < from) continue;
+            if (offset >= end) break;
+            push(this.decode(batch, i));
+          }
+          const last = Number(batch.lastOffset());
+          if (last + 1 >= end && remaining.delete(batch.partition) && remaining.size === 0) push('done');
+        },
+      })
+      .catch((error: unknown) => {
+        failure = error;
+        push('done');
+      });
+    try {
+      for (;;) {
+        if (queue.length === 0) await new Promise<void>((resolve) => (notify = resolve));
+        notify = undefined;
+        const items = queue.splice(0, queue.length);
+        for (const item of items) {
+          if (item === 'done') {
+            if (failure) throw failure;
+            return;
+          }
+          if (item instanceof MalformedEventError) {
+            options.reportMalformed?.(item);
+            if (options.onMalformed !== 'skip') throw item;
+            continue;
+          }
+          yield item;
+        }
+      }
+    } finally {
+      await consumer.disconnect();
+      await this.admin.deleteGroups([groupId]).catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    if (this.connected) {
+      await this.connected.catch(() => undefined);
+      await Promise.all([this.producer.disconnect(), this.admin.disconnect()]);
+    }
+  }
+}
