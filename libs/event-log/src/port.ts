@@ -35,6 +35,11 @@ export interface SubscribeOptions {
   /** Called with each batch; positions are committed only after it resolves. */
   handle: EventBatchHandler;
   retry?: Partial<RetryOptions>;
+  /**
+   * Where to resume a partition when this member gets it. When given it is authoritative (a
+   * read model that stores its checkpoint with its rows); undefined means from the beginning.
+   */
+  positionOf?: (topic: string, partition: number) => Promise<number | undefined>;
   /** Called once when the consumer gives up (retries exhausted or a fatal client error). */
   onCrash?: (error: Error) => void;
 }

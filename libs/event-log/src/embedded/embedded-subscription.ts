@@ -108,7 +108,9 @@ export class EmbeddedSubscription implements Subscription {
     const separator = slot.lastIndexOf(':');
     const topic = slot.slice(0, separator);
     const partition = Number(slot.slice(separator + 1));
-    const from = this.log.committedOffset(this.groupId, topic, partition) ?? 0;
+    const from = this.options.positionOf
+      ? ((await this.options.positionOf(topic, partition)) ?? 0)
+      : (this.log.committedOffset(this.groupId, topic, partition) ?? 0);
     const rows = this.log.readRows(topic, partition, from, this.log.maxBatchSize);
     if (rows.length === 0) return false;
     const batch: LoggedEvent[] = [];

@@ -15,6 +15,9 @@ export class KafkaSubscription implements Subscription {
   private error: Error | undefined;
   private assigned: string[] = [];
   private onEnd: (() => void) | undefined;
+  /** With `positionOf`: the offset each owned partition must continue from. */
+  private readonly expected = new Map<string, number>();
+  private seeking: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly log: KafkaEventLog,
@@ -31,6 +34,7 @@ export class KafkaSubscription implements Subscription {
       this.assigned = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
         partitions.map((p) => `${topic}:${p}`),
       );
+      if (this.options.positionOf) this.seeking = this.seekToStoredPositions(event.payload.memberAssignment);
     });
     // kafkajs stops a consumer on a non-retriable error without restarting (restartOnFailure
     // says no): the subscription becomes `crashed`, which /health reports.
@@ -51,6 +55,17 @@ export class KafkaSubscription implements Subscription {
     this.current = 'running';
   }
 
+  private async seekToStoredPositions(assignment: Record<string, number[]>): Promise<void> {
+    this.expected.clear();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const offset = (await this.options.positionOf!(topic, partition)) ?? 0;
+        this.expected.set(`${topic}:${partition}`, offset);
+        this.consumer.seek({ topic, partition, offset: String(offset) });
+      }
+    }
+  }
+
   private async handleBatch({
     batch,
     resolveOffset,
@@ -58,7 +73,12 @@ export class KafkaSubscription implements Subscription {
     isRunning,
     isStale,
   }: EachBatchPayload): Promise<void> {
+    await this.seeking;
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const slot = `${batch.topic}:${batch.partition}`;
+    const expected = this.expected.get(slot);
+    // A batch fetched before the seek took effect: drop it, the seek refetches from `expected`.
+    if (expected !== undefined && Number(batch.firstOffset()) > expected) return;
     const events: LoggedEvent[] = [];
     for (let i = 0; i < batch.messages.length; i++) {
       const decoded = this.log.decode(batch, i);
@@ -77,6 +97,7 @@ export class KafkaSubscription implements Subscription {
     // Throwing leaves the offsets unresolved: kafkajs retries the batch, then crashes.
     if (events.length > 0) await this.options.handle(events);
     resolveOffset(batch.lastOffset());
+    if (expected !== undefined) this.expected.set(slot, Number(batch.lastOffset()) + 1);
     await commitOffsetsIfNecessary();
   }
 

@@ -1,0 +1,111 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { eventCatalog, type EventCatalog, type EventEnvelope } from '@rollgate/contracts';
+import { fold, type Aggregate, type Decision } from '@rollgate/event-sourcing';
+import { OutboxEntity, StoredEventEntity } from './entities';
+import { inTransaction } from './transaction';
+
+/** Another command appended to the stream between our read and our write. */
+export class ConcurrencyConflictError extends Error {
+  override readonly name = 'ConcurrencyConflictError';
+  constructor(
+    readonly streamId: string,
+    readonly expectedVersion: number,
+  ) {
+    super(`stream ${streamId} changed after version ${expectedVersion}`);
+  }
+}
+
+export interface ExecuteOptions {
+  /** Re-reads and re-decides this many times after a conflict before giving up. */
+  retries?: number;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } };
+  const code = e.driverError?.code ?? e.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/**
+ * The write side of a service: streams of events with optimistic concurrency (expected
+ * version = the primary key (stream_id, sequence)) and a transactional outbox to the log.
+ * See docs/adr/0004-command-concurrency.md.
+ */
+export class EventStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly catalog: EventCatalog = eventCatalog,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async load(streamId: string, manager: EntityManager = this.dataSource.manager): Promise<EventEnvelope[]> {
+    const rows = await manager.find(StoredEventEntity, {
+      where: { streamId },
+      order: { sequence: 'ASC' },
+    });
+    return rows.map((row) => this.catalog.upcast(JSON.parse(row.envelope) as EventEnvelope));
+  }
+
+  /**
+   * Folds the stream, lets `decide` choose events from that state, and appends them at the
+   * next sequence numbers. Two concurrent commands on one stream cannot both succeed: the
+   * loser re-reads and decides again against the winner's state.
+   */
+  async execute<TState>(
+    aggregate: Aggregate<TState>,
+    streamId: string,
+    decide: (state: TState) => Decision,
+    options: ExecuteOptions = {},
+  ): Promise<EventEnvelope[]> {
+    const retries = options.retries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await inTransaction(this.dataSource, async (manager) => {
+          const history = await this.load(streamId, manager);
+          const decided = decide(fold(aggregate, history));
+          return this.appendInTransaction(manager, streamId, history.length, decided);
+        });
+      } catch (error) {
+        const conflict =
+          error instanceof ConcurrencyConflictError || isUniqueViolation(error);
+        if (!conflict) throw error;
+        if (attempt >= retries) {
+          throw error instanceof ConcurrencyConflictError ? error : new ConcurrencyConflictError(streamId, -1);
+        }
+      }
+    }
+  }
+
+  /** Appends at `expectedVersion + 1...` and queues the events for the log, in one transaction. */
+  async appendInTransaction(
+    manager: EntityManager,
+    streamId: string,
+    expectedVersion: number,
+    decided: Decision,
+  ): Promise<EventEnvelope[]> {
+    const envelopes = decided.map((event, index) =>
+      this.catalog.create({ ...event, sequence: expectedVersion + index + 1 }, this.now),
+    );
+    if (envelopes.length === 0) return [];
+    try {
+      await manager.insert(
+        StoredEventEntity,
+        envelopes.map((envelope) => ({
+          streamId,
+          sequence: envelope.sequence!,
+          eventId: envelope.id,
+          type: envelope.type,
+          envelope: JSON.stringify(envelope),
+        })),
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConcurrencyConflictError(streamId, expectedVersion);
+      throw error;
+    }
+    await manager.insert(
+      OutboxEntity,
+      envelopes.map((envelope) => ({ envelope: JSON.stringify(envelope) })),
+    );
+    return envelopes;
+  }
+}

@@ -1,0 +1,86 @@
+import type { DataSource } from 'typeorm';
+import { LessThanOrEqual } from 'typeorm';
+import type { EventEnvelope } from '@rollgate/contracts';
+import type { EventLog } from '@rollgate/event-log';
+import { OutboxEntity } from './entities';
+
+export interface OutboxRelayOptions {
+  batchSize?: number;
+  /** Safety net: how often it looks even when nobody called `kick()`. */
+  intervalMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Publishes committed events from the outbox to the log, oldest first, then deletes them.
+ * A crash between publish and delete publishes again: consumers are idempotent (ADR 0004).
+ */
+export class OutboxRelay {
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<number> | undefined;
+  private again = false;
+  private readonly batchSize: number;
+  private readonly intervalMs: number;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly log: EventLog,
+    private readonly options: OutboxRelayOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+    this.intervalMs = options.intervalMs ?? 500;
+  }
+
+  start(): void {
+    this.running = true;
+    this.timer = setInterval(() => this.kick(), this.intervalMs);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.timer);
+    await this.inFlight?.catch(() => undefined);
+  }
+
+  /** Asks for a flush soon; flushes never overlap. */
+  kick(): void {
+    if (!this.running) return;
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = this.flush()
+      .catch((error: unknown) => {
+        this.options.onError?.(error);
+        return 0;
+      })
+      .finally(() => {
+        this.inFlight = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Publishes everything pending now; resolves with how many events went out. */
+  async flush(): Promise<number> {
+    let published = 0;
+    for (;;) {
+      const rows = await this.dataSource.manager.find(OutboxEntity, {
+        order: { id: 'ASC' },
+        take: this.batchSize,
+      });
+      if (rows.length === 0) return published;
+      await this.log.append(rows.map((row) => JSON.parse(row.envelope) as EventEnvelope));
+      await this.dataSource.manager.delete(OutboxEntity, { id: LessThanOrEqual(rows[rows.length - 1]!.id) });
+      published += rows.length;
+    }
+  }
+
+  async pending(): Promise<number> {
+    return this.dataSource.manager.count(OutboxEntity);
+  }
+}

@@ -1,0 +1,232 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Table, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { TOPICS, type EventEnvelope, type NewEvent, type ReleaseRequestedV1 } from '@rollgate/contracts';
+import { DomainError, type Aggregate } from '@rollgate/event-sourcing';
+import { EmbeddedEventLog, type LoggedEvent } from '@rollgate/event-log';
+import {
+  ConcurrencyConflictError,
+  dropSchema,
+  EventStore,
+  inTransaction,
+  openServiceDataSource,
+  OutboxRelay,
+  PLATFORM_ENTITIES,
+  PlatformTables1764000000000,
+  ProjectionRunner,
+  type Projection,
+  type StorageConfig,
+} from './index';
+
+const databaseUrl = process.env['ROLLGATE_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const dir = mkdtempSync(join(tmpdir(), 'rollgate-persistence-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+class CountersTable1764000000001 implements MigrationInterface {
+  name = 'CountersTable1764000000001';
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.createTable(
+      new Table({
+        name: 'applied_events',
+        columns: [
+          { name: 'event_id', type: 'varchar', length: '36', isPrimary: true },
+          { name: 'service', type: 'varchar', length: '100' },
+        ],
+      }),
+    );
+  }
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropTable('applied_events');
+  }
+}
+
+/** One active release per service: the stream is the service. */
+const serviceReleases: Aggregate<{ active: string | null }> = {
+  name: 'service-releases',
+  initial: () => ({ active: null }),
+  evolve: (state, event) =>
+    event.type === 'ReleaseRequested' ? { active: (event.data as ReleaseRequestedV1).releaseId } : state,
+};
+
+function requestRelease(service: string, releaseId: string): NewEvent<ReleaseRequestedV1> {
+  return {
+    type: 'ReleaseRequested',
+    version: 1,
+    actor: 'user:test',
+    correlationId: releaseId,
+    causationId: null,
+    key: service,
+    data: {
+      releaseId,
+      service,
+      artifact: { name: service, digest: `sha256:${'b'.repeat(64)}` },
+      strategy: 'canary',
+    },
+  };
+}
+
+function startRelease(store: EventStore, service: string, releaseId: string) {
+  return store.execute(serviceReleases, `service:${service}`, (state) => {
+    if (state.active) {
+      throw new DomainError('conflict', `release ${state.active} is active on ${service}`, { active: state.active });
+    }
+    return [requestRelease(service, releaseId)];
+  });
+}
+
+const storages: [string, () => StorageConfig][] = [
+  ['PostgreSQL', () => ({ kind: 'postgres', url: databaseUrl })],
+  ['SQLite', () => ({ kind: 'sqlite', directory: dir })],
+];
+
+describe.each(storages)('persistence on %s', (label, storage) => {
+  const schema = `test_${randomUUID().slice(0, 8)}`;
+  let dataSource: DataSource;
+  let store: EventStore;
+
+  beforeAll(async () => {
+    dataSource = await openServiceDataSource({
+      service: 'persistence-test',
+      schema,
+      storage: storage(),
+      entities: PLATFORM_ENTITIES,
+      migrations: [PlatformTables1764000000000, CountersTable1764000000001],
+    });
+    store = new EventStore(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    if (label === 'PostgreSQL') await dropSchema(databaseUrl, schema);
+  });
+
+  it('runs the committed migrations into the service schema only', async () => {
+    const migrations = (await dataSource.query('SELECT name FROM migrations ORDER BY id')) as { name: string }[];
+    expect(migrations.map((m) => m.name)).toEqual(['PlatformTables1764000000000', 'CountersTable1764000000001']);
+    if (label === 'PostgreSQL') {
+      const tables = (await dataSource.query(
+        'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
+        [schema],
+      )) as { table_name: string }[];
+      expect(tables.map((t) => t.table_name)).toEqual([
+        'applied_events',
+        'event_store',
+        'migrations',
+        'outbox',
+        'projection_checkpoints',
+      ]);
+    }
+  });
+
+  it('lets only one of two concurrent conflicting commands succeed', async () => {
+    const service = `svc-${randomUUID().slice(0, 6)}`;
+    const results = await Promise.allSettled([
+      startRelease(store, service, 'rel-a'),
+      startRelease(store, service, 'rel-b'),
+    ]);
+    const fulfilled = results.filter((r) => r.status === 'fulfilled');
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(fulfilled).toHaveLength(1);
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.reason).toBeInstanceOf(DomainError);
+    expect((rejected[0]!.reason as DomainError).code).toBe('conflict');
+    const stream = await store.load(`service:${service}`);
+    expect(stream).toHaveLength(1);
+    expect(stream[0]!.sequence).toBe(1);
+  });
+
+  it('refuses a write at a stale expected version', async () => {
+    const streamId = `service:stale-${randomUUID().slice(0, 6)}`;
+    await inTransaction(dataSource, (m) => store.appendInTransaction(m, streamId, 0, [requestRelease('stale', 'r1')]));
+    await expect(
+      inTransaction(dataSource, (m) => store.appendInTransaction(m, streamId, 0, [requestRelease('stale', 'r2')])),
+    ).rejects.toBeInstanceOf(ConcurrencyConflictError);
+  });
+
+  it('publishes committed events through the outbox to the log, in order', async () => {
+    const log = new EmbeddedEventLog({ file: join(dir, `${label}-outbox.db`) });
+    await log.ensureTopics([TOPICS.releases]);
+    const relay = new OutboxRelay(dataSource, log);
+    await relay.flush();
+    const service = `outbox-${randomUUID().slice(0, 6)}`;
+    const [event] = await startRelease(store, service, 'rel-outbox');
+    expect(await relay.pending()).toBe(1);
+    expect(await relay.flush()).toBe(1);
+    expect(await relay.pending()).toBe(0);
+    const onLog: LoggedEvent[] = [];
+    for await (const e of log.readRange({ topic: TOPICS.releases.name })) onLog.push(e);
+    expect(onLog.map((e) => e.event).filter((e) => e.key === service)).toEqual([event]);
+    await log.close();
+  });
+
+  describe('projections', () => {
+    const topic = TOPICS.releases.name;
+    let failOn: string | undefined;
+    const projection: Projection = {
+      name: `applied-${label}`,
+      topics: [topic],
+      apply: async (manager, event: EventEnvelope) => {
+        if (event.id === failOn) throw new Error('boom');
+        await manager.query(
+          label === 'PostgreSQL'
+            ? 'INSERT INTO applied_events (event_id, service) VALUES ($1, $2)'
+            : 'INSERT INTO applied_events (event_id, service) VALUES (?, ?)',
+          [event.id, event.key],
+        );
+      },
+    };
+    const logged = (offset: number, service: string): LoggedEvent => ({
+      event: { ...requestRelease(service, `r${offset}`), id: randomUUID(), occurredAt: new Date().toISOString() },
+      position: { topic, partition: 0, offset },
+      headers: {},
+    });
+    const count = async () => Number(((await dataSource.query('SELECT COUNT(*) AS n FROM applied_events')) as { n: string }[])[0]!.n);
+
+    it('applies a batch and its checkpoint atomically, and never twice', async () => {
+      const runner = new ProjectionRunner(dataSource, null as never, projection);
+      const before = await count();
+      const batch = [logged(0, 'a'), logged(1, 'b'), logged(2, 'c')];
+      failOn = batch[2]!.event.id;
+      await expect(runner.applyBatch(batch)).rejects.toThrow('boom');
+      expect(await count()).toBe(before);
+      expect(await runner.checkpoint(topic, 0)).toBeUndefined();
+      failOn = undefined;
+      await runner.applyBatch(batch);
+      await runner.applyBatch(batch);
+      await runner.applyBatch([...batch, logged(3, 'd')]);
+      expect(await count()).toBe(before + 4);
+      expect(await runner.checkpoint(topic, 0)).toBe(4);
+    });
+
+    it('resumes from its own checkpoint when fed by a real log', async () => {
+      const log = new EmbeddedEventLog({ file: join(dir, `${label}-projection.db`), pollIntervalMs: 20 });
+      await log.ensureTopics([TOPICS.releases]);
+      const live: Projection = { ...projection, name: `live-${label}` };
+      const before = await count();
+      await log.append([1, 2, 3].map((n) => requestRelease('orders', `live-${n}`)));
+      const first = new ProjectionRunner(dataSource, log, live);
+      await first.start();
+      await waitFor(async () => (await count()) === before + 3);
+      await first.stop();
+      await log.append([4, 5].map((n) => requestRelease('orders', `live-${n}`)));
+      const second = new ProjectionRunner(dataSource, log, live, { groupId: `other-group-${label}` });
+      await second.start();
+      await waitFor(async () => (await count()) === before + 5);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await count()).toBe(before + 5);
+      await second.stop();
+      await log.close();
+    });
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('condition not met in time');
+}
