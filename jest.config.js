@@ -19,6 +19,8 @@ const base = {
 };
 
 module.exports = {
+  // Integration suites wait on real brokers and databases; unit tests finish far sooner.
+  testTimeout: 60000,
   projects: [
     {
       ...base,
@@ -29,13 +31,11 @@ module.exports = {
       ...base,
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
-      testTimeout: 60000,
     },
     {
       ...base,
       displayName: 'e2e',
       testMatch: ['<rootDir>/apps/e2e/**/*.e2e-spec.ts'],
-      testTimeout: 180000,
     },
   ],
 };

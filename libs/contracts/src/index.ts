@@ -9,3 +9,7 @@ export * from './events/routing';
 export * from './events/analysis';
 export * from './events/flags';
 export * from './events/migrations';
+export * from './headers';
+export * from './asyncapi';
+export * from './compatibility';
+export * from './schema-lock';

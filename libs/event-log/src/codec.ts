@@ -1,5 +1,7 @@
 import {
+  DEAD_LETTER_HEADERS,
   EventValidationError,
+  KAFKA_HEADERS,
   type EventCatalog,
   type EventEnvelope,
   type NewEvent,
@@ -7,14 +9,6 @@ import {
 import { partitionForKey } from './partitioner';
 import { MalformedEventError, type LogPosition, type LoggedEvent } from './port';
 
-export const HEADERS = {
-  type: 'event-type',
-  version: 'event-version',
-  id: 'event-id',
-  correlationId: 'correlation-id',
-  dlqReason: 'dlq-reason',
-  dlqSource: 'dlq-source',
-} as const;
 
 /** An event ready to write: validated, serialized, with its partition chosen. */
 export interface EncodedMessage {
@@ -46,10 +40,10 @@ export function encodeEvents(
       key: event.key,
       value: catalog.encode(event),
       headers: {
-        [HEADERS.type]: event.type,
-        [HEADERS.version]: String(event.version),
-        [HEADERS.id]: event.id,
-        [HEADERS.correlationId]: event.correlationId,
+        [KAFKA_HEADERS.eventType]: event.type,
+        [KAFKA_HEADERS.eventVersion]: String(event.version),
+        [KAFKA_HEADERS.eventId]: event.id,
+        [KAFKA_HEADERS.correlationId]: event.correlationId,
       },
     };
   });
@@ -76,6 +70,12 @@ export function decodeMessage(
   }
 }
 
-export function describePosition(position: LogPosition): string {
-  return `${position.topic}[${position.partition}]@${position.offset}`;
+/** Headers of a dead letter: the original ones plus why and from where. */
+export function deadLetterHeaders(error: MalformedEventError, original: Record<string, string>): Record<string, string> {
+  const { topic, partition, offset } = error.position;
+  return {
+    ...original,
+    [DEAD_LETTER_HEADERS.reason]: error.reason,
+    [DEAD_LETTER_HEADERS.source]: `${topic}:${partition}:${offset}`,
+  };
 }

@@ -29,6 +29,10 @@ export class OutboxEntity {
 
   @Column({ type: 'text' })
   envelope!: string;
+
+  /** W3C trace headers of the command that wrote it, so the trace continues through the log. */
+  @Column({ name: 'trace_context', type: 'text', nullable: true })
+  traceContext!: string | null;
 }
 
 /** Next offset per (projection, topic, partition), written in the projection's transaction. */

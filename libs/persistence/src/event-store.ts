@@ -1,3 +1,4 @@
+import { context, propagation } from '@opentelemetry/api';
 import type { DataSource, EntityManager } from 'typeorm';
 import { eventCatalog, type EventCatalog, type EventEnvelope } from '@rollgate/contracts';
 import { fold, type Aggregate, type Decision } from '@rollgate/event-sourcing';
@@ -102,9 +103,12 @@ export class EventStore {
       if (isUniqueViolation(error)) throw new ConcurrencyConflictError(streamId, expectedVersion);
       throw error;
     }
+    const trace: Record<string, string> = {};
+    propagation.inject(context.active(), trace);
+    const traceContext = Object.keys(trace).length > 0 ? JSON.stringify(trace) : null;
     await manager.insert(
       OutboxEntity,
-      envelopes.map((envelope) => ({ envelope: JSON.stringify(envelope) })),
+      envelopes.map((envelope) => ({ envelope: JSON.stringify(envelope), traceContext })),
     );
     return envelopes;
   }

@@ -1,3 +1,4 @@
+import { context, propagation } from '@opentelemetry/api';
 import type { DataSource } from 'typeorm';
 import { LessThanOrEqual } from 'typeorm';
 import type { EventEnvelope } from '@rollgate/contracts';
@@ -74,7 +75,14 @@ export class OutboxRelay {
         take: this.batchSize,
       });
       if (rows.length === 0) return published;
-      await this.log.append(rows.map((row) => JSON.parse(row.envelope) as EventEnvelope));
+      for (const group of groupByTraceContext(rows)) {
+        const parent = group[0]!.traceContext
+          ? propagation.extract(context.active(), JSON.parse(group[0]!.traceContext) as Record<string, string>)
+          : context.active();
+        await context.with(parent, () =>
+          this.log.append(group.map((row) => JSON.parse(row.envelope) as EventEnvelope)),
+        );
+      }
       await this.dataSource.manager.delete(OutboxEntity, { id: LessThanOrEqual(rows[rows.length - 1]!.id) });
       published += rows.length;
     }
@@ -83,4 +91,15 @@ export class OutboxRelay {
   async pending(): Promise<number> {
     return this.dataSource.manager.count(OutboxEntity);
   }
+}
+
+/** Consecutive rows written under the same trace context, so each command's trace continues. */
+function groupByTraceContext(rows: OutboxEntity[]): OutboxEntity[][] {
+  const groups: OutboxEntity[][] = [];
+  for (const row of rows) {
+    const last = groups[groups.length - 1];
+    if (last && last[0]!.traceContext === row.traceContext) last.push(row);
+    else groups.push([row]);
+  }
+  return groups;
 }

@@ -10,7 +10,7 @@ import {
   type NewEvent,
   type TopicDefinition,
 } from '@rollgate/contracts';
-import { decodeMessage, encodeEvents, HEADERS, type EncodedMessage } from '../codec';
+import { deadLetterHeaders, decodeMessage, encodeEvents, type EncodedMessage } from '../codec';
 import {
   MalformedEventError,
   type EventLog,
@@ -166,11 +166,7 @@ export class EmbeddedEventLog implements EventLog {
   }
 
   deadLetter(error: MalformedEventError, key: string, value: string, headers: Record<string, string>): void {
-    this.writeRaw(deadLetterTopicOf(error.position.topic), 0, key, value, {
-      ...headers,
-      [HEADERS.dlqReason]: error.reason,
-      [HEADERS.dlqSource]: `${error.position.topic}:${error.position.partition}:${error.position.offset}`,
-    });
+    this.writeRaw(deadLetterTopicOf(error.position.topic), 0, key, value, deadLetterHeaders(error, headers));
   }
 
   readRows(topic: string, partition: number, fromOffset: number, limit: number, toOffset = Number.MAX_SAFE_INTEGER): MessageRow[] {

@@ -16,7 +16,7 @@ import {
   type NewEvent,
   type TopicDefinition,
 } from '@rollgate/contracts';
-import { decodeMessage, encodeEvents, HEADERS } from '../codec';
+import { deadLetterHeaders, decodeMessage, encodeEvents } from '../codec';
 import {
   MalformedEventError,
   type EventLog,
@@ -166,11 +166,7 @@ export class KafkaEventLog implements EventLog {
         {
           key,
           value,
-          headers: {
-            ...headers,
-            [HEADERS.dlqReason]: error.reason,
-            [HEADERS.dlqSource]: `${error.position.topic}:${error.position.partition}:${error.position.offset}`,
-          },
+          headers: deadLetterHeaders(error, headers),
         },
       ],
     });

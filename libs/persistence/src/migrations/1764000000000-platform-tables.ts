@@ -30,6 +30,7 @@ export class PlatformTables1764000000000 implements MigrationInterface {
         columns: [
           { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
           { name: 'envelope', type: 'text' },
+          { name: 'trace_context', type: 'text', isNullable: true },
         ],
       }),
     );

@@ -1,0 +1,58 @@
+import { resolve } from 'node:path';
+import { ConfigError, parseConfig } from './config';
+
+describe('parseConfig', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    expect(parseConfig({})).toEqual({
+      host: '127.0.0.1',
+      tokensFile: resolve('.rollgate/tokens.json'),
+      ports: { orchestrator: 7001, router: 7002, analysis: 7003, flags: 7004, migrations: 7005 },
+      serviceUrls: {
+        orchestrator: 'http://127.0.0.1:7001',
+        router: 'http://127.0.0.1:7002',
+        analysis: 'http://127.0.0.1:7003',
+        flags: 'http://127.0.0.1:7004',
+        migrations: 'http://127.0.0.1:7005',
+      },
+      token: undefined,
+    });
+  });
+
+  it('reads overrides; a port override also moves the default URL', () => {
+    const config = parseConfig({
+      ROLLGATE_HOST: '0.0.0.0',
+      ROLLGATE_TOKENS_FILE: '/etc/rollgate/tokens.json',
+      ROLLGATE_FLAGS_PORT: '9004',
+      ROLLGATE_ROUTER_URL: 'https://router.internal:8443/',
+      ROLLGATE_TOKEN: 'rg_abc',
+    });
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.tokensFile).toBe('/etc/rollgate/tokens.json');
+    expect(config.ports.flags).toBe(9004);
+    expect(config.serviceUrls.flags).toBe('http://127.0.0.1:9004');
+    expect(config.serviceUrls.router).toBe('https://router.internal:8443');
+    expect(config.token).toBe('rg_abc');
+  });
+
+  it('fails fast listing every invalid key at once', () => {
+    let error: unknown;
+    try {
+      parseConfig({
+        ROLLGATE_ROUTER_PORT: 'eighty',
+        ROLLGATE_FLAGS_PORT: '70000',
+        ROLLGATE_MIGRATIONS_URL: 'ftp://db',
+        ROLLGATE_TOKENS_FILE: ' ',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'ROLLGATE_TOKENS_FILE: must not be empty',
+      "ROLLGATE_ROUTER_PORT: must be an integer between 1 and 65535, got 'eighty'",
+      "ROLLGATE_FLAGS_PORT: must be an integer between 1 and 65535, got '70000'",
+      "ROLLGATE_MIGRATIONS_URL: must be an http(s) URL, got 'ftp://db'",
+    ]);
+    expect((error as Error).message).toContain('invalid configuration:');
+  });
+});

@@ -1,0 +1,107 @@
+import { resolve } from 'node:path';
+
+// The one place that reads process.env: everything else receives a typed RollgateConfig.
+
+export const SERVICE_NAMES = ['orchestrator', 'router', 'analysis', 'flags', 'migrations'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const DEFAULT_PORTS: Readonly<Record<ServiceName, number>> = {
+  orchestrator: 7001,
+  router: 7002,
+  analysis: 7003,
+  flags: 7004,
+  migrations: 7005,
+};
+
+export const DEFAULT_TOKENS_FILE = '.rollgate/tokens.json';
+export const DEFAULT_HOST = '127.0.0.1';
+
+export interface RollgateConfig {
+  /** Interface the HTTP servers bind to. */
+  host: string;
+  /** Absolute path of the JSON token file (SHA-256 hashes only). */
+  tokensFile: string;
+  /** Port each service listens on. */
+  ports: Readonly<Record<ServiceName, number>>;
+  /** Base URL clients (the CLI) use to reach each service. */
+  serviceUrls: Readonly<Record<ServiceName, string>>;
+  /** Bearer token for clients (ROLLGATE_TOKEN), if set. */
+  token: string | undefined;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Thrown once with every invalid key, so a misconfigured process fails fast and says why. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const portVar = (service: ServiceName): string => `ROLLGATE_${service.toUpperCase()}_PORT`;
+export const urlVar = (service: ServiceName): string => `ROLLGATE_${service.toUpperCase()}_URL`;
+
+/** Pure parser: tests pass their own env; production goes through loadConfig(). */
+export function parseConfig(env: Env): RollgateConfig {
+  const problems: string[] = [];
+  const text = (key: string, fallback: string | undefined): string | undefined => {
+    const value = env[key];
+    if (value === undefined) return fallback;
+    if (value.trim() === '') {
+      problems.push(`${key}: must not be empty`);
+      return fallback;
+    }
+    return value.trim();
+  };
+
+  const host = text('ROLLGATE_HOST', DEFAULT_HOST) as string;
+  if (/\s/.test(host)) problems.push(`ROLLGATE_HOST: must not contain spaces, got '${host}'`);
+
+  const tokensFile = resolve(text('ROLLGATE_TOKENS_FILE', DEFAULT_TOKENS_FILE) as string);
+
+  const ports = {} as Record<ServiceName, number>;
+  const invalidPorts = new Set<ServiceName>();
+  for (const service of SERVICE_NAMES) {
+    const key = portVar(service);
+    const raw = text(key, undefined);
+    const port = raw === undefined ? DEFAULT_PORTS[service] : Number(raw);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      problems.push(`${key}: must be an integer between 1 and 65535, got '${raw}'`);
+      invalidPorts.add(service);
+    }
+    ports[service] = port;
+  }
+
+  const serviceUrls = {} as Record<ServiceName, string>;
+  for (const service of SERVICE_NAMES) {
+    const key = urlVar(service);
+    const url = text(key, `http://127.0.0.1:${ports[service]}`) as string;
+    // A default derived from an invalid port was already reported under the port's key.
+    if (env[key] === undefined && invalidPorts.has(service)) continue;
+    if (!isHttpUrl(url)) problems.push(`${key}: must be an http(s) URL, got '${url}'`);
+    serviceUrls[service] = url.replace(/\/+$/, '');
+  }
+
+  const token = text('ROLLGATE_TOKEN', undefined);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { host, tokensFile, ports, serviceUrls, token };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+let loaded: RollgateConfig | undefined;
+
+/** Reads the environment once per process; later calls return the same object. */
+export function loadConfig(): RollgateConfig {
+  loaded ??= parseConfig(process.env);
+  return loaded;
+}

@@ -1,0 +1,59 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { STATUS_CODES } from 'node:http';
+
+/** The body of every error response. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  details?: unknown[];
+}
+
+/**
+ * Every error leaves as `{ statusCode, error, message, details? }`. Unexpected errors are logged
+ * with their stack and answered with a generic 500: internals never reach the client.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpError');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const response = host.switchToHttp().getResponse<unknown>();
+    const body = toErrorBody(exception);
+    if (body.statusCode >= 500) {
+      this.logger.error(
+        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+      );
+    }
+    const adapter = this.adapterHost.httpAdapter;
+    if (body.statusCode === 401) adapter.setHeader(response, 'WWW-Authenticate', 'Bearer');
+    adapter.reply(response, body, body.statusCode);
+  }
+}
+
+export function toErrorBody(exception: unknown): ErrorBody {
+  if (exception instanceof HttpException) {
+    const statusCode = exception.getStatus();
+    const response = exception.getResponse();
+    const body: ErrorBody = {
+      statusCode,
+      error: statusText(statusCode),
+      message: exception.message,
+    };
+    if (typeof response === 'object' && response !== null) {
+      const { message, details } = response as { message?: unknown; details?: unknown };
+      if (typeof message === 'string') body.message = message;
+      // Nest's own pipes report several problems as an array of strings.
+      if (Array.isArray(message)) body.message = message.map(String).join('; ');
+      if (Array.isArray(details)) body.details = details;
+    }
+    return body;
+  }
+  return { statusCode: 500, error: statusText(500), message: 'internal error' };
+}
+
+const statusText = (statusCode: number): string => STATUS_CODES[statusCode] ?? 'Error';

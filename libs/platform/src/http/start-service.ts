@@ -1,0 +1,46 @@
+import { DynamicModule, INestApplication, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FileTokenStore } from '../auth/file-token-store';
+import type { TokenStore } from '../auth/token-store';
+import { loadConfig, type RollgateConfig, type ServiceName } from '../config/config';
+import type { RollgateAppOptions } from './rollgate-http.module';
+import { setupHttpApp, type HttpAppDescription } from './setup-http-app';
+
+/** What each app exports about itself. */
+export interface ServiceDescriptor extends HttpAppDescription {
+  name: ServiceName;
+  defaultPort: number;
+}
+
+export interface StartServiceOptions {
+  service: ServiceDescriptor;
+  module: (options: RollgateAppOptions) => DynamicModule;
+  config: RollgateConfig;
+  /** Shared by the embedded host; a standalone process opens the tokens file itself. */
+  tokenStore?: TokenStore;
+}
+
+/** Creates, sets up and starts one service on its configured port. */
+export async function startService(options: StartServiceOptions): Promise<INestApplication> {
+  const { service, config } = options;
+  const tokenStore = options.tokenStore ?? new FileTokenStore(config.tokensFile);
+  // abortOnError false: startup errors reach the caller instead of exiting the (embedded) process.
+  const app = await NestFactory.create(options.module({ tokenStore }), { abortOnError: false });
+  setupHttpApp(app, service);
+  const port = config.ports[service.name];
+  await app.listen(port, config.host);
+  new Logger(service.name).log(`listening on http://${config.host}:${port} (API docs at /docs)`);
+  return app;
+}
+
+/** Entry point of a standalone service process: any startup error ends it with a message, not a stack. */
+export function runServiceProcess(
+  service: ServiceDescriptor,
+  module: (options: RollgateAppOptions) => DynamicModule,
+): void {
+  const start = async () => startService({ service, module, config: loadConfig() });
+  start().catch((error: unknown) => {
+    console.error(`${service.name} failed to start: ${(error as Error).message ?? String(error)}`);
+    process.exit(1);
+  });
+}
