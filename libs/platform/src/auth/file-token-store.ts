@@ -43,7 +43,13 @@ export class FileTokenStore implements TokenStore {
       const stat = statSync(this.file);
       version = `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
     } catch (error) {
-      throw new Error(`tokens file ${this.file} cannot be read: ${(error as Error).message}`);
+      const hint =
+        (error as NodeJS.ErrnoException).code === 'ENOENT'
+          ? ' (set ROLLGATE_TOKENS_FILE, or start the embedded mode once to create a local admin token)'
+          : '';
+      throw new Error(
+        `tokens file ${this.file} cannot be read: ${(error as Error).message}${hint}`,
+      );
     }
     if (version === this.loadedVersion) return;
     this.entries = parseTokensFile(this.file, readFileSync(this.file, 'utf8'));

@@ -1,0 +1,49 @@
+import { Command, CommanderError } from 'commander';
+import type { RollgateConfig } from '@rollgate/platform';
+import type { CliContext, CliOutput } from './context';
+import { PROBE_TIMEOUT_MS } from './status/probe-health';
+import { statusCommand } from './status/status.command';
+
+export interface CliDependencies {
+  config: RollgateConfig;
+  output: CliOutput;
+  probeTimeoutMs?: number;
+}
+
+export const createContext = (deps: CliDependencies): CliContext => ({
+  config: deps.config,
+  output: deps.output,
+  token: deps.config.token,
+  probeTimeoutMs: deps.probeTimeoutMs ?? PROBE_TIMEOUT_MS,
+});
+
+/** The `rollgate` command tree; commands report their exit code through `setExitCode`. */
+export function buildProgram(context: CliContext, setExitCode: (code: number) => void): Command {
+  const program = new Command('rollgate')
+    .description('Rollgate release control plane')
+    .option('--token <token>', 'bearer token for mutating commands (default: $ROLLGATE_TOKEN)')
+    .configureOutput({ writeOut: context.output.out, writeErr: context.output.err })
+    .showHelpAfterError()
+    .exitOverride()
+    .hook('preAction', () => {
+      context.token = program.opts<{ token?: string }>().token ?? context.config.token;
+    });
+  program.addCommand(statusCommand(context, setExitCode));
+  return program;
+}
+
+/** Runs one invocation and returns its exit code; errors end as a message, never a stack trace. */
+export async function runCli(argv: readonly string[], deps: CliDependencies): Promise<number> {
+  let exitCode = 0;
+  const context = createContext(deps);
+  const program = buildProgram(context, (code) => (exitCode = code));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    // Commander has already printed its message (and the help) before throwing.
+    if (error instanceof CommanderError) return error.exitCode;
+    context.output.err(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

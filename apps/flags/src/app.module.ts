@@ -1,0 +1,31 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import {
+  DEFAULT_PORTS,
+  RollgateHttpModule,
+  type RollgateAppOptions,
+  type ServiceDescriptor,
+} from '@rollgate/platform';
+
+export const FLAGS_SERVICE: ServiceDescriptor = {
+  name: 'flags',
+  defaultPort: DEFAULT_PORTS.flags,
+  title: 'Rollgate flags',
+  description:
+    'Owns the Flag aggregate: rules, rollouts, kill switch, expiry and retired names. Serves evaluation config to SDKs and emits flag events.',
+};
+
+/** Importable on its own so the embedded host can boot all five services in one process. */
+@Module({})
+export class FlagsAppModule {
+  static forRoot(options: RollgateAppOptions): DynamicModule {
+    return {
+      module: FlagsAppModule,
+      imports: [
+        RollgateHttpModule.forRoot({
+          serviceName: FLAGS_SERVICE.name,
+          tokenStore: options.tokenStore,
+        }),
+      ],
+    };
+  }
+}

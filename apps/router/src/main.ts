@@ -1,0 +1,5 @@
+import { runServiceProcess } from '@rollgate/platform';
+import { RouterAppModule, ROUTER_SERVICE } from './app.module';
+
+// Standalone process: reads the environment, opens the tokens file and listens on its port.
+runServiceProcess(ROUTER_SERVICE, (options) => RouterAppModule.forRoot(options));
