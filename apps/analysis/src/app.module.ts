@@ -2,7 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import {
   DEFAULT_PORTS,
   RollgateHttpModule,
+  RuntimeModule,
   type RollgateAppOptions,
+  type ServicePersistence,
   type ServiceDescriptor,
 } from '@rollgate/platform';
 
@@ -12,6 +14,13 @@ export const ANALYSIS_SERVICE: ServiceDescriptor = {
   title: 'Rollgate analysis',
   description:
     'Owns AnalysisRun: golden signals of canary versus baseline, statistical judges and verdicts. Pulls metrics from a source (embedded data-plane stats, Prometheus) and emits per-interval scores and a verdict.',
+};
+
+/** Tables, migrations and read models of this service (none yet). */
+export const ANALYSIS_PERSISTENCE: ServicePersistence = {
+  entities: [],
+  migrations: [],
+  projections: [],
 };
 
 /** Importable on its own so the embedded host can boot all five services in one process. */
@@ -25,6 +34,7 @@ export class AnalysisAppModule {
           serviceName: ANALYSIS_SERVICE.name,
           tokenStore: options.tokenStore,
         }),
+        RuntimeModule.forRoot(options.runtime),
       ],
     };
   }

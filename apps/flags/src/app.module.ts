@@ -2,7 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import {
   DEFAULT_PORTS,
   RollgateHttpModule,
+  RuntimeModule,
   type RollgateAppOptions,
+  type ServicePersistence,
   type ServiceDescriptor,
 } from '@rollgate/platform';
 
@@ -12,6 +14,13 @@ export const FLAGS_SERVICE: ServiceDescriptor = {
   title: 'Rollgate flags',
   description:
     'Owns the Flag aggregate: rules, rollouts, kill switch, expiry and retired names. Serves evaluation config to SDKs and emits flag events.',
+};
+
+/** Tables, migrations and read models of this service (none yet). */
+export const FLAGS_PERSISTENCE: ServicePersistence = {
+  entities: [],
+  migrations: [],
+  projections: [],
 };
 
 /** Importable on its own so the embedded host can boot all five services in one process. */
@@ -25,6 +34,7 @@ export class FlagsAppModule {
           serviceName: FLAGS_SERVICE.name,
           tokenStore: options.tokenStore,
         }),
+        RuntimeModule.forRoot(options.runtime),
       ],
     };
   }

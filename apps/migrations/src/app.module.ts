@@ -2,7 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import {
   DEFAULT_PORTS,
   RollgateHttpModule,
+  RuntimeModule,
   type RollgateAppOptions,
+  type ServicePersistence,
   type ServiceDescriptor,
 } from '@rollgate/platform';
 
@@ -12,6 +14,13 @@ export const MIGRATIONS_SERVICE: ServiceDescriptor = {
   title: 'Rollgate migrations',
   description:
     'Owns the Migration aggregate: expand, migrate and contract phases on target PostgreSQL databases, gated on fleet state. Emits phase events.',
+};
+
+/** Tables, migrations and read models of this service (none yet). */
+export const MIGRATIONS_PERSISTENCE: ServicePersistence = {
+  entities: [],
+  migrations: [],
+  projections: [],
 };
 
 /** Importable on its own so the embedded host can boot all five services in one process. */
@@ -25,6 +34,7 @@ export class MigrationsAppModule {
           serviceName: MIGRATIONS_SERVICE.name,
           tokenStore: options.tokenStore,
         }),
+        RuntimeModule.forRoot(options.runtime),
       ],
     };
   }

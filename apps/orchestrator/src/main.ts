@@ -1,5 +1,11 @@
 import { runServiceProcess } from '@rollgate/platform';
-import { OrchestratorAppModule, ORCHESTRATOR_SERVICE } from './app.module';
+import {
+  OrchestratorAppModule,
+  ORCHESTRATOR_PERSISTENCE,
+  ORCHESTRATOR_SERVICE,
+} from './app.module';
 
 // Standalone process: reads the environment, opens the tokens file and listens on its port.
-runServiceProcess(ORCHESTRATOR_SERVICE, (options) => OrchestratorAppModule.forRoot(options));
+runServiceProcess(ORCHESTRATOR_SERVICE, ORCHESTRATOR_PERSISTENCE, (options) =>
+  OrchestratorAppModule.forRoot(options),
+);

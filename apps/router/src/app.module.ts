@@ -2,7 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import {
   DEFAULT_PORTS,
   RollgateHttpModule,
+  RuntimeModule,
   type RollgateAppOptions,
+  type ServicePersistence,
   type ServiceDescriptor,
 } from '@rollgate/platform';
 
@@ -12,6 +14,13 @@ export const ROUTER_SERVICE: ServiceDescriptor = {
   title: 'Rollgate router',
   description:
     'Owns the route table of every service (weights per version group) and its data planes. Applies weights to HAProxy (runtime API) or the embedded proxy and emits RouteApplied only after the data plane confirms.',
+};
+
+/** Tables, migrations and read models of this service (none yet). */
+export const ROUTER_PERSISTENCE: ServicePersistence = {
+  entities: [],
+  migrations: [],
+  projections: [],
 };
 
 /** Importable on its own so the embedded host can boot all five services in one process. */
@@ -25,6 +34,7 @@ export class RouterAppModule {
           serviceName: ROUTER_SERVICE.name,
           tokenStore: options.tokenStore,
         }),
+        RuntimeModule.forRoot(options.runtime),
       ],
     };
   }

@@ -9,7 +9,6 @@ import {
 import { partitionForKey } from './partitioner';
 import { MalformedEventError, type LogPosition, type LoggedEvent } from './port';
 
-
 /** An event ready to write: validated, serialized, with its partition chosen. */
 export interface EncodedMessage {
   event: EventEnvelope;
@@ -71,7 +70,10 @@ export function decodeMessage(
 }
 
 /** Headers of a dead letter: the original ones plus why and from where. */
-export function deadLetterHeaders(error: MalformedEventError, original: Record<string, string>): Record<string, string> {
+export function deadLetterHeaders(
+  error: MalformedEventError,
+  original: Record<string, string>,
+): Record<string, string> {
   const { topic, partition, offset } = error.position;
   return {
     ...original,

@@ -97,6 +97,8 @@ export class MalformedEventError extends Error {
     readonly position: LogPosition,
     readonly reason: string,
   ) {
-    super(`malformed event at ${position.topic}[${position.partition}]@${position.offset}: ${reason}`);
+    super(
+      `malformed event at ${position.topic}[${position.partition}]@${position.offset}: ${reason}`,
+    );
   }
 }

@@ -10,7 +10,10 @@ export interface Aggregate<TState> {
   evolve(state: TState, event: EventEnvelope): TState;
 }
 
-export function fold<TState>(aggregate: Aggregate<TState>, events: Iterable<EventEnvelope>): TState {
+export function fold<TState>(
+  aggregate: Aggregate<TState>,
+  events: Iterable<EventEnvelope>,
+): TState {
   let state = aggregate.initial();
   for (const event of events) state = aggregate.evolve(state, event);
   return state;

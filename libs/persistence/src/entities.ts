@@ -47,7 +47,11 @@ export class ProjectionCheckpointEntity {
   @PrimaryColumn({ type: 'integer' })
   partition!: number;
 
-  @Column({ name: 'next_offset', type: 'bigint', transformer: { to: (v: number) => v, from: (v: string | number) => Number(v) } })
+  @Column({
+    name: 'next_offset',
+    type: 'bigint',
+    transformer: { to: (v: number) => v, from: (v: string | number) => Number(v) },
+  })
   nextOffset!: number;
 }
 

@@ -24,7 +24,11 @@ export interface ExecuteOptions {
 function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; driverError?: { code?: string } };
   const code = e.driverError?.code ?? e.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+  return (
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE'
+  );
 }
 
 /**
@@ -39,7 +43,10 @@ export class EventStore {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async load(streamId: string, manager: EntityManager = this.dataSource.manager): Promise<EventEnvelope[]> {
+  async load(
+    streamId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<EventEnvelope[]> {
     const rows = await manager.find(StoredEventEntity, {
       where: { streamId },
       order: { sequence: 'ASC' },
@@ -67,11 +74,12 @@ export class EventStore {
           return this.appendInTransaction(manager, streamId, history.length, decided);
         });
       } catch (error) {
-        const conflict =
-          error instanceof ConcurrencyConflictError || isUniqueViolation(error);
+        const conflict = error instanceof ConcurrencyConflictError || isUniqueViolation(error);
         if (!conflict) throw error;
         if (attempt >= retries) {
-          throw error instanceof ConcurrencyConflictError ? error : new ConcurrencyConflictError(streamId, -1);
+          throw error instanceof ConcurrencyConflictError
+            ? error
+            : new ConcurrencyConflictError(streamId, -1);
         }
       }
     }

@@ -77,13 +77,18 @@ export class OutboxRelay {
       if (rows.length === 0) return published;
       for (const group of groupByTraceContext(rows)) {
         const parent = group[0]!.traceContext
-          ? propagation.extract(context.active(), JSON.parse(group[0]!.traceContext) as Record<string, string>)
+          ? propagation.extract(
+              context.active(),
+              JSON.parse(group[0]!.traceContext) as Record<string, string>,
+            )
           : context.active();
         await context.with(parent, () =>
           this.log.append(group.map((row) => JSON.parse(row.envelope) as EventEnvelope)),
         );
       }
-      await this.dataSource.manager.delete(OutboxEntity, { id: LessThanOrEqual(rows[rows.length - 1]!.id) });
+      await this.dataSource.manager.delete(OutboxEntity, {
+        id: LessThanOrEqual(rows[rows.length - 1]!.id),
+      });
       published += rows.length;
     }
   }

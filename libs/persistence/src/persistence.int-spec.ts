@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Table, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { TOPICS, type EventEnvelope, type NewEvent, type ReleaseRequestedV1 } from '@rollgate/contracts';
+import {
+  TOPICS,
+  type EventEnvelope,
+  type NewEvent,
+  type ReleaseRequestedV1,
+} from '@rollgate/contracts';
 import { DomainError, type Aggregate } from '@rollgate/event-sourcing';
 import { EmbeddedEventLog, type LoggedEvent } from '@rollgate/event-log';
 import {
@@ -20,7 +25,8 @@ import {
   type StorageConfig,
 } from './index';
 
-const databaseUrl = process.env['ROLLGATE_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const databaseUrl =
+  process.env['ROLLGATE_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const dir = mkdtempSync(join(tmpdir(), 'rollgate-persistence-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -47,7 +53,9 @@ const serviceReleases: Aggregate<{ active: string | null }> = {
   name: 'service-releases',
   initial: () => ({ active: null }),
   evolve: (state, event) =>
-    event.type === 'ReleaseRequested' ? { active: (event.data as ReleaseRequestedV1).releaseId } : state,
+    event.type === 'ReleaseRequested'
+      ? { active: (event.data as ReleaseRequestedV1).releaseId }
+      : state,
 };
 
 function requestRelease(service: string, releaseId: string): NewEvent<ReleaseRequestedV1> {
@@ -70,7 +78,9 @@ function requestRelease(service: string, releaseId: string): NewEvent<ReleaseReq
 function startRelease(store: EventStore, service: string, releaseId: string) {
   return store.execute(serviceReleases, `service:${service}`, (state) => {
     if (state.active) {
-      throw new DomainError('conflict', `release ${state.active} is active on ${service}`, { active: state.active });
+      throw new DomainError('conflict', `release ${state.active} is active on ${service}`, {
+        active: state.active,
+      });
     }
     return [requestRelease(service, releaseId)];
   });
@@ -103,8 +113,13 @@ describe.each(storages)('persistence on %s', (label, storage) => {
   });
 
   it('runs the committed migrations into the service schema only', async () => {
-    const migrations = (await dataSource.query('SELECT name FROM migrations ORDER BY id')) as { name: string }[];
-    expect(migrations.map((m) => m.name)).toEqual(['PlatformTables1764000000000', 'CountersTable1764000000001']);
+    const migrations = (await dataSource.query('SELECT name FROM migrations ORDER BY id')) as {
+      name: string;
+    }[];
+    expect(migrations.map((m) => m.name)).toEqual([
+      'PlatformTables1764000000000',
+      'CountersTable1764000000001',
+    ]);
     if (label === 'PostgreSQL') {
       const tables = (await dataSource.query(
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
@@ -139,9 +154,13 @@ describe.each(storages)('persistence on %s', (label, storage) => {
 
   it('refuses a write at a stale expected version', async () => {
     const streamId = `service:stale-${randomUUID().slice(0, 6)}`;
-    await inTransaction(dataSource, (m) => store.appendInTransaction(m, streamId, 0, [requestRelease('stale', 'r1')]));
+    await inTransaction(dataSource, (m) =>
+      store.appendInTransaction(m, streamId, 0, [requestRelease('stale', 'r1')]),
+    );
     await expect(
-      inTransaction(dataSource, (m) => store.appendInTransaction(m, streamId, 0, [requestRelease('stale', 'r2')])),
+      inTransaction(dataSource, (m) =>
+        store.appendInTransaction(m, streamId, 0, [requestRelease('stale', 'r2')]),
+      ),
     ).rejects.toBeInstanceOf(ConcurrencyConflictError);
   });
 
@@ -178,11 +197,20 @@ describe.each(storages)('persistence on %s', (label, storage) => {
       },
     };
     const logged = (offset: number, service: string): LoggedEvent => ({
-      event: { ...requestRelease(service, `r${offset}`), id: randomUUID(), occurredAt: new Date().toISOString() },
+      event: {
+        ...requestRelease(service, `r${offset}`),
+        id: randomUUID(),
+        occurredAt: new Date().toISOString(),
+      },
       position: { topic, partition: 0, offset },
       headers: {},
     });
-    const count = async () => Number(((await dataSource.query('SELECT COUNT(*) AS n FROM applied_events')) as { n: string }[])[0]!.n);
+    const count = async () =>
+      Number(
+        (
+          (await dataSource.query('SELECT COUNT(*) AS n FROM applied_events')) as { n: string }[]
+        )[0]!.n,
+      );
 
     it('applies a batch and its checkpoint atomically, and never twice', async () => {
       const runner = new ProjectionRunner(dataSource, null as never, projection);
@@ -200,8 +228,23 @@ describe.each(storages)('persistence on %s', (label, storage) => {
       expect(await runner.checkpoint(topic, 0)).toBe(4);
     });
 
+    it('refuses to start when its checkpoint is past the end of the log (a reset log)', async () => {
+      const log = new EmbeddedEventLog({ file: join(dir, `${label}-reset.db`) });
+      await log.ensureTopics([TOPICS.releases]);
+      const stale: Projection = { ...projection, name: `stale-${label}` };
+      const runner = new ProjectionRunner(dataSource, log, stale);
+      await runner.applyBatch([logged(41, 'x')]);
+      await expect(runner.start()).rejects.toThrow(
+        /ahead of the log: rollgate.releases\[0\] ends at 0 but the checkpoint is 42/,
+      );
+      await log.close();
+    });
+
     it('resumes from its own checkpoint when fed by a real log', async () => {
-      const log = new EmbeddedEventLog({ file: join(dir, `${label}-projection.db`), pollIntervalMs: 20 });
+      const log = new EmbeddedEventLog({
+        file: join(dir, `${label}-projection.db`),
+        pollIntervalMs: 20,
+      });
       await log.ensureTopics([TOPICS.releases]);
       const live: Projection = { ...projection, name: `live-${label}` };
       const before = await count();
@@ -211,7 +254,9 @@ describe.each(storages)('persistence on %s', (label, storage) => {
       await waitFor(async () => (await count()) === before + 3);
       await first.stop();
       await log.append([4, 5].map((n) => requestRelease('orders', `live-${n}`)));
-      const second = new ProjectionRunner(dataSource, log, live, { groupId: `other-group-${label}` });
+      const second = new ProjectionRunner(dataSource, log, live, {
+        groupId: `other-group-${label}`,
+      });
       await second.start();
       await waitFor(async () => (await count()) === before + 5);
       await new Promise((resolve) => setTimeout(resolve, 200));

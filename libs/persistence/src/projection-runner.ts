@@ -40,6 +40,7 @@ export class ProjectionRunner {
   ) {}
 
   async start(): Promise<Subscription> {
+    await this.assertNotAheadOfLog();
     this.subscription = await this.log.subscribe({
       groupId: this.options.groupId ?? `rollgate-${this.projection.name}`,
       topics: this.projection.topics,
@@ -51,11 +52,37 @@ export class ProjectionRunner {
     return this.subscription;
   }
 
+  /**
+   * A checkpoint past the end of its partition means the log was reset under this read model:
+   * resuming would silently skip every new event, so refuse to start and say why.
+   */
+  private async assertNotAheadOfLog(): Promise<void> {
+    const checkpoints = await this.dataSource.manager.find(ProjectionCheckpointEntity, {
+      where: { projection: this.projection.name },
+    });
+    for (const topic of this.projection.topics) {
+      const ends = await this.log.endOffsets(topic);
+      for (const checkpoint of checkpoints.filter((c) => c.topic === topic)) {
+        const end = ends[checkpoint.partition] ?? 0;
+        if (checkpoint.nextOffset > end) {
+          throw new Error(
+            `read model ${this.projection.name} is ahead of the log: ${topic}[${checkpoint.partition}] ends at ${end} ` +
+              `but the checkpoint is ${checkpoint.nextOffset}. Was the log reset? Rebuild the read model from the log.`,
+          );
+        }
+      }
+    }
+  }
+
   async stop(): Promise<void> {
     await this.subscription?.stop();
   }
 
-  async checkpoint(topic: string, partition: number, manager = this.dataSource.manager): Promise<number | undefined> {
+  async checkpoint(
+    topic: string,
+    partition: number,
+    manager = this.dataSource.manager,
+  ): Promise<number | undefined> {
     const row = await manager.findOne(ProjectionCheckpointEntity, {
       where: { projection: this.projection.name, topic, partition },
     });
@@ -70,7 +97,9 @@ export class ProjectionRunner {
       let next = from;
       for (const logged of batch) {
         if (logged.position.offset < from) continue;
-        await withEventSpan(logged, this.projection.name, () => this.projection.apply(manager, logged.event));
+        await withEventSpan(logged, this.projection.name, () =>
+          this.projection.apply(manager, logged.event),
+        );
         next = logged.position.offset + 1;
       }
       if (next === from) return;

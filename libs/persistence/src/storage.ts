@@ -4,8 +4,7 @@ import { join } from 'node:path';
 
 /** Where read models and the write side live: PostgreSQL in production, SQLite files embedded. */
 export type StorageConfig =
-  | { kind: 'postgres'; url: string }
-  | { kind: 'sqlite'; directory: string };
+  { kind: 'postgres'; url: string } | { kind: 'sqlite'; directory: string };
 
 export interface ServiceDataSourceOptions {
   /** Service name; PostgreSQL schema `rollgate_<service>`, SQLite file `<service>.db`. */
@@ -27,7 +26,9 @@ export function schemaNameOf(service: string): string {
  * One DataSource per service, in a schema (or file) of its own: services never share tables.
  * Schema changes go through committed migrations only; `synchronize` is never used.
  */
-export async function openServiceDataSource(options: ServiceDataSourceOptions): Promise<DataSource> {
+export async function openServiceDataSource(
+  options: ServiceDataSourceOptions,
+): Promise<DataSource> {
   const common = {
     entities: options.entities,
     migrations: options.migrations,

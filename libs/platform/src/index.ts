@@ -12,3 +12,6 @@ export * from './http/setup-http-app';
 export * from './http/start-service';
 export * from './health/health-checks';
 export * from './health/health.controller';
+export * from './http/tracing.middleware';
+export * from './runtime/service-runtime';
+export * from './runtime/runtime.module';

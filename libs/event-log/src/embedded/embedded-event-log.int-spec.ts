@@ -23,7 +23,10 @@ describeEventLogContract('embedded (SQLite on disk)', () => ({
       .prepare('SELECT value, headers FROM messages WHERE topic = ? ORDER BY offset')
       .all(`${topic}.dlq`) as { value: string; headers: string }[];
     db.close();
-    return rows.map((r) => ({ value: r.value, headers: JSON.parse(r.headers) as Record<string, string> }));
+    return rows.map((r) => ({
+      value: r.value,
+      headers: JSON.parse(r.headers) as Record<string, string>,
+    }));
   },
 }));
 

@@ -108,7 +108,8 @@ export class EmbeddedEventLog implements EventLog {
 
   partitionsOf(topic: string): number {
     const count = this.partitionCounts.get(topic);
-    if (count === undefined) throw new Error(`topic ${topic} does not exist: call ensureTopics first`);
+    if (count === undefined)
+      throw new Error(`topic ${topic} does not exist: call ensureTopics first`);
     return count;
   }
 
@@ -131,8 +132,7 @@ export class EmbeddedEventLog implements EventLog {
         const next = new Map<string, number>();
         return messages.map((message) => {
           const slot = `${message.topic}:${message.partition}`;
-          const offset =
-            next.get(slot) ?? this.endOffsetOf(message.topic, message.partition);
+          const offset = next.get(slot) ?? this.endOffsetOf(message.topic, message.partition);
           next.set(slot, offset + 1);
           insert.run(
             message.topic,
@@ -154,7 +154,13 @@ export class EmbeddedEventLog implements EventLog {
   }
 
   /** Writes raw bytes to a topic, bypassing validation: dead letters and tests of bad input. */
-  writeRaw(topic: string, partition: number, key: string, value: string, headers: Record<string, string>): number {
+  writeRaw(
+    topic: string,
+    partition: number,
+    key: string,
+    value: string,
+    headers: Record<string, string>,
+  ): number {
     const offset = this.endOffsetOf(topic, partition);
     this.db
       .prepare(
@@ -165,11 +171,28 @@ export class EmbeddedEventLog implements EventLog {
     return offset;
   }
 
-  deadLetter(error: MalformedEventError, key: string, value: string, headers: Record<string, string>): void {
-    this.writeRaw(deadLetterTopicOf(error.position.topic), 0, key, value, deadLetterHeaders(error, headers));
+  deadLetter(
+    error: MalformedEventError,
+    key: string,
+    value: string,
+    headers: Record<string, string>,
+  ): void {
+    this.writeRaw(
+      deadLetterTopicOf(error.position.topic),
+      0,
+      key,
+      value,
+      deadLetterHeaders(error, headers),
+    );
   }
 
-  readRows(topic: string, partition: number, fromOffset: number, limit: number, toOffset = Number.MAX_SAFE_INTEGER): MessageRow[] {
+  readRows(
+    topic: string,
+    partition: number,
+    fromOffset: number,
+    limit: number,
+    toOffset = Number.MAX_SAFE_INTEGER,
+  ): MessageRow[] {
     return this.db
       .prepare(
         'SELECT offset, key, headers, value FROM messages WHERE topic = ? AND partition = ? AND offset >= ? AND offset < ? ORDER BY offset LIMIT ?',
@@ -188,7 +211,9 @@ export class EmbeddedEventLog implements EventLog {
 
   committedOffset(groupId: string, topic: string, partition: number): number | undefined {
     const row = this.db
-      .prepare('SELECT next_offset FROM group_offsets WHERE group_id = ? AND topic = ? AND partition = ?')
+      .prepare(
+        'SELECT next_offset FROM group_offsets WHERE group_id = ? AND topic = ? AND partition = ?',
+      )
       .get(groupId, topic, partition) as { next_offset: number } | undefined;
     return row?.next_offset;
   }
@@ -204,7 +229,9 @@ export class EmbeddedEventLog implements EventLog {
 
   endOffsetOf(topic: string, partition: number): number {
     const row = this.db
-      .prepare('SELECT COALESCE(MAX(offset) + 1, 0) AS next FROM messages WHERE topic = ? AND partition = ?')
+      .prepare(
+        'SELECT COALESCE(MAX(offset) + 1, 0) AS next FROM messages WHERE topic = ? AND partition = ?',
+      )
       .get(topic, partition) as { next: number };
     return row.next;
   }

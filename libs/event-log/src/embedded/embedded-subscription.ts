@@ -56,7 +56,9 @@ export class EmbeddedSubscription implements Subscription {
   }
 
   assignedPartitions(): string[] {
-    return this.current === 'running' ? this.coordinator.assignment(this.memberId, this.partitions) : [];
+    return this.current === 'running'
+      ? this.coordinator.assignment(this.memberId, this.partitions)
+      : [];
   }
 
   async stop(): Promise<void> {
@@ -117,7 +119,12 @@ export class EmbeddedSubscription implements Subscription {
     for (const row of rows) {
       const decoded = this.log.decodeRow(topic, partition, row);
       if (decoded instanceof MalformedEventError) {
-        this.log.deadLetter(decoded, row.key, row.value, JSON.parse(row.headers) as Record<string, string>);
+        this.log.deadLetter(
+          decoded,
+          row.key,
+          row.value,
+          JSON.parse(row.headers) as Record<string, string>,
+        );
       } else {
         batch.push(decoded);
       }

@@ -37,6 +37,11 @@ export interface KafkaEventLogOptions {
   logLevel?: logLevel;
 }
 
+function ignoreExisting(error: unknown): void {
+  const nested = (error as { errors?: { type?: string }[] }).errors ?? [];
+  if (nested.length === 0 || nested.some((e) => e.type !== 'TOPIC_ALREADY_EXISTS')) throw error;
+}
+
 export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -77,7 +82,9 @@ export class KafkaEventLog implements EventLog {
   }
 
   private connect(): Promise<void> {
-    this.connected ??= Promise.all([this.admin.connect(), this.producer.connect()]).then(() => undefined);
+    this.connected ??= Promise.all([this.admin.connect(), this.producer.connect()]).then(
+      () => undefined,
+    );
     return this.connected;
   }
 
@@ -87,19 +94,34 @@ export class KafkaEventLog implements EventLog {
       { name: 'retention.ms', value: '-1' },
       { name: 'cleanup.policy', value: 'delete' },
     ];
-    await this.admin.createTopics({
-      waitForLeaders: true,
-      topics: topics.flatMap((topic) => [
-        { topic: topic.name, numPartitions: topic.partitions, replicationFactor: 1, configEntries: forever },
-        { topic: deadLetterTopicOf(topic.name), numPartitions: 1, replicationFactor: 1, configEntries: forever },
-      ]),
-    });
+    const existing = new Set(await this.admin.listTopics());
+    const wanted = topics.flatMap((topic) => [
+      {
+        topic: topic.name,
+        numPartitions: topic.partitions,
+        replicationFactor: 1,
+        configEntries: forever,
+      },
+      {
+        topic: deadLetterTopicOf(topic.name),
+        numPartitions: 1,
+        replicationFactor: 1,
+        configEntries: forever,
+      },
+    ]);
+    const missing = wanted.filter((t) => !existing.has(t.topic));
+    // Another process may create the same topics at the same moment: "already exists" is fine.
+    if (missing.length > 0)
+      await this.admin
+        .createTopics({ waitForLeaders: true, topics: missing })
+        .catch(ignoreExisting);
     await this.loadPartitionCounts(topics.flatMap((t) => [t.name, deadLetterTopicOf(t.name)]));
   }
 
   private async loadPartitionCounts(topics: string[]): Promise<void> {
     const metadata = await this.admin.fetchTopicMetadata({ topics });
-    for (const topic of metadata.topics) this.partitionCounts.set(topic.name, topic.partitions.length);
+    for (const topic of metadata.topics)
+      this.partitionCounts.set(topic.name, topic.partitions.length);
   }
 
   async partitionsOf(topic: string): Promise<number> {
@@ -112,9 +134,13 @@ export class KafkaEventLog implements EventLog {
 
   async append(events: readonly NewEvent[]): Promise<LoggedEvent[]> {
     await this.connect();
-    const topics = new Set(events.map((e) => this.catalog.definition(e.type, e.version)?.topic.name));
+    const topics = new Set(
+      events.map((e) => this.catalog.definition(e.type, e.version)?.topic.name),
+    );
     for (const topic of topics) if (topic) await this.partitionsOf(topic);
-    const messages = encodeEvents(this.catalog, events, (topic) => this.partitionCounts.get(topic)!);
+    const messages = encodeEvents(this.catalog, events, (topic) =>
+      this.partitionCounts.get(topic)!,
+    );
     if (messages.length === 0) return [];
     return withPublishSpan(messages, async () => {
       const byTopic = new Map<string, typeof messages>();
@@ -137,7 +163,10 @@ export class KafkaEventLog implements EventLog {
       });
       // Messages to one partition in one request get consecutive offsets from its base offset.
       const base = new Map(
-        results.map((r) => [`${r.topicName}:${r.partition}`, Number(r.baseOffset ?? r.offset ?? 0)]),
+        results.map((r) => [
+          `${r.topicName}:${r.partition}`,
+          Number(r.baseOffset ?? r.offset ?? 0),
+        ]),
       );
       const seen = new Map<string, number>();
       return messages.map((m) => {
@@ -220,12 +249,19 @@ export class KafkaEventLog implements EventLog {
     const partitions = options.partitions ?? ends.map((_, p) => p);
     const from = options.fromOffset ?? 0;
     const stopAt = new Map(
-      partitions.map((p) => [p, Math.min(options.toOffset ?? Number.MAX_SAFE_INTEGER, ends[p] ?? 0)]),
+      partitions.map((p) => [
+        p,
+        Math.min(options.toOffset ?? Number.MAX_SAFE_INTEGER, ends[p] ?? 0),
+      ]),
     );
     const pending = partitions.filter((p) => stopAt.get(p)! > from);
     if (pending.length === 0) return;
     const groupId = `rollgate-read-${randomUUID()}`;
-    const consumer: Consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+    const consumer: Consumer = this.kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+    });
     const queue: (LoggedEvent | MalformedEventError | 'done')[] = [];
     let notify: (() => void) | undefined;
     let failure: unknown;
@@ -237,7 +273,8 @@ export class KafkaEventLog implements EventLog {
     await consumer.connect();
     await consumer.subscribe({ topic: options.topic, fromBeginning: true });
     consumer.on(consumer.events.GROUP_JOIN, () => {
-      for (const partition of partitions) consumer.seek({ topic: options.topic, partition, offset: String(from) });
+      for (const partition of partitions)
+        consumer.seek({ topic: options.topic, partition, offset: String(from) });
     });
     consumer
       .run({
@@ -253,7 +290,8 @@ export class KafkaEventLog implements EventLog {
             push(this.decode(batch, i));
           }
           const last = Number(batch.lastOffset());
-          if (last + 1 >= end && remaining.delete(batch.partition) && remaining.size === 0) push('done');
+          if (last + 1 >= end && remaining.delete(batch.partition) && remaining.size === 0)
+            push('done');
         },
       })
       .catch((error: unknown) => {

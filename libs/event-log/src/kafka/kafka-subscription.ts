@@ -31,10 +31,11 @@ export class KafkaSubscription implements Subscription {
     this.onEnd = onEnd;
     const { consumer } = this;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      this.assigned = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
-        partitions.map((p) => `${topic}:${p}`),
+      this.assigned = Object.entries(event.payload.memberAssignment).flatMap(
+        ([topic, partitions]) => partitions.map((p) => `${topic}:${p}`),
       );
-      if (this.options.positionOf) this.seeking = this.seekToStoredPositions(event.payload.memberAssignment);
+      if (this.options.positionOf)
+        this.seeking = this.seekToStoredPositions(event.payload.memberAssignment);
     });
     // kafkajs stops a consumer on a non-retriable error without restarting (restartOnFailure
     // says no): the subscription becomes `crashed`, which /health reports.
@@ -46,7 +47,10 @@ export class KafkaSubscription implements Subscription {
       this.options.onCrash?.(event.payload.error);
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
+    await consumer.subscribe({
+      topics: this.options.topics,
+      fromBeginning: this.options.fromBeginning ?? true,
+    });
     await consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,

@@ -13,7 +13,11 @@ export interface EventLogFixture {
   deadLetters(topic: string): Promise<{ value: string; headers: Record<string, string> }[]>;
 }
 
-async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) {
+async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 30_000,
+) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
@@ -59,10 +63,16 @@ export function describeEventLogContract(adapter: string, fixture: () => EventLo
       const log = await open(catalog, [topic]);
       const keys = ['checkout', 'payments', 'search', 'cart'];
       for (let round = 0; round < 5; round++) {
-        await log.append(keys.flatMap((key) => [testEvent(key, round * 2), testEvent(key, round * 2 + 1)]));
+        await log.append(
+          keys.flatMap((key) => [testEvent(key, round * 2), testEvent(key, round * 2 + 1)]),
+        );
       }
       const received: LoggedEvent[] = [];
-      await subscribe(log, { groupId: `g-${topic.name}`, topics: [topic.name], handle: async (b) => void received.push(...b) });
+      await subscribe(log, {
+        groupId: `g-${topic.name}`,
+        topics: [topic.name],
+        handle: async (b) => void received.push(...b),
+      });
       await eventually(() => received.length === 40, '40 events');
       for (const key of keys) {
         const mine = received.filter((e) => e.event.key === key);
@@ -79,13 +89,21 @@ export function describeEventLogContract(adapter: string, fixture: () => EventLo
       const log = await open(catalog, [topic]);
       await log.append(Array.from({ length: 10 }, (_, n) => testEvent(`k${n % 3}`, n)));
       const first: LoggedEvent[] = [];
-      const a = await subscribe(log, { groupId: group, topics: [topic.name], handle: async (b) => void first.push(...b) });
+      const a = await subscribe(log, {
+        groupId: group,
+        topics: [topic.name],
+        handle: async (b) => void first.push(...b),
+      });
       await eventually(() => first.length === 10, 'first 10 events');
       await a.stop();
       await log.append(Array.from({ length: 10 }, (_, n) => testEvent(`k${n % 3}`, 10 + n)));
       const restartedLog = await open(catalog, [topic]);
       const second: LoggedEvent[] = [];
-      await subscribe(restartedLog, { groupId: group, topics: [topic.name], handle: async (b) => void second.push(...b) });
+      await subscribe(restartedLog, {
+        groupId: group,
+        topics: [topic.name],
+        handle: async (b) => void second.push(...b),
+      });
       await eventually(() => second.length >= 10, 'next 10 events');
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(ns(second).sort((x, y) => x - y)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
@@ -112,7 +130,11 @@ export function describeEventLogContract(adapter: string, fixture: () => EventLo
 
       const again: LoggedEvent[] = [];
       const restarted = await open(catalog, [topic]);
-      await subscribe(restarted, { groupId: group, topics: [topic.name], handle: async (b) => void again.push(...b) });
+      await subscribe(restarted, {
+        groupId: group,
+        topics: [topic.name],
+        handle: async (b) => void again.push(...b),
+      });
       await eventually(() => again.length === 6, 'redelivery of 6 events');
       expect(ns(again)).toEqual([0, 1, 2, 3, 4, 5]);
     });
@@ -124,11 +146,24 @@ export function describeEventLogContract(adapter: string, fixture: () => EventLo
       const logB = await open(catalog, [topic]);
       const gotA: LoggedEvent[] = [];
       const gotB: LoggedEvent[] = [];
-      const a = await subscribe(logA, { groupId: group, topics: [topic.name], handle: async (b) => void gotA.push(...b) });
-      await eventually(() => a.assignedPartitions().length === 4, 'first member owns all partitions');
-      const b = await subscribe(logB, { groupId: group, topics: [topic.name], handle: async (x) => void gotB.push(...x) });
+      const a = await subscribe(logA, {
+        groupId: group,
+        topics: [topic.name],
+        handle: async (b) => void gotA.push(...b),
+      });
       await eventually(
-        () => a.assignedPartitions().length > 0 && b.assignedPartitions().length > 0 &&
+        () => a.assignedPartitions().length === 4,
+        'first member owns all partitions',
+      );
+      const b = await subscribe(logB, {
+        groupId: group,
+        topics: [topic.name],
+        handle: async (x) => void gotB.push(...x),
+      });
+      await eventually(
+        () =>
+          a.assignedPartitions().length > 0 &&
+          b.assignedPartitions().length > 0 &&
           a.assignedPartitions().length + b.assignedPartitions().length === 4,
         'rebalance across two members',
       );
@@ -136,7 +171,8 @@ export function describeEventLogContract(adapter: string, fixture: () => EventLo
       expect(new Set(all).size).toBe(4);
       await logA.append(Array.from({ length: 40 }, (_, n) => testEvent(`service-${n}`, n)));
       await eventually(() => gotA.length + gotB.length === 40, 'all 40 events across the group');
-      const partitionsOf = (events: LoggedEvent[]) => new Set(events.map((e) => `${e.position.topic}:${e.position.partition}`));
+      const partitionsOf = (events: LoggedEvent[]) =>
+        new Set(events.map((e) => `${e.position.topic}:${e.position.partition}`));
       for (const slot of partitionsOf(gotA)) expect(a.assignedPartitions()).toContain(slot);
       for (const slot of partitionsOf(gotB)) expect(b.assignedPartitions()).toContain(slot);
       expect(gotA.length).toBeGreaterThan(0);
@@ -147,7 +183,9 @@ export function describeEventLogContract(adapter: string, fixture: () => EventLo
       const { topic, catalog } = contractTopic(1);
       const log = await open(catalog, [topic]);
       const appended = await log.append(Array.from({ length: 20 }, (_, n) => testEvent('svc', n)));
-      expect(appended.map((e) => e.position.offset)).toEqual(Array.from({ length: 20 }, (_, n) => n));
+      expect(appended.map((e) => e.position.offset)).toEqual(
+        Array.from({ length: 20 }, (_, n) => n),
+      );
       const slice = await collect(log.readRange({ topic: topic.name, fromOffset: 5, toOffset: 9 }));
       expect(ns(slice)).toEqual([5, 6, 7, 8]);
       expect(slice.map((e) => e.event.id)).toEqual(appended.slice(5, 9).map((e) => e.event.id));
@@ -163,7 +201,9 @@ export function describeEventLogContract(adapter: string, fixture: () => EventLo
       const attempt = log.append([testEvent('svc', 1), bad]);
       await expect(attempt).rejects.toBeInstanceOf(EventValidationError);
       await expect(log.append([bad])).rejects.toMatchObject({ field: 'data.note' });
-      await expect(log.append([{ ...testEvent('svc', 3), actor: '' }])).rejects.toMatchObject({ field: 'actor' });
+      await expect(log.append([{ ...testEvent('svc', 3), actor: '' }])).rejects.toMatchObject({
+        field: 'actor',
+      });
       expect(await log.endOffsets(topic.name)).toEqual([0]);
     });
 
@@ -174,11 +214,18 @@ export function describeEventLogContract(adapter: string, fixture: () => EventLo
       await fixture().writeRaw(topic.name, 0, 'svc', '{"this is": "not an event"');
       await log.append([testEvent('svc', 2)]);
       const received: LoggedEvent[] = [];
-      await subscribe(log, { groupId: `g-${topic.name}`, topics: [topic.name], handle: async (b) => void received.push(...b) });
+      await subscribe(log, {
+        groupId: `g-${topic.name}`,
+        topics: [topic.name],
+        handle: async (b) => void received.push(...b),
+      });
       await eventually(() => received.length === 2, 'both valid events');
       expect(ns(received)).toEqual([1, 2]);
       let dead: Awaited<ReturnType<EventLogFixture['deadLetters']>> = [];
-      await eventually(async () => (dead = await fixture().deadLetters(topic.name)).length === 1, 'one dead letter');
+      await eventually(
+        async () => (dead = await fixture().deadLetters(topic.name)).length === 1,
+        'one dead letter',
+      );
       expect(dead[0]!.value).toBe('{"this is": "not an event"');
       expect(dead[0]!.headers['dlq-reason']).toMatch(/not JSON/);
       expect(dead[0]!.headers['dlq-source']).toBe(`${topic.name}:0:1`);
@@ -188,7 +235,12 @@ export function describeEventLogContract(adapter: string, fixture: () => EventLo
       const { topic, catalog } = contractTopic(1);
       const log = await open(catalog, [topic]);
       await log.append([testEvent('svc', 1)]);
-      await fixture().writeRaw(topic.name, 0, 'svc', JSON.stringify({ ...testEvent('svc', 9), id: 'x', occurredAt: new Date().toISOString() }));
+      await fixture().writeRaw(
+        topic.name,
+        0,
+        'svc',
+        JSON.stringify({ ...testEvent('svc', 9), id: 'x', occurredAt: new Date().toISOString() }),
+      );
       await log.append([testEvent('svc', 2)]);
       await expect(collect(log.readRange({ topic: topic.name }))).rejects.toMatchObject({
         name: 'MalformedEventError',
@@ -196,7 +248,11 @@ export function describeEventLogContract(adapter: string, fixture: () => EventLo
       });
       const reported: MalformedEventError[] = [];
       const skipped = await collect(
-        log.readRange({ topic: topic.name, onMalformed: 'skip', reportMalformed: (e) => reported.push(e) }),
+        log.readRange({
+          topic: topic.name,
+          onMalformed: 'skip',
+          reportMalformed: (e) => reported.push(e),
+        }),
       );
       expect(ns(skipped)).toEqual([1, 2]);
       expect(reported.map((e) => e.position.offset)).toEqual([1]);

@@ -28,7 +28,13 @@ export class PlatformTables1764000000000 implements MigrationInterface {
       new Table({
         name: 'outbox',
         columns: [
-          { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
+          {
+            name: 'id',
+            type: 'integer',
+            isPrimary: true,
+            isGenerated: true,
+            generationStrategy: 'increment',
+          },
           { name: 'envelope', type: 'text' },
           { name: 'trace_context', type: 'text', isNullable: true },
         ],

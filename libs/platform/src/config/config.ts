@@ -15,6 +15,14 @@ export const DEFAULT_PORTS: Readonly<Record<ServiceName, number>> = {
 
 export const DEFAULT_TOKENS_FILE = '.rollgate/tokens.json';
 export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_DATA_DIR = '.rollgate/data';
+export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** embedded: one process, embedded log, SQLite files. production: Kafka and PostgreSQL. */
+export type RollgateMode = 'embedded' | 'production';
+export type EventLogKind = 'embedded' | 'kafka';
+export type StorageKind = 'sqlite' | 'postgres';
 
 export interface RollgateConfig {
   /** Interface the HTTP servers bind to. */
@@ -27,6 +35,17 @@ export interface RollgateConfig {
   serviceUrls: Readonly<Record<ServiceName, string>>;
   /** Bearer token for clients (ROLLGATE_TOKEN), if set. */
   token: string | undefined;
+  mode: RollgateMode;
+  /** Which event log: follows the mode unless ROLLGATE_EVENT_LOG says otherwise. */
+  eventLog: EventLogKind;
+  /** Where read models live: follows the mode unless ROLLGATE_STORAGE says otherwise. */
+  storage: StorageKind;
+  /** Absolute folder for the embedded log and SQLite files. */
+  dataDir: string;
+  kafkaBrokers: string[];
+  databaseUrl: string;
+  /** PostgreSQL schema of a service is `<prefix><service>`; default `rollgate_`. */
+  schemaPrefix: string;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -85,8 +104,58 @@ export function parseConfig(env: Env): RollgateConfig {
 
   const token = text('ROLLGATE_TOKEN', undefined);
 
+  const oneOf = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
+    const value = text(key, fallback) as string;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    problems.push(`${key}: must be one of ${allowed.join(', ')}, got '${value}'`);
+    return fallback;
+  };
+  const mode = oneOf<RollgateMode>('ROLLGATE_MODE', ['embedded', 'production'], 'embedded');
+  const eventLog = oneOf<EventLogKind>(
+    'ROLLGATE_EVENT_LOG',
+    ['embedded', 'kafka'],
+    mode === 'production' ? 'kafka' : 'embedded',
+  );
+  const storage = oneOf<StorageKind>(
+    'ROLLGATE_STORAGE',
+    ['sqlite', 'postgres'],
+    mode === 'production' ? 'postgres' : 'sqlite',
+  );
+  const dataDir = resolve(text('ROLLGATE_DATA_DIR', DEFAULT_DATA_DIR) as string);
+  const kafkaBrokers = (text('KAFKA_BROKERS', DEFAULT_KAFKA_BROKERS) as string)
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  for (const broker of kafkaBrokers) {
+    if (!/^[^\s:]+:\d+$/.test(broker)) problems.push(`KAFKA_BROKERS: '${broker}' is not host:port`);
+  }
+  const databaseUrl = text('ROLLGATE_DATABASE_URL', DEFAULT_DATABASE_URL) as string;
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push(`ROLLGATE_DATABASE_URL: must be a postgres:// URL, got '${databaseUrl}'`);
+  }
+
+  const schemaPrefix = text('ROLLGATE_SCHEMA_PREFIX', 'rollgate_') as string;
+  if (!/^[a-z_][a-z0-9_]*$/.test(schemaPrefix)) {
+    problems.push(
+      `ROLLGATE_SCHEMA_PREFIX: must be lowercase letters, digits and _, got '${schemaPrefix}'`,
+    );
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return { host, tokensFile, ports, serviceUrls, token };
+  return {
+    schemaPrefix,
+    host,
+    tokensFile,
+    ports,
+    serviceUrls,
+    token,
+    mode,
+    eventLog,
+    storage,
+    dataDir,
+    kafkaBrokers,
+    databaseUrl,
+  };
 }
 
 function isHttpUrl(value: string): boolean {

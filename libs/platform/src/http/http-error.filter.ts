@@ -1,6 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
+import { EventValidationError } from '@rollgate/contracts';
+import { DomainError } from '@rollgate/event-sourcing';
+import { ConcurrencyConflictError } from '@rollgate/persistence';
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -53,7 +56,40 @@ export function toErrorBody(exception: unknown): ErrorBody {
     }
     return body;
   }
+  if (exception instanceof DomainError) {
+    const statusCode = DOMAIN_STATUS[exception.code];
+    const body: ErrorBody = {
+      statusCode,
+      error: statusText(statusCode),
+      message: exception.message,
+    };
+    if (Object.keys(exception.details).length > 0) body.details = [exception.details];
+    return body;
+  }
+  if (exception instanceof ConcurrencyConflictError) {
+    return {
+      statusCode: 409,
+      error: statusText(409),
+      message: `${exception.message}: retry the request`,
+    };
+  }
+  // A command produced an event that breaks its contract: the input passed the DTO but not the schema.
+  if (exception instanceof EventValidationError) {
+    return {
+      statusCode: 400,
+      error: statusText(400),
+      message: 'validation failed',
+      details: [{ field: exception.field.replace(/^data\./, ''), problem: exception.problem }],
+    };
+  }
   return { statusCode: 500, error: statusText(500), message: 'internal error' };
 }
+
+const DOMAIN_STATUS: Record<DomainError['code'], number> = {
+  conflict: 409,
+  'not-found': 404,
+  invalid: 400,
+  forbidden: 403,
+};
 
 const statusText = (statusCode: number): string => STATUS_CODES[statusCode] ?? 'Error';

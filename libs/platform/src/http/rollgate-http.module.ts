@@ -1,11 +1,20 @@
-import { DynamicModule, Inject, Module, OnModuleInit } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  Module,
+  type MiddlewareConsumer,
+  type NestModule,
+  OnModuleInit,
+} from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { TOKEN_STORE, type TokenStore } from '../auth/token-store';
 import { HealthChecks } from '../health/health-checks';
 import { HealthController } from '../health/health.controller';
+import type { ServiceRuntime } from '../runtime/service-runtime';
 import { HttpErrorFilter } from './http-error.filter';
+import { tracingMiddleware } from './tracing.middleware';
 import { createValidationPipe } from './validation';
 
 export interface RollgateHttpOptions {
@@ -17,6 +26,7 @@ export interface RollgateHttpOptions {
 /** What every app module needs from its host: the embedded host shares one store between all five. */
 export interface RollgateAppOptions {
   tokenStore: TokenStore;
+  runtime: ServiceRuntime;
 }
 
 export const ROLLGATE_HTTP_OPTIONS = Symbol('ROLLGATE_HTTP_OPTIONS');
@@ -26,7 +36,7 @@ export const ROLLGATE_HTTP_OPTIONS = Symbol('ROLLGATE_HTTP_OPTIONS');
  * and /health. Global, so feature modules can inject HealthChecks without importing it.
  */
 @Module({})
-export class RollgateHttpModule implements OnModuleInit {
+export class RollgateHttpModule implements OnModuleInit, NestModule {
   constructor(
     private readonly checks: HealthChecks,
     @Inject(ROLLGATE_HTTP_OPTIONS) private readonly options: RollgateHttpOptions,
@@ -48,6 +58,10 @@ export class RollgateHttpModule implements OnModuleInit {
       ],
       exports: [HealthChecks, TOKEN_STORE, ROLLGATE_HTTP_OPTIONS],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(tracingMiddleware).forRoutes('*path');
   }
 
   onModuleInit(): void {

@@ -5,6 +5,12 @@ import type { TokenStore } from '../auth/token-store';
 import { loadConfig, type RollgateConfig, type ServiceName } from '../config/config';
 import type { RollgateAppOptions } from './rollgate-http.module';
 import { setupHttpApp, type HttpAppDescription } from './setup-http-app';
+import { startTelemetry } from '@rollgate/telemetry';
+import {
+  openServiceRuntime,
+  type ServiceRuntime,
+  type ServicePersistence,
+} from '../runtime/service-runtime';
 
 /** What each app exports about itself. */
 export interface ServiceDescriptor extends HttpAppDescription {
@@ -18,6 +24,7 @@ export interface StartServiceOptions {
   config: RollgateConfig;
   /** Shared by the embedded host; a standalone process opens the tokens file itself. */
   tokenStore?: TokenStore;
+  runtime: ServiceRuntime;
 }
 
 /** Creates, sets up and starts one service on its configured port. */
@@ -25,7 +32,9 @@ export async function startService(options: StartServiceOptions): Promise<INestA
   const { service, config } = options;
   const tokenStore = options.tokenStore ?? new FileTokenStore(config.tokensFile);
   // abortOnError false: startup errors reach the caller instead of exiting the (embedded) process.
-  const app = await NestFactory.create(options.module({ tokenStore }), { abortOnError: false });
+  const app = await NestFactory.create(options.module({ tokenStore, runtime: options.runtime }), {
+    abortOnError: false,
+  });
   setupHttpApp(app, service);
   const port = config.ports[service.name];
   await app.listen(port, config.host);
@@ -36,9 +45,15 @@ export async function startService(options: StartServiceOptions): Promise<INestA
 /** Entry point of a standalone service process: any startup error ends it with a message, not a stack. */
 export function runServiceProcess(
   service: ServiceDescriptor,
+  persistence: ServicePersistence,
   module: (options: RollgateAppOptions) => DynamicModule,
 ): void {
-  const start = async () => startService({ service, module, config: loadConfig() });
+  const start = async () => {
+    startTelemetry(`rollgate-${service.name}`);
+    const config = loadConfig();
+    const runtime = await openServiceRuntime(config, service.name, persistence);
+    return startService({ service, module, config, runtime });
+  };
   start().catch((error: unknown) => {
     console.error(`${service.name} failed to start: ${(error as Error).message ?? String(error)}`);
     process.exit(1);

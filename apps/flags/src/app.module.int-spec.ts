@@ -1,11 +1,12 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ensureLocalAdminToken, FileTokenStore, setupHttpApp } from '@rollgate/platform';
+import { openTestRuntime } from '@rollgate/platform/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { FlagsAppModule, FLAGS_SERVICE } from './app.module';
+import { FlagsAppModule, FLAGS_PERSISTENCE, FLAGS_SERVICE } from './app.module';
 
 describe('FlagsAppModule', () => {
   let app: INestApplication;
@@ -14,7 +15,12 @@ describe('FlagsAppModule', () => {
     const tokensFile = join(mkdtempSync(join(tmpdir(), 'rollgate-flags-')), 'tokens.json');
     ensureLocalAdminToken(tokensFile);
     const moduleRef = await Test.createTestingModule({
-      imports: [FlagsAppModule.forRoot({ tokenStore: new FileTokenStore(tokensFile) })],
+      imports: [
+        FlagsAppModule.forRoot({
+          tokenStore: new FileTokenStore(tokensFile),
+          runtime: await openTestRuntime('flags', FLAGS_PERSISTENCE),
+        }),
+      ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     setupHttpApp(app, FLAGS_SERVICE);

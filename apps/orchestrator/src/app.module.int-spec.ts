@@ -1,11 +1,16 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ensureLocalAdminToken, FileTokenStore, setupHttpApp } from '@rollgate/platform';
+import { openTestRuntime } from '@rollgate/platform/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { OrchestratorAppModule, ORCHESTRATOR_SERVICE } from './app.module';
+import {
+  OrchestratorAppModule,
+  ORCHESTRATOR_PERSISTENCE,
+  ORCHESTRATOR_SERVICE,
+} from './app.module';
 
 describe('OrchestratorAppModule', () => {
   let app: INestApplication;
@@ -14,7 +19,12 @@ describe('OrchestratorAppModule', () => {
     const tokensFile = join(mkdtempSync(join(tmpdir(), 'rollgate-orchestrator-')), 'tokens.json');
     ensureLocalAdminToken(tokensFile);
     const moduleRef = await Test.createTestingModule({
-      imports: [OrchestratorAppModule.forRoot({ tokenStore: new FileTokenStore(tokensFile) })],
+      imports: [
+        OrchestratorAppModule.forRoot({
+          tokenStore: new FileTokenStore(tokensFile),
+          runtime: await openTestRuntime('orchestrator', ORCHESTRATOR_PERSISTENCE),
+        }),
+      ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     setupHttpApp(app, ORCHESTRATOR_SERVICE);

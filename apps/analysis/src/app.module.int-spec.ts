@@ -1,11 +1,12 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ensureLocalAdminToken, FileTokenStore, setupHttpApp } from '@rollgate/platform';
+import { openTestRuntime } from '@rollgate/platform/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { AnalysisAppModule, ANALYSIS_SERVICE } from './app.module';
+import { AnalysisAppModule, ANALYSIS_PERSISTENCE, ANALYSIS_SERVICE } from './app.module';
 
 describe('AnalysisAppModule', () => {
   let app: INestApplication;
@@ -14,7 +15,12 @@ describe('AnalysisAppModule', () => {
     const tokensFile = join(mkdtempSync(join(tmpdir(), 'rollgate-analysis-')), 'tokens.json');
     ensureLocalAdminToken(tokensFile);
     const moduleRef = await Test.createTestingModule({
-      imports: [AnalysisAppModule.forRoot({ tokenStore: new FileTokenStore(tokensFile) })],
+      imports: [
+        AnalysisAppModule.forRoot({
+          tokenStore: new FileTokenStore(tokensFile),
+          runtime: await openTestRuntime('analysis', ANALYSIS_PERSISTENCE),
+        }),
+      ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     setupHttpApp(app, ANALYSIS_SERVICE);

@@ -1,11 +1,12 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ensureLocalAdminToken, FileTokenStore, setupHttpApp } from '@rollgate/platform';
+import { openTestRuntime } from '@rollgate/platform/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { RouterAppModule, ROUTER_SERVICE } from './app.module';
+import { RouterAppModule, ROUTER_PERSISTENCE, ROUTER_SERVICE } from './app.module';
 
 describe('RouterAppModule', () => {
   let app: INestApplication;
@@ -14,7 +15,12 @@ describe('RouterAppModule', () => {
     const tokensFile = join(mkdtempSync(join(tmpdir(), 'rollgate-router-')), 'tokens.json');
     ensureLocalAdminToken(tokensFile);
     const moduleRef = await Test.createTestingModule({
-      imports: [RouterAppModule.forRoot({ tokenStore: new FileTokenStore(tokensFile) })],
+      imports: [
+        RouterAppModule.forRoot({
+          tokenStore: new FileTokenStore(tokensFile),
+          runtime: await openTestRuntime('router', ROUTER_PERSISTENCE),
+        }),
+      ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     setupHttpApp(app, ROUTER_SERVICE);

@@ -1,11 +1,12 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ensureLocalAdminToken, FileTokenStore, setupHttpApp } from '@rollgate/platform';
+import { openTestRuntime } from '@rollgate/platform/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { MigrationsAppModule, MIGRATIONS_SERVICE } from './app.module';
+import { MigrationsAppModule, MIGRATIONS_PERSISTENCE, MIGRATIONS_SERVICE } from './app.module';
 
 describe('MigrationsAppModule', () => {
   let app: INestApplication;
@@ -14,7 +15,12 @@ describe('MigrationsAppModule', () => {
     const tokensFile = join(mkdtempSync(join(tmpdir(), 'rollgate-migrations-')), 'tokens.json');
     ensureLocalAdminToken(tokensFile);
     const moduleRef = await Test.createTestingModule({
-      imports: [MigrationsAppModule.forRoot({ tokenStore: new FileTokenStore(tokensFile) })],
+      imports: [
+        MigrationsAppModule.forRoot({
+          tokenStore: new FileTokenStore(tokensFile),
+          runtime: await openTestRuntime('migrations', MIGRATIONS_PERSISTENCE),
+        }),
+      ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     setupHttpApp(app, MIGRATIONS_SERVICE);

@@ -1,0 +1,194 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { SpanKind } from '@opentelemetry/api';
+import { dropSchema } from '@rollgate/persistence';
+import {
+  FileTokenStore,
+  issueToken,
+  openServiceRuntime,
+  parseConfig,
+  setupHttpApp,
+  type ServiceRuntime,
+} from '@rollgate/platform';
+import { tempTokensFile } from '@rollgate/platform/testing';
+import { RecordedTraces } from '@rollgate/telemetry';
+import {
+  OrchestratorAppModule,
+  ORCHESTRATOR_PERSISTENCE,
+  ORCHESTRATOR_SERVICE,
+} from '../app.module';
+
+const traces = new RecordedTraces('orchestrator-test');
+afterAll(() => traces.shutdown());
+
+const digest = (c: string) => `sha256:${c.repeat(64)}`;
+
+async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const modes: [string, Record<string, string>][] = [
+  ['embedded log + SQLite', { ROLLGATE_MODE: 'embedded' }],
+  [
+    'Kafka + PostgreSQL',
+    { ROLLGATE_MODE: 'production', ROLLGATE_SCHEMA_PREFIX: `t${randomUUID().slice(0, 8)}_` },
+  ],
+];
+
+describe.each(modes)('releases API on %s', (_label, env) => {
+  let app: INestApplication;
+  let runtime: ServiceRuntime;
+  const config = parseConfig({
+    ...env,
+    ROLLGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'rollgate-orch-')),
+  });
+  const tokensFile = tempTokensFile();
+  const deployer = issueToken(tokensFile, { subject: 'deployer', scopes: ['deploy'] });
+  const viewer = issueToken(tokensFile, { subject: 'viewer', scopes: ['read'] });
+  const narrow = issueToken(tokensFile, {
+    subject: 'narrow',
+    scopes: ['deploy'],
+    services: ['payments'],
+  });
+  const http = () => request(app.getHttpServer());
+  const create = (service: string, token = deployer, body: object = {}) =>
+    http()
+      .post('/releases')
+      .set('Authorization', `Bearer ${token}`)
+      .send({
+        service,
+        artifact: { name: service, digest: digest('a') },
+        strategy: 'canary',
+        ...body,
+      });
+  const release = (id: string) =>
+    eventually(
+      () => http().get(`/releases/${id}`),
+      (r) => r.status === 200,
+      `release ${id}`,
+    );
+
+  beforeAll(async () => {
+    runtime = await openServiceRuntime(config, 'orchestrator', ORCHESTRATOR_PERSISTENCE);
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        OrchestratorAppModule.forRoot({ tokenStore: new FileTokenStore(tokensFile), runtime }),
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    setupHttpApp(app, ORCHESTRATOR_SERVICE);
+    await app.init();
+  });
+
+  afterAll(async () => {
+    await app.close();
+    if (config.storage === 'postgres')
+      await dropSchema(config.databaseUrl, `${config.schemaPrefix}orchestrator`);
+  });
+
+  it('accepts a digest-pinned release and shows it once projected, with the token subject as actor', async () => {
+    const service = `checkout-${randomUUID().slice(0, 6)}`;
+    const created = await create(service).expect(201);
+    expect(created.body.eventIds).toHaveLength(1);
+    const { body } = await release(created.body.releaseId);
+    expect(body).toMatchObject({
+      id: created.body.releaseId,
+      service,
+      artifact: { name: service, digest: digest('a') },
+      strategy: 'canary',
+      status: 'requested',
+      requestedBy: 'user:deployer',
+    });
+    const list = await http().get(`/releases?service=${service}`).expect(200);
+    expect(list.body.map((r: { id: string }) => r.id)).toEqual([created.body.releaseId]);
+  });
+
+  it('refuses a mutable tag with 400 naming the field', async () => {
+    const response = await create('search', deployer, {
+      artifact: { name: 'search', digest: 'latest' },
+    }).expect(400);
+    expect(response.body.details).toEqual([
+      expect.objectContaining({
+        field: 'artifact.digest',
+        problem: expect.stringContaining('not a tag'),
+      }),
+    ]);
+  });
+
+  it('needs a token with the deploy scope for the service', async () => {
+    await http().post('/releases').send({}).expect(401);
+    const noScope = await create('cart', viewer).expect(403);
+    expect(noScope.body.message).toBe('token of viewer lacks scope deploy');
+    const wrongService = await create('cart', narrow).expect(403);
+    expect(wrongService.body.message).toBe('token of narrow may not touch service cart');
+  });
+
+  it('allows one active release per service: the second is refused naming the first, even when concurrent', async () => {
+    const service = `payments-${randomUUID().slice(0, 6)}`;
+    const [a, b] = await Promise.all([create(service), create(service)]);
+    const statuses = [a.status, b.status].sort();
+    expect(statuses).toEqual([201, 409]);
+    const winner = a.status === 201 ? a : b;
+    const loser = a.status === 201 ? b : a;
+    expect(loser.body.message).toContain(`already has an active release ${winner.body.releaseId}`);
+    await release(winner.body.releaseId);
+    const aborted = await http()
+      .post(`/releases/${winner.body.releaseId}/abort`)
+      .set('Authorization', `Bearer ${deployer}`)
+      .send({ reason: 'canary error rate doubled' })
+      .expect(200);
+    expect(aborted.body.eventIds).toHaveLength(1);
+    await eventually(
+      () => http().get(`/releases/${winner.body.releaseId}`),
+      (r) => r.body.status === 'aborted',
+      'aborted status',
+    );
+    await create(service).expect(201);
+  });
+
+  it('continues the trace of a REST call through the log into the consumer that handles the event', async () => {
+    const traceId = randomUUID().replace(/-/g, '');
+    const service = `traced-${randomUUID().slice(0, 6)}`;
+    const created = await create(service)
+      .set('traceparent', `00-${traceId}-${'1'.repeat(16)}-01`)
+      .expect(201);
+    await release(created.body.releaseId);
+    const spans = await eventually(
+      async () => traces.spans().filter((s) => s.spanContext().traceId === traceId),
+      (found) => found.some((s) => s.name === 'process ReleaseRequested'),
+      'consumer span',
+    );
+    const server = spans.find((s) => s.kind === SpanKind.SERVER)!;
+    const publish = spans.find((s) => s.kind === SpanKind.PRODUCER)!;
+    const consume = spans.find((s) => s.name === 'process ReleaseRequested')!;
+    expect(server.name).toBe('POST /releases');
+    expect(publish.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
+    expect(consume.kind).toBe(SpanKind.CONSUMER);
+    expect(consume.parentSpanContext?.spanId).toBe(publish.spanContext().spanId);
+    expect(consume.attributes['rollgate.correlation_id']).toBe(created.body.releaseId);
+  });
+
+  it('reports its consumers in /health', async () => {
+    const { body } = await http().get('/health').expect(200);
+    expect(body.details['event-log']).toMatchObject({
+      status: 'up',
+      consumers: { 'rollgate-orchestrator-releases': 'running' },
+    });
+  });
+});

@@ -1,0 +1,68 @@
+import {
+  DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { EventStore } from '@rollgate/persistence';
+import type { Subscription } from '@rollgate/event-log';
+import { HealthChecks } from '../health/health-checks';
+import type { ServiceRuntime } from './service-runtime';
+
+export const SERVICE_RUNTIME = Symbol('SERVICE_RUNTIME');
+
+/**
+ * Our own Nest module around the event log (not the @nestjs/microservices transport): starts
+ * the outbox relay and the projections with the app, and reports consumers in /health.
+ * A crashed consumer is fatal: /health turns 503 and stays so until the process restarts.
+ */
+@Module({})
+export class RuntimeModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger: Logger;
+  private subscriptions: Subscription[] = [];
+
+  constructor(
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
+    private readonly checks: HealthChecks,
+  ) {
+    this.logger = new Logger(`${runtime.service}-runtime`);
+  }
+
+  static forRoot(runtime: ServiceRuntime): DynamicModule {
+    return {
+      module: RuntimeModule,
+      global: true,
+      providers: [
+        { provide: SERVICE_RUNTIME, useValue: runtime },
+        { provide: EventStore, useValue: runtime.eventStore },
+      ],
+      exports: [SERVICE_RUNTIME, EventStore],
+    };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.runtime.relay.start();
+    this.subscriptions = await Promise.all(this.runtime.projections.map((p) => p.start()));
+    this.checks.register('event-log', async () => {
+      const consumers = Object.fromEntries(
+        this.subscriptions.map((s) => [
+          s.groupId,
+          s.state() === 'crashed' ? `crashed: ${s.crashError()?.message}` : s.state(),
+        ]),
+      );
+      const up = this.subscriptions.every(
+        (s) => s.state() === 'running' || s.state() === 'starting',
+      );
+      return { up, detail: { consumers, outboxPending: await this.runtime.relay.pending() } };
+    });
+    for (const subscription of this.subscriptions) {
+      this.logger.log(`consumer ${subscription.groupId} started`);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runtime.close();
+  }
+}

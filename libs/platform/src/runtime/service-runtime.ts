@@ -1,0 +1,83 @@
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { ALL_TOPICS } from '@rollgate/contracts';
+import { EmbeddedEventLog, KafkaEventLog, type EventLog } from '@rollgate/event-log';
+import {
+  EventStore,
+  openServiceDataSource,
+  OutboxRelay,
+  PLATFORM_ENTITIES,
+  PlatformTables1764000000000,
+  ProjectionRunner,
+  type Projection,
+} from '@rollgate/persistence';
+import type { RollgateConfig, ServiceName } from '../config/config';
+
+/** What a service brings to its runtime: its tables, its migrations and its read models. */
+export interface ServicePersistence {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: Function[];
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: Function[];
+  projections: Projection[];
+}
+
+/** The I/O edges of one service: its log client, its own database, its writer and readers. */
+export interface ServiceRuntime {
+  service: ServiceName;
+  log: EventLog;
+  dataSource: DataSource;
+  eventStore: EventStore;
+  relay: OutboxRelay;
+  projections: ProjectionRunner[];
+  /** Closes what this runtime opened (a shared log is closed by whoever opened it). */
+  close(): Promise<void>;
+}
+
+/** The log the configuration asks for; one per process in embedded mode, shared by the five services. */
+export function openEventLog(config: RollgateConfig, clientId: string): EventLog {
+  return config.eventLog === 'kafka'
+    ? new KafkaEventLog({ brokers: config.kafkaBrokers, clientId })
+    : new EmbeddedEventLog({ file: join(config.dataDir, 'events.db') });
+}
+
+export async function openServiceRuntime(
+  config: RollgateConfig,
+  service: ServiceName,
+  persistence: ServicePersistence,
+  sharedLog?: EventLog,
+): Promise<ServiceRuntime> {
+  const log = sharedLog ?? openEventLog(config, `rollgate-${service}`);
+  await log.ensureTopics(ALL_TOPICS);
+  const dataSource = await openServiceDataSource({
+    service,
+    schema: config.storage === 'postgres' ? `${config.schemaPrefix}${service}` : service,
+    storage:
+      config.storage === 'postgres'
+        ? { kind: 'postgres', url: config.databaseUrl }
+        : { kind: 'sqlite', directory: config.dataDir },
+    entities: [...PLATFORM_ENTITIES, ...persistence.entities],
+    migrations: [PlatformTables1764000000000, ...persistence.migrations],
+  });
+  const relay = new OutboxRelay(dataSource, log);
+  const projections = persistence.projections.map(
+    (projection) =>
+      new ProjectionRunner(dataSource, log, projection, {
+        groupId: `rollgate-${service}-${projection.name}`,
+      }),
+  );
+  return {
+    service,
+    log,
+    dataSource,
+    eventStore: new EventStore(dataSource),
+    relay,
+    projections,
+    async close() {
+      await Promise.all(projections.map((p) => p.stop()));
+      await relay.stop();
+      await dataSource.destroy();
+      if (!sharedLog) await log.close();
+    },
+  };
+}

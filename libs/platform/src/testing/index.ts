@@ -1,0 +1,3 @@
+// Test helpers: import from '@rollgate/platform/testing', never from production code.
+export * from './create-test-app';
+export * from './test-runtime';
