@@ -31,6 +31,10 @@ export default tseslint.config(
               onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform'],
             },
             {
+              sourceTag: 'type:host',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform', 'type:app'],
+            },
+            {
               sourceTag: 'type:e2e',
               onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform', 'type:app'],
             },

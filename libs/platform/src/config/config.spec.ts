@@ -15,7 +15,49 @@ describe('parseConfig', () => {
         migrations: 'http://127.0.0.1:7005',
       },
       token: undefined,
+      mode: 'embedded',
+      eventLog: 'embedded',
+      storage: 'sqlite',
+      dataDir: resolve('.rollgate/data'),
+      kafkaBrokers: ['127.0.0.1:9092'],
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+      schemaPrefix: 'rollgate_',
     });
+  });
+
+  it('production mode means Kafka and PostgreSQL unless overridden one by one', () => {
+    expect(parseConfig({ ROLLGATE_MODE: 'production' })).toMatchObject({
+      eventLog: 'kafka',
+      storage: 'postgres',
+    });
+    expect(parseConfig({ ROLLGATE_MODE: 'production', ROLLGATE_STORAGE: 'sqlite' })).toMatchObject({
+      eventLog: 'kafka',
+      storage: 'sqlite',
+    });
+    expect(parseConfig({ KAFKA_BROKERS: '10.0.0.1:9092, 10.0.0.2:9092' }).kafkaBrokers).toEqual([
+      '10.0.0.1:9092',
+      '10.0.0.2:9092',
+    ]);
+  });
+
+  it('names every invalid runtime setting', () => {
+    expect(() =>
+      parseConfig({
+        ROLLGATE_MODE: 'cloud',
+        KAFKA_BROKERS: 'kafka',
+        ROLLGATE_DATABASE_URL: 'mysql://x',
+        ROLLGATE_SCHEMA_PREFIX: 'Bad-',
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        problems: [
+          "ROLLGATE_MODE: must be one of embedded, production, got 'cloud'",
+          "KAFKA_BROKERS: 'kafka' is not host:port",
+          "ROLLGATE_DATABASE_URL: must be a postgres:// URL, got 'mysql://x'",
+          "ROLLGATE_SCHEMA_PREFIX: must be lowercase letters, digits and _, got 'Bad-'",
+        ],
+      }) as Error,
+    );
   });
 
   it('reads overrides; a port override also moves the default URL', () => {

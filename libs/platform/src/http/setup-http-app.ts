@@ -8,6 +8,11 @@ export interface HttpAppDescription {
   version?: string;
 }
 
+export interface HttpAppSetupOptions {
+  /** Close the app on SIGTERM/SIGINT. A host running several apps handles signals itself. */
+  shutdownHooks?: boolean;
+}
+
 const MUTATING_METHODS = ['post', 'put', 'patch', 'delete'] as const;
 
 /**
@@ -16,7 +21,11 @@ const MUTATING_METHODS = ['post', 'put', 'patch', 'delete'] as const;
  * test module built with Test.createTestingModule behaves exactly like production.
  * Call it before app.init()/listen(): routes added after init sit behind the 404 handler.
  */
-export function setupHttpApp(app: INestApplication, description: HttpAppDescription): void {
+export function setupHttpApp(
+  app: INestApplication,
+  description: HttpAppDescription,
+  options: HttpAppSetupOptions = {},
+): void {
   const config = new DocumentBuilder()
     .setTitle(description.title)
     .setDescription(description.description)
@@ -33,7 +42,7 @@ export function setupHttpApp(app: INestApplication, description: HttpAppDescript
     .build();
   const document = requireBearerOnMutations(SwaggerModule.createDocument(app, config));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  app.enableShutdownHooks();
+  if (options.shutdownHooks !== false) app.enableShutdownHooks();
 }
 
 /** Mirrors BearerAuthGuard in the document: every mutating operation needs a token. */

@@ -1,4 +1,4 @@
-import { DynamicModule, INestApplication, Logger } from '@nestjs/common';
+import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FileTokenStore } from '../auth/file-token-store';
 import type { TokenStore } from '../auth/token-store';
@@ -25,6 +25,8 @@ export interface StartServiceOptions {
   /** Shared by the embedded host; a standalone process opens the tokens file itself. */
   tokenStore?: TokenStore;
   runtime: ServiceRuntime;
+  /** Default true: the app closes itself on SIGTERM/SIGINT. */
+  shutdownHooks?: boolean;
 }
 
 /** Creates, sets up and starts one service on its configured port. */
@@ -34,11 +36,13 @@ export async function startService(options: StartServiceOptions): Promise<INestA
   // abortOnError false: startup errors reach the caller instead of exiting the (embedded) process.
   const app = await NestFactory.create(options.module({ tokenStore, runtime: options.runtime }), {
     abortOnError: false,
+    // Nest's start-up chatter hides what matters; errors and warnings still show.
+    logger: ['error', 'warn'],
   });
-  setupHttpApp(app, service);
+  setupHttpApp(app, service, { shutdownHooks: options.shutdownHooks ?? true });
   const port = config.ports[service.name];
   await app.listen(port, config.host);
-  new Logger(service.name).log(`listening on http://${config.host}:${port} (API docs at /docs)`);
+  console.log(`${service.name} listening on http://${config.host}:${port} (API docs at /docs)`);
   return app;
 }
 

@@ -1,0 +1,83 @@
+import type { INestApplication } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import {
+  ensureLocalAdminToken,
+  FileTokenStore,
+  loadConfig,
+  openEventLog,
+  openServiceRuntime,
+  SERVICE_NAMES,
+  startService,
+} from '@rollgate/platform';
+import { startTelemetry } from '@rollgate/telemetry';
+import { dirname, join, relative } from 'node:path';
+
+/** A path as the user would type it from here. */
+const shown = (path: string) =>
+  relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || '.';
+import { HOSTED_SERVICES } from './services';
+
+/**
+ * `npm start`: all five services in one process, sharing one event log. By default the log
+ * and the read models are files under .rollgate/data, so no server is needed.
+ */
+async function main(): Promise<void> {
+  startTelemetry('rollgate-embedded');
+  const logger = new Logger('rollgate');
+  const config = loadConfig();
+  const created = ensureLocalAdminToken(config.tokensFile);
+  const tokenStore = new FileTokenStore(config.tokensFile);
+  const log = openEventLog(config, 'rollgate-embedded');
+  const apps: INestApplication[] = [];
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: stopping`);
+    for (const app of apps.reverse()) await app.close();
+    await log.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  for (const name of SERVICE_NAMES) {
+    const hosted = HOSTED_SERVICES[name];
+    const runtime = await openServiceRuntime(config, name, hosted.persistence, log);
+    apps.push(
+      await startService({
+        service: hosted.descriptor,
+        module: hosted.module,
+        config,
+        tokenStore,
+        runtime,
+        shutdownHooks: false,
+      }),
+    );
+  }
+  const tokenFile = join(dirname(config.tokensFile), 'admin.token');
+  const where =
+    config.eventLog === 'kafka'
+      ? `Kafka ${config.kafkaBrokers.join(',')}`
+      : relative(process.cwd(), config.dataDir) || '.';
+  console.log(
+    [
+      '',
+      `Rollgate is running (${config.mode} mode, event log and read models in ${where}).`,
+      ...SERVICE_NAMES.map(
+        (n) =>
+          `  ${n.padEnd(13)} ${config.serviceUrls[n]}   (API docs: ${config.serviceUrls[n]}/docs)`,
+      ),
+      `Admin token${created ? ' (new)' : ''}: ${shown(tokenFile)}   export ROLLGATE_TOKEN=$(cat ${shown(tokenFile)})`,
+      'Try: npx rollgate status',
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(
+    `rollgate failed to start: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  process.exit(1);
+});
