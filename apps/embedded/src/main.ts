@@ -4,13 +4,15 @@ import {
   ensureLocalAdminToken,
   FileTokenStore,
   loadConfig,
+  localAdminTokenPath,
   openEventLog,
   openServiceRuntime,
   SERVICE_NAMES,
   startService,
 } from '@rollgate/platform';
 import { startTelemetry } from '@rollgate/telemetry';
-import { dirname, join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
 
 /** A path as the user would type it from here. */
 const shown = (path: string) =>
@@ -25,7 +27,8 @@ async function main(): Promise<void> {
   startTelemetry('rollgate-embedded');
   const logger = new Logger('rollgate');
   const config = loadConfig();
-  const created = ensureLocalAdminToken(config.tokensFile);
+  const isNew = !existsSync(config.tokensFile);
+  const adminToken = ensureLocalAdminToken(config.tokensFile);
   const tokenStore = new FileTokenStore(config.tokensFile);
   const log = openEventLog(config, 'rollgate-embedded');
   const apps: INestApplication[] = [];
@@ -55,11 +58,9 @@ async function main(): Promise<void> {
       }),
     );
   }
-  const tokenFile = join(dirname(config.tokensFile), 'admin.token');
+  const tokenFile = localAdminTokenPath(config.tokensFile);
   const where =
-    config.eventLog === 'kafka'
-      ? `Kafka ${config.kafkaBrokers.join(',')}`
-      : relative(process.cwd(), config.dataDir) || '.';
+    config.eventLog === 'kafka' ? `Kafka ${config.kafkaBrokers.join(',')}` : shown(config.dataDir);
   console.log(
     [
       '',
@@ -68,7 +69,9 @@ async function main(): Promise<void> {
         (n) =>
           `  ${n.padEnd(13)} ${config.serviceUrls[n]}   (API docs: ${config.serviceUrls[n]}/docs)`,
       ),
-      `Admin token${created ? ' (new)' : ''}: ${shown(tokenFile)}   export ROLLGATE_TOKEN=$(cat ${shown(tokenFile)})`,
+      adminToken
+        ? `Admin token${isNew ? ' (new)' : ''}: ${shown(tokenFile)}   export ROLLGATE_TOKEN=$(cat ${shown(tokenFile)})`
+        : `Tokens: ${shown(config.tokensFile)} (the local admin token's plaintext is no longer on disk)`,
       'Try: npx rollgate status',
       '',
     ].join('\n'),

@@ -224,8 +224,9 @@ export class KafkaEventLog implements EventLog {
         maxRetryTime: retry.maxDelayMs,
         restartOnFailure: async () => false,
       },
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      // A member that died is evicted (and its partitions reassigned) within 10 s.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
       maxWaitTimeInMs: 100,
     });
     const subscription = new KafkaSubscription(this, consumer, options);

@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '../../..');
+export const SERVICES = ['orchestrator', 'router', 'analysis', 'flags', 'migrations'] as const;
+
+export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `rollgate-e2e-${name}-`));
+
+/** Environment that points every service and the CLI at ports base+1..base+5. */
+export function portsEnv(
+  base: number,
+): Record<string, string> & { ROLLGATE_ORCHESTRATOR_URL: string } {
+  const env: Record<string, string> = { ROLLGATE_ORCHESTRATOR_URL: '' };
+  SERVICES.forEach((service, i) => {
+    env[`ROLLGATE_${service.toUpperCase()}_PORT`] = String(base + i + 1);
+    env[`ROLLGATE_${service.toUpperCase()}_URL`] = `http://127.0.0.1:${base + i + 1}`;
+  });
+  return env as Record<string, string> & { ROLLGATE_ORCHESTRATOR_URL: string };
+}
+
+export interface Proc {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts a real child process of this workspace (a TypeScript entry point run through bin/run.js). */
+export function start(entry: string, env: Record<string, string>, args: string[] = []): Proc {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/run.js'), entry, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolveExit) =>
+    child.on('exit', (code) => resolveExit(code)),
+  );
+  return { child, output: () => output, exited };
+}
+
+/** Runs the rollgate CLI to completion. */
+export async function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  const proc = start('apps/cli/src/main.ts', env, args);
+  const code = await proc.exited;
+  return { code, output: proc.output() };
+}
+
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export async function healthy(url: string): Promise<boolean> {
+  const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+  return response.status === 200;
+}
+
+export async function stop(proc: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return proc.child.exitCode;
+  proc.child.kill(signal);
+  return proc.exited;
+}
+
+export async function api(
+  url: string,
+  method: 'GET' | 'POST',
+  token: string | undefined,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+export const digest = (c: string) => `sha256:${c.repeat(64)}`;
