@@ -2,9 +2,41 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
 
+// Dependency direction from DESIGN.md: apps -> platform (adapters) -> domain -> contracts.
+const moduleBoundaries = (allow) => ({
+  allow,
+  depConstraints: [
+    { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
+    { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain'] },
+    {
+      sourceTag: 'type:platform',
+      onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform'],
+    },
+    {
+      sourceTag: 'type:app',
+      onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform'],
+    },
+    {
+      sourceTag: 'type:host',
+      onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform', 'type:app'],
+    },
+    {
+      sourceTag: 'type:e2e',
+      onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform'],
+    },
+  ],
+});
+
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '.kafka/**', '.nx/**', '.rollgate/**', 'coverage/**'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '.kafka/**',
+      '.nx/**',
+      '.rollgate/**',
+      'coverage/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -14,38 +46,26 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'off',
-      // Dependency direction from docs/DESIGN: apps -> platform (adapters) -> domain -> contracts.
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain'] },
-            {
-              sourceTag: 'type:platform',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform'],
-            },
-            {
-              sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform'],
-            },
-            {
-              sourceTag: 'type:host',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform', 'type:app'],
-            },
-            {
-              sourceTag: 'type:e2e',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform', 'type:app'],
-            },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', moduleBoundaries([])],
     },
   },
   {
+    // The embedded host is the one place that composes the five apps into one process.
+    files: ['apps/embedded/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', moduleBoundaries(['@rollgate/app-*'])] },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        __dirname: 'readonly',
+        console: 'readonly',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

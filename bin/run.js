@@ -3,7 +3,8 @@
 // SWC compiles on the fly (with decorator metadata for Nest) and tsconfig paths resolve @rollgate/*.
 'use strict';
 const path = require('node:path');
-process.env.SWC_NODE_PROJECT = process.env.SWC_NODE_PROJECT || path.join(__dirname, '..', 'tsconfig.base.json');
+process.env.SWC_NODE_PROJECT =
+  process.env.SWC_NODE_PROJECT || path.join(__dirname, '..', 'tsconfig.base.json');
 require('@swc-node/register');
 const entry = process.argv[2];
 if (!entry) {
