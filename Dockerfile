@@ -1,0 +1,10 @@
+# One image for every Rollgate service; docker-compose.yml picks the entry point per service.
+FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+WORKDIR /rollgate
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY . .
+ENV ROLLGATE_HOST=0.0.0.0
+EXPOSE 7001 7002 7003 7004 7005
+CMD ["node", "bin/run.js", "apps/embedded/src/main.ts"]
