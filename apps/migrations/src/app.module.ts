@@ -1,8 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import {
   DEFAULT_PORTS,
-  RollgateHttpModule,
-  RuntimeModule,
+  serviceAppImports,
   type RollgateAppOptions,
   type ServicePersistence,
   type ServiceDescriptor,
@@ -29,13 +28,7 @@ export class MigrationsAppModule {
   static forRoot(options: RollgateAppOptions): DynamicModule {
     return {
       module: MigrationsAppModule,
-      imports: [
-        RollgateHttpModule.forRoot({
-          serviceName: MIGRATIONS_SERVICE.name,
-          tokenStore: options.tokenStore,
-        }),
-        RuntimeModule.forRoot(options.runtime),
-      ],
+      imports: [...serviceAppImports(MIGRATIONS_SERVICE, options)],
     };
   }
 }

@@ -1,8 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import {
   DEFAULT_PORTS,
-  RollgateHttpModule,
-  RuntimeModule,
+  serviceAppImports,
   type RollgateAppOptions,
   type ServiceDescriptor,
 } from '@rollgate/platform';
@@ -25,14 +24,7 @@ export class OrchestratorAppModule {
   static forRoot(options: RollgateAppOptions): DynamicModule {
     return {
       module: OrchestratorAppModule,
-      imports: [
-        RollgateHttpModule.forRoot({
-          serviceName: ORCHESTRATOR_SERVICE.name,
-          tokenStore: options.tokenStore,
-        }),
-        RuntimeModule.forRoot(options.runtime),
-        ReleasesModule,
-      ],
+      imports: [...serviceAppImports(ORCHESTRATOR_SERVICE, options), ReleasesModule],
     };
   }
 }

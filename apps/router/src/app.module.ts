@@ -1,8 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import {
   DEFAULT_PORTS,
-  RollgateHttpModule,
-  RuntimeModule,
+  serviceAppImports,
   type RollgateAppOptions,
   type ServicePersistence,
   type ServiceDescriptor,
@@ -29,13 +28,7 @@ export class RouterAppModule {
   static forRoot(options: RollgateAppOptions): DynamicModule {
     return {
       module: RouterAppModule,
-      imports: [
-        RollgateHttpModule.forRoot({
-          serviceName: ROUTER_SERVICE.name,
-          tokenStore: options.tokenStore,
-        }),
-        RuntimeModule.forRoot(options.runtime),
-      ],
+      imports: [...serviceAppImports(ROUTER_SERVICE, options)],
     };
   }
 }

@@ -69,7 +69,8 @@ export class EventCatalog {
   private readonly upcasters = new Map<string, Upcaster>();
 
   constructor(definitions: readonly EventDefinition[], upcasters: readonly Upcaster[] = []) {
-    addFormats(this.ajv);
+    // fast mode: simpler format regexes; decoding runs on every consumed event.
+    addFormats(this.ajv, { mode: 'fast', formats: ['uuid', 'date-time'] });
     this.validateEnvelopeShape = this.ajv.compile(envelopeSchema);
     for (const definition of definitions) {
       const key = definitionKey(definition.type, definition.version);
@@ -162,7 +163,10 @@ export class EventCatalog {
   decode(raw: string | Buffer): EventEnvelope {
     const parsed: unknown = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
     this.validate(parsed);
-    return this.upcast(parsed);
+    const latest = this.upcast(parsed);
+    // An upcaster is code: check that what it produced is a valid latest-version event.
+    if (latest !== parsed) this.validate(latest);
+    return latest;
   }
 
   encode(envelope: EventEnvelope): string {

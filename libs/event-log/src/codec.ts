@@ -53,11 +53,13 @@ export function decodeMessage(
   catalog: EventCatalog,
   position: LogPosition,
   value: string | Buffer | null,
-  headers: Record<string, string>,
+  headers: Record<string, string> | (() => Record<string, string>),
 ): LoggedEvent | MalformedEventError {
   if (value === null) return new MalformedEventError(position, 'empty message');
   try {
-    return { event: catalog.decode(value), position, headers };
+    const event = catalog.decode(value);
+    if (typeof headers !== 'function') return { event, position, headers };
+    return withLazyHeaders({ event, position }, headers);
   } catch (error) {
     const reason =
       error instanceof EventValidationError
@@ -67,6 +69,21 @@ export function decodeMessage(
           : String(error);
     return new MalformedEventError(position, reason);
   }
+}
+
+/**
+ * Headers decoded on first read: most consumers never look at them, and turning every header
+ * Buffer into a string for every message costs more than validating the event.
+ */
+function withLazyHeaders(
+  logged: Omit<LoggedEvent, 'headers'>,
+  read: () => Record<string, string>,
+): LoggedEvent {
+  let cached: Record<string, string> | undefined;
+  return Object.defineProperty(logged, 'headers', {
+    enumerable: true,
+    get: () => (cached ??= read()),
+  }) as LoggedEvent;
 }
 
 /** Headers of a dead letter: the original ones plus why and from where. */

@@ -15,3 +15,4 @@ export * from './health/health.controller';
 export * from './http/tracing.middleware';
 export * from './runtime/service-runtime';
 export * from './runtime/runtime.module';
+export * from './runtime/service-app-imports';

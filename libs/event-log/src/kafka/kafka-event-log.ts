@@ -207,7 +207,7 @@ export class KafkaEventLog implements EventLog {
       this.catalog,
       { topic: payload.topic, partition: payload.partition, offset: Number(message.offset) },
       message.value,
-      headersToStrings(message.headers),
+      () => headersToStrings(message.headers),
     );
   }
 

@@ -54,6 +54,9 @@ export class KafkaSubscription implements Subscription {
     await consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,
+      // Partitions are independent (order is per key, so per partition): while one batch is
+      // handled, the next partitions' fetches are already in flight.
+      partitionsConsumedConcurrently: 3,
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.current = 'running';
