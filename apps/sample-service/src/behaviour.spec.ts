@@ -1,0 +1,28 @@
+import { HEALTHY, outcome, parseBehaviour, prng } from './behaviour';
+
+describe('sample service behaviour', () => {
+  it('fails about the configured share of requests and centres latency on the median', () => {
+    const random = prng(42);
+    const results = Array.from({ length: 20_000 }, () =>
+      outcome({ errorRate: 0.05, latencyMs: 50, latencySpread: 0.5 }, random),
+    );
+    const failed = results.filter((r) => r.status === 500).length / results.length;
+    expect(failed).toBeGreaterThan(0.045);
+    expect(failed).toBeLessThan(0.055);
+    const sorted = results.map((r) => r.delayMs).sort((a, b) => a - b);
+    expect(sorted[sorted.length / 2]).toBeGreaterThan(47);
+    expect(sorted[sorted.length / 2]).toBeLessThan(53);
+  });
+
+  it('is reproducible per seed', () => {
+    const a = prng(7);
+    const b = prng(7);
+    expect(Array.from({ length: 5 }, a)).toEqual(Array.from({ length: 5 }, b));
+  });
+
+  it('reads its knobs from the environment and refuses nonsense', () => {
+    expect(parseBehaviour({})).toEqual(HEALTHY);
+    expect(parseBehaviour({ SAMPLE_ERROR_RATE: '0.05' }).errorRate).toBe(0.05);
+    expect(() => parseBehaviour({ SAMPLE_ERROR_RATE: '2' })).toThrow('SAMPLE_ERROR_RATE must be a number in [0, 1]');
+  });
+});

@@ -1,0 +1,50 @@
+import { createServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { outcome, parseBehaviour, prng } from './behaviour';
+
+/**
+ * The sample service of the local fleet: a real HTTP process whose error rate and latency are
+ * set per build, so a bad build really fails requests. It reports what it runs at GET /info.
+ */
+function main(): void {
+  const env = process.env;
+  const identity = {
+    instanceId: env['SAMPLE_INSTANCE_ID'] ?? randomUUID(),
+    service: env['SAMPLE_SERVICE'] ?? 'sample',
+    version: env['SAMPLE_VERSION'] ?? 'dev',
+    digest: env['SAMPLE_DIGEST'] ?? 'sha256:unknown',
+    flags: (env['SAMPLE_FLAGS'] ?? '').split(',').filter(Boolean),
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+  };
+  const behaviour = parseBehaviour(env);
+  const random = prng(Number(env['SAMPLE_SEED'] ?? process.pid));
+  const server = createServer((req, res) => {
+    if (req.url === '/info') return json(res, 200, { ...identity, behaviour });
+    if (req.url === '/healthz') return json(res, 200, { status: 'ok' });
+    const { status, delayMs } = outcome(behaviour, random);
+    setTimeout(() => {
+      json(res, status, {
+        service: identity.service,
+        version: identity.version,
+        instanceId: identity.instanceId,
+        user: req.headers['x-user-id'] ?? null,
+        ok: status < 500,
+      });
+    }, delayMs);
+  });
+  server.listen(Number(env['PORT'] ?? 0), '127.0.0.1', () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    // The fleet driver reads this line to learn the port.
+    console.log(JSON.stringify({ listening: port, ...identity }));
+  });
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+}
+
+function json(res: import('node:http').ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+main();

@@ -1,0 +1,2 @@
+export * from './fleet-driver';
+export * from './local/local-fleet-driver';
