@@ -48,4 +48,10 @@ export const SERVICE_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
 
 /** Instance groups a route table can weigh: the current version, a same-age baseline, the new one. */
 export type VersionGroup = 'stable' | 'baseline' | 'canary' | 'blue' | 'green';
-export const VERSION_GROUPS: readonly VersionGroup[] = ['stable', 'baseline', 'canary', 'blue', 'green'];
+export const VERSION_GROUPS: readonly VersionGroup[] = [
+  'stable',
+  'baseline',
+  'canary',
+  'blue',
+  'green',
+];

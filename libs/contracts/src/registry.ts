@@ -1,16 +1,45 @@
 import type { EventDefinition, Upcaster } from './definition';
 import { EventCatalog } from './catalog';
-import { AnalysisVerdictReachedV1 } from './events/analysis';
+import {
+  AnalysisIntervalScoredV1,
+  AnalysisRequestedV1,
+  AnalysisVerdictReachedV1,
+} from './events/analysis';
 import { FlagCreatedV1 } from './events/flags';
 import { MigrationPlannedV1 } from './events/migrations';
-import { ReleaseAbortedV1, ReleaseRequestedV1 } from './events/releases';
-import { RouteAppliedV1 } from './events/routing';
+import {
+  FleetDriftDetectedV1,
+  ReleaseAbortedV1,
+  ReleasePausedV1,
+  ReleasePromotedV1,
+  ReleaseRequestedV1,
+  ReleaseResumedV1,
+  ReleaseRollbackStartedV1,
+  ReleaseRolledBackV1,
+  ReleaseStepCompletedV1,
+  ReleaseStepStartedV1,
+  ReleaseSucceededV1,
+} from './events/releases';
+import { RouteAppliedV1, RouteApplyFailedV1, RouteChangeRequestedV1 } from './events/routing';
 
 /** Every published event. Adding a version here needs an upcaster from the previous one. */
 export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
   ReleaseRequestedV1,
   ReleaseAbortedV1,
+  ReleaseStepStartedV1,
+  ReleaseStepCompletedV1,
+  ReleasePausedV1,
+  ReleaseResumedV1,
+  ReleasePromotedV1,
+  ReleaseRollbackStartedV1,
+  ReleaseRolledBackV1,
+  ReleaseSucceededV1,
+  FleetDriftDetectedV1,
+  RouteChangeRequestedV1,
   RouteAppliedV1,
+  RouteApplyFailedV1,
+  AnalysisRequestedV1,
+  AnalysisIntervalScoredV1,
   AnalysisVerdictReachedV1,
   FlagCreatedV1,
   MigrationPlannedV1,

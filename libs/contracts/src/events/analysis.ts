@@ -35,3 +35,106 @@ export const AnalysisVerdictReachedV1 = defineEvent<
     additionalProperties: false,
   },
 });
+
+/** Compare canary with baseline over one release step. */
+export interface AnalysisRequestedV1 {
+  analysisRunId: string;
+  releaseId: string;
+  service: string;
+  step: number;
+  /** Seconds between interval scores. */
+  intervalSeconds: number;
+  /** The run ends with a verdict after at most this many intervals. */
+  maxIntervals: number;
+  /** Judge name from the judge registry (sequential, kayenta, threshold). */
+  judge: string;
+}
+
+export const AnalysisRequestedV1 = defineEvent<AnalysisRequestedV1, 'AnalysisRequested'>({
+  type: 'AnalysisRequested',
+  version: 1,
+  topic: TOPICS.analysis,
+  description: 'The orchestrator asks for a canary-versus-baseline analysis of a release step.',
+  schema: {
+    type: 'object',
+    properties: {
+      analysisRunId: { type: 'string', minLength: 1 },
+      releaseId: { type: 'string', minLength: 1 },
+      service: { type: 'string', pattern: SERVICE_NAME_PATTERN },
+      step: { type: 'integer', minimum: 0 },
+      intervalSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
+      maxIntervals: { type: 'integer', minimum: 1, maximum: 1000 },
+      judge: { type: 'string', minLength: 1 },
+    },
+    required: [
+      'analysisRunId',
+      'releaseId',
+      'service',
+      'step',
+      'intervalSeconds',
+      'maxIntervals',
+      'judge',
+    ],
+    additionalProperties: false,
+  },
+});
+
+/** One interval's evidence: what each side saw, and the judge's reading so far. */
+export interface AnalysisIntervalScoredV1 {
+  analysisRunId: string;
+  releaseId: string;
+  service: string;
+  interval: number;
+  verdict: Verdict;
+  score?: number;
+  reasons: string[];
+  canary: { requests: number; errors: number; p50Ms?: number; p99Ms?: number };
+  baseline: { requests: number; errors: number; p50Ms?: number; p99Ms?: number };
+}
+
+const sideSchema = {
+  type: 'object',
+  properties: {
+    requests: { type: 'integer', minimum: 0 },
+    errors: { type: 'integer', minimum: 0 },
+    p50Ms: { type: 'number', minimum: 0, nullable: true },
+    p99Ms: { type: 'number', minimum: 0, nullable: true },
+  },
+  required: ['requests', 'errors'],
+  additionalProperties: false,
+} as const;
+
+export const AnalysisIntervalScoredV1 = defineEvent<
+  AnalysisIntervalScoredV1,
+  'AnalysisIntervalScored'
+>({
+  type: 'AnalysisIntervalScored',
+  version: 1,
+  topic: TOPICS.analysis,
+  description: 'The metrics of one analysis interval and the verdict they support so far.',
+  schema: {
+    type: 'object',
+    properties: {
+      analysisRunId: { type: 'string', minLength: 1 },
+      releaseId: { type: 'string', minLength: 1 },
+      service: { type: 'string', pattern: SERVICE_NAME_PATTERN },
+      interval: { type: 'integer', minimum: 0 },
+      verdict: { type: 'string', enum: ['PASS', 'MARGINAL', 'FAIL', 'NODATA'] },
+      score: { type: 'number', nullable: true, minimum: 0, maximum: 100 },
+      reasons: { type: 'array', items: { type: 'string' } },
+      canary: sideSchema,
+      baseline: sideSchema,
+    },
+    required: [
+      'analysisRunId',
+      'releaseId',
+      'service',
+      'interval',
+      'verdict',
+      'reasons',
+      'canary',
+      'baseline',
+    ],
+    additionalProperties: false,
+  },
+});
