@@ -81,7 +81,7 @@ describe('embedded mode (npm start)', () => {
     expect(aborted.status).toBe(200);
     await waitFor(
       async () =>
-        (await api(`${orchestrator}/releases/${releaseId}`, 'GET', undefined)).body['status'] ===
+        (await api(`${orchestrator}/releases/${releaseId}`, 'GET', undefined)).body['phase'] ===
         'aborted',
       'aborted projection',
     );
@@ -95,6 +95,7 @@ describe('embedded mode (npm start)', () => {
     expect(events.map((e) => [e.event.type, e.event.sequence])).toEqual([
       ['ReleaseRequested', 1],
       ['ReleaseAborted', 2],
+      ['ReleaseRolledBack', 3],
     ]);
   });
 

@@ -103,7 +103,7 @@ describe('production mode: five processes on Kafka and PostgreSQL', () => {
     expect(afterCrash.body).toMatchObject({
       id: releaseId,
       service,
-      status: 'requested',
+      phase: 'progressing',
       requestedBy: 'user:ci',
     });
 

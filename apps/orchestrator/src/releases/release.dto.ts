@@ -1,15 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
   IsIn,
+  IsInt,
   IsNotEmpty,
   IsOptional,
   IsString,
   Length,
   Matches,
+  Max,
+  Min,
   ValidateNested,
 } from 'class-validator';
 import { DIGEST_PATTERN, SERVICE_NAME_PATTERN, type ReleaseStrategy } from '@rollgate/contracts';
+import type { Release } from '@rollgate/releases';
 import type { ReleaseEntity } from './release.entity';
 
 export class ArtifactDto {
@@ -30,6 +38,64 @@ export class ArtifactDto {
   digest!: string;
 }
 
+export class ReleasePlanDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 50, default: 2 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  replicas?: number;
+
+  @ApiPropertyOptional({
+    type: [Number],
+    example: [5, 25, 50],
+    description: 'Ascending canary shares (percent), each at most 50',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10)
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(99, { each: true })
+  canarySteps?: number[];
+
+  @ApiPropertyOptional({ default: 60 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  stepSeconds?: number;
+
+  @ApiPropertyOptional({ default: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  maxSurge?: number;
+
+  @ApiPropertyOptional({ default: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(50)
+  maxUnavailable?: number;
+
+  @ApiPropertyOptional({ default: 900 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(604_800)
+  marginalTimeoutSeconds?: number;
+
+  @ApiPropertyOptional({ default: 300 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  warmSeconds?: number;
+}
+
 export class ReleaseCreateDto {
   @ApiProperty({ example: 'checkout' })
   @IsString()
@@ -43,14 +109,39 @@ export class ReleaseCreateDto {
   @Type(() => ArtifactDto)
   artifact!: ArtifactDto;
 
+  @ApiPropertyOptional({
+    example: 'v2.3.0',
+    description: 'A label for people; the digest identifies the build',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  version?: string;
+
   @ApiPropertyOptional({ enum: ['rolling', 'blue-green', 'canary'], default: 'canary' })
   @IsOptional()
   @IsIn(['rolling', 'blue-green', 'canary'])
   strategy?: ReleaseStrategy;
+
+  @ApiPropertyOptional({ type: ReleasePlanDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ReleasePlanDto)
+  plan?: ReleasePlanDto;
 }
 
-export class ReleaseAbortDto {
-  @ApiProperty({ example: 'error rate doubled on the canary' })
+export class ReleasePromoteDto {
+  @ApiPropertyOptional({ default: false, description: 'Skip the remaining canary steps' })
+  @IsOptional()
+  @IsBoolean()
+  full?: boolean;
+}
+
+export class ReleaseReasonDto {
+  @ApiProperty({
+    example: 'error rate doubled on the canary',
+    description: 'Why, in words: recorded in the log',
+  })
   @IsString()
   @IsNotEmpty()
   @Length(1, 1000)
@@ -61,24 +152,43 @@ export class ReleaseResponseDto {
   @ApiProperty() id!: string;
   @ApiProperty() service!: string;
   @ApiProperty() artifact!: { name: string; digest: string };
+  @ApiProperty() version!: string;
   @ApiProperty() strategy!: string;
-  @ApiProperty({ enum: ['requested', 'aborted'] }) status!: string;
-  @ApiProperty({ nullable: true }) statusReason!: string | null;
+  @ApiProperty({
+    enum: ['progressing', 'paused', 'rolling-back', 'succeeded', 'rolled-back', 'aborted'],
+  })
+  phase!: string;
+  @ApiProperty({ description: 'Current step index; -1 before the first' }) step!: number;
+  @ApiProperty() steps!: { description: string; weights: Record<string, number> }[];
+  @ApiProperty() stepCompleted!: boolean;
+  @ApiProperty({ nullable: true }) reason!: string | null;
+  @ApiProperty({ description: 'Instances running a build that was not intended' }) drift!: string[];
+  @ApiProperty() plan!: Record<string, unknown>;
   @ApiProperty() requestedBy!: string;
   @ApiProperty() requestedAt!: string;
   @ApiProperty() updatedAt!: string;
 
   static from(entity: ReleaseEntity): ReleaseResponseDto {
+    const release = JSON.parse(entity.summary) as Release;
     return {
       id: entity.id,
-      service: entity.service,
-      artifact: { name: entity.artifactName, digest: entity.artifactDigest },
-      strategy: entity.strategy,
-      status: entity.status,
-      statusReason: entity.statusReason,
+      service: release.service,
+      artifact: release.artifact,
+      version: release.version,
+      strategy: release.strategy,
+      phase: release.phase,
+      step: release.step,
+      steps: release.steps.map((s) => ({
+        description: s.description,
+        weights: s.weights as Record<string, number>,
+      })),
+      stepCompleted: release.stepCompleted,
+      reason: release.reason,
+      drift: release.drift,
+      plan: { ...release.plan },
       requestedBy: entity.requestedBy,
       requestedAt: entity.requestedAt,
-      updatedAt: entity.updatedAt,
+      updatedAt: release.updatedAt,
     };
   }
 }

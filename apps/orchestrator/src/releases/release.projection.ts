@@ -1,59 +1,32 @@
 import type { EntityManager } from 'typeorm';
-import {
-  TOPICS,
-  type EventEnvelope,
-  type ReleaseAbortedV1,
-  type ReleaseRequestedV1,
-} from '@rollgate/contracts';
+import { TOPICS, type EventEnvelope } from '@rollgate/contracts';
 import type { Projection } from '@rollgate/persistence';
+import { evolveReleaseSummary, type Release } from '@rollgate/releases';
 import { ReleaseEntity } from './release.entity';
 
-/**
- * Folds release events into the `releases` table. Sequence numbers belong to the service
- * stream, so the last applied sequence is tracked per release row of that service.
- */
+/** Folds release events into the `releases` table with the same pure fold the write side uses. */
 export class ReleaseProjection implements Projection {
   readonly name = 'releases';
   readonly topics = [TOPICS.releases.name];
 
   async apply(manager: EntityManager, event: EventEnvelope): Promise<void> {
+    const releaseId = (event.data as { releaseId?: string | null }).releaseId;
+    if (!releaseId) return;
     const repository = manager.getRepository(ReleaseEntity);
-    switch (event.type) {
-      case 'ReleaseRequested': {
-        const data = event.data as ReleaseRequestedV1;
-        if (await repository.existsBy({ id: data.releaseId })) return;
-        await repository.insert({
-          id: data.releaseId,
-          service: data.service,
-          artifactName: data.artifact.name,
-          artifactDigest: data.artifact.digest,
-          strategy: data.strategy,
-          status: 'requested',
-          requestedBy: event.actor,
-          requestedAt: event.occurredAt,
-          updatedAt: event.occurredAt,
-          statusReason: null,
-          lastSequence: event.sequence ?? 0,
-        });
-        return;
-      }
-      case 'ReleaseAborted': {
-        const data = event.data as ReleaseAbortedV1;
-        const release = await repository.findOneBy({ id: data.releaseId });
-        if (!release || release.lastSequence >= (event.sequence ?? 0)) return;
-        await repository.update(
-          { id: data.releaseId },
-          {
-            status: 'aborted',
-            statusReason: data.reason,
-            updatedAt: event.occurredAt,
-            lastSequence: event.sequence ?? 0,
-          },
-        );
-        return;
-      }
-      default:
-        return;
-    }
+    const row = await repository.findOneBy({ id: releaseId });
+    // Sequences count the service stream: an event at or below the last one folded is a repeat.
+    if (row && row.lastSequence >= (event.sequence ?? 0)) return;
+    const before = row ? (JSON.parse(row.summary) as Release) : undefined;
+    const after = evolveReleaseSummary(before, event);
+    if (!after) return;
+    await repository.save({
+      id: releaseId,
+      service: after.service,
+      phase: after.phase,
+      requestedAt: row?.requestedAt ?? event.occurredAt,
+      requestedBy: row?.requestedBy ?? event.actor,
+      summary: JSON.stringify(after),
+      lastSequence: event.sequence ?? 0,
+    });
   }
 }

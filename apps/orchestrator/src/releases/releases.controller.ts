@@ -8,8 +8,9 @@ import {
 } from '@rollgate/platform';
 import {
   CommandAcceptedDto,
-  ReleaseAbortDto,
   ReleaseCreateDto,
+  ReleasePromoteDto,
+  ReleaseReasonDto,
   ReleaseResponseDto,
 } from './release.dto';
 import { ReleasesService } from './releases.service';
@@ -35,22 +36,68 @@ export class ReleasesController {
       artifact: { name: body.artifact.name, digest: body.artifact.digest },
       strategy: body.strategy ?? 'canary',
       actor: principal.actor,
+      ...(body.version ? { version: body.version } : {}),
+      ...(body.plan ? { plan: { ...body.plan } } : {}),
     });
     return { releaseId, eventIds: events.map((e) => e.id) };
+  }
+
+  @Post(':id/pause')
+  @HttpCode(200)
+  @RequireScopes('deploy')
+  @ApiOperation({ summary: 'Stop advancing a release until it is resumed' })
+  pause(
+    @Param('id') id: string,
+    @Body() body: ReleaseReasonDto,
+    @Principal() principal: AuthPrincipal,
+  ) {
+    return this.command(id, principal, (origin) => this.releases.pause(id, body.reason, origin));
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  @RequireScopes('deploy')
+  @ApiOperation({ summary: 'Resume a paused release (also clears a drift hold once fixed)' })
+  resume(@Param('id') id: string, @Principal() principal: AuthPrincipal) {
+    return this.command(id, principal, (origin) => this.releases.resume(id, origin));
+  }
+
+  @Post(':id/promote')
+  @HttpCode(200)
+  @RequireScopes('deploy')
+  @ApiOperation({
+    summary: 'Pass the current step now; with full, skip the remaining canary steps',
+  })
+  promote(
+    @Param('id') id: string,
+    @Body() body: ReleasePromoteDto,
+    @Principal() principal: AuthPrincipal,
+  ) {
+    return this.command(id, principal, (origin) =>
+      this.releases.promote(id, body.full ?? false, origin),
+    );
   }
 
   @Post(':id/abort')
   @HttpCode(200)
   @RequireScopes('deploy')
-  @ApiOperation({ summary: 'Abort an active release' })
-  async abort(
+  @ApiOperation({ summary: 'Abort a release: traffic goes back to the stable version' })
+  abort(
     @Param('id') id: string,
-    @Body() body: ReleaseAbortDto,
+    @Body() body: ReleaseReasonDto,
     @Principal() principal: AuthPrincipal,
+  ) {
+    return this.command(id, principal, (origin) => this.releases.abort(id, body.reason, origin));
+  }
+
+  private async command(
+    id: string,
+    principal: AuthPrincipal,
+    run: (origin: { actor: string; causationId: null }) => Promise<{ id: string }[]>,
   ): Promise<CommandAcceptedDto> {
     const release = await this.releases.get(id);
     assertMayTouchService(principal, release.service);
-    const { events } = await this.releases.abort(id, body.reason, principal.actor);
+    const events = await run({ actor: principal.actor, causationId: null });
     return { releaseId: id, eventIds: events.map((e) => e.id) };
   }
 

@@ -112,11 +112,66 @@ describe.each(modes)('releases API on %s', (_label, env) => {
       service,
       artifact: { name: service, digest: digest('a') },
       strategy: 'canary',
-      status: 'requested',
+      phase: 'progressing',
+      step: -1,
       requestedBy: 'user:deployer',
     });
     const list = await http().get(`/releases?service=${service}`).expect(200);
     expect(list.body.map((r: { id: string }) => r.id)).toEqual([created.body.releaseId]);
+  });
+
+  it('refuses bad plans with 400 naming the field', async () => {
+    const unknownStrategy = await create('cart', deployer, { strategy: 'yolo' }).expect(400);
+    expect(unknownStrategy.body.details).toEqual([expect.objectContaining({ field: 'strategy' })]);
+    const tooBig = await create('cart', deployer, { plan: { canarySteps: [10, 60] } }).expect(400);
+    expect(tooBig.body.details).toEqual([
+      { field: 'plan.canarySteps[1]', problem: expect.stringContaining('at most 50') },
+    ]);
+    const outOfOrder = await create('cart', deployer, { plan: { canarySteps: [25, 5] } }).expect(
+      400,
+    );
+    expect(outOfOrder.body.details).toEqual([
+      { field: 'plan.canarySteps[1]', problem: 'weights must increase step by step' },
+    ]);
+    const missingDigest = await create('cart', deployer, { artifact: { name: 'cart' } }).expect(
+      400,
+    );
+    const fields = (missingDigest.body.details as { field: string }[]).map((d) => d.field);
+    expect(new Set(fields)).toEqual(new Set(['artifact.digest']));
+  });
+
+  it('pauses, resumes and fully promotes a release, recording who did it', async () => {
+    const service = `flow-${randomUUID().slice(0, 6)}`;
+    const created = await create(service).expect(201);
+    const id = created.body.releaseId as string;
+    await release(id);
+    const post = (action: string, body: object = {}) =>
+      http()
+        .post(`/releases/${id}/${action}`)
+        .set('Authorization', `Bearer ${deployer}`)
+        .send(body);
+    await post('pause', { reason: 'waiting for the marketing launch' }).expect(200);
+    await eventually(
+      () => http().get(`/releases/${id}`),
+      (r) => r.body.phase === 'paused',
+      'paused',
+    );
+    const paused = await http().get(`/releases/${id}`);
+    expect(paused.body.reason).toBe('waiting for the marketing launch');
+    await post('resume').expect(200);
+    await eventually(
+      () => http().get(`/releases/${id}`),
+      (r) => r.body.phase === 'progressing',
+      'resumed',
+    );
+    const promoted = await post('promote', { full: true }).expect(200);
+    expect(promoted.body.eventIds).toHaveLength(1);
+    await post('pause').expect(400);
+    await http()
+      .post(`/releases/nope/pause`)
+      .set('Authorization', `Bearer ${deployer}`)
+      .send({ reason: 'x' })
+      .expect(404);
   });
 
   it('refuses a mutable tag with 400 naming the field', async () => {
@@ -153,10 +208,10 @@ describe.each(modes)('releases API on %s', (_label, env) => {
       .set('Authorization', `Bearer ${deployer}`)
       .send({ reason: 'canary error rate doubled' })
       .expect(200);
-    expect(aborted.body.eventIds).toHaveLength(1);
+    expect(aborted.body.eventIds).toHaveLength(2);
     await eventually(
       () => http().get(`/releases/${winner.body.releaseId}`),
-      (r) => r.body.status === 'aborted',
+      (r) => r.body.phase === 'aborted',
       'aborted status',
     );
     await create(service).expect(201);

@@ -1,15 +1,32 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import type { ArtifactRef, ReleaseStrategy } from '@rollgate/contracts';
+import type { ArtifactRef, ReleasePlan, ReleaseStrategy } from '@rollgate/contracts';
+import type { Decision } from '@rollgate/event-sourcing';
 import { EventStore } from '@rollgate/persistence';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import {
-  decideAbortRelease,
+  decideAbort,
+  decidePause,
+  decidePromote,
   decideRequestRelease,
+  decideResume,
+  DEFAULT_PLAN,
+  planProblems,
   serviceReleases,
   serviceStreamId,
+  type Origin,
+  type ServiceReleasesState,
 } from '@rollgate/releases';
 import { ReleaseEntity } from './release.entity';
+
+export interface ReleaseRequest {
+  service: string;
+  artifact: ArtifactRef;
+  version?: string;
+  strategy: ReleaseStrategy;
+  plan?: Partial<ReleasePlan>;
+  actor: string;
+}
 
 /** Thin edge between HTTP and the pure release decisions: load, decide, append, publish. */
 @Injectable()
@@ -19,38 +36,43 @@ export class ReleasesService {
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
   ) {}
 
-  async request(input: {
-    service: string;
-    artifact: ArtifactRef;
-    strategy: ReleaseStrategy;
-    actor: string;
-  }) {
+  async request(input: ReleaseRequest) {
+    const problems = planProblems(input.strategy, { ...DEFAULT_PLAN, ...input.plan });
+    if (problems.length > 0) {
+      throw new BadRequestException({ message: 'validation failed', details: problems });
+    }
     const releaseId = uuidv7();
-    const events = await this.eventStore.execute(
-      serviceReleases,
-      serviceStreamId(input.service),
-      (state) => decideRequestRelease(state, { ...input, releaseId, causationId: null }),
+    const events = await this.execute(input.service, (state) =>
+      decideRequestRelease(state, { ...input, releaseId, causationId: null }),
     );
-    this.runtime.relay.kick();
     return { releaseId, events };
   }
 
-  async abort(releaseId: string, reason: string, actor: string) {
+  pause(releaseId: string, reason: string, origin: Origin) {
+    return this.onRelease(releaseId, (state) => decidePause(state, releaseId, reason, origin));
+  }
+
+  resume(releaseId: string, origin: Origin) {
+    return this.onRelease(releaseId, (state) => decideResume(state, releaseId, origin));
+  }
+
+  promote(releaseId: string, full: boolean, origin: Origin) {
+    return this.onRelease(releaseId, (state) => decidePromote(state, releaseId, full, origin));
+  }
+
+  abort(releaseId: string, reason: string, origin: Origin) {
+    return this.onRelease(releaseId, (state) => decideAbort(state, releaseId, reason, origin));
+  }
+
+  private async onRelease(releaseId: string, decide: (state: ServiceReleasesState) => Decision) {
     const release = await this.get(releaseId);
-    const events = await this.eventStore.execute(
-      serviceReleases,
-      serviceStreamId(release.service),
-      (state) =>
-        decideAbortRelease(state, {
-          releaseId,
-          service: release.service,
-          reason,
-          actor,
-          causationId: null,
-        }),
-    );
-    this.runtime.relay.kick();
-    return { releaseId, events, service: release.service };
+    return this.execute(release.service, decide);
+  }
+
+  private async execute(service: string, decide: (state: ServiceReleasesState) => Decision) {
+    const events = await this.eventStore.execute(serviceReleases, serviceStreamId(service), decide);
+    if (events.length > 0) this.runtime.relay.kick();
+    return events;
   }
 
   async get(releaseId: string): Promise<ReleaseEntity> {

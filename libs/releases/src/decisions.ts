@@ -1,0 +1,326 @@
+import type {
+  ArtifactRef,
+  NewEvent,
+  ReleasePlan,
+  ReleaseStrategy,
+  Verdict,
+} from '@rollgate/contracts';
+import { DomainError, type Decision } from '@rollgate/event-sourcing';
+import { DEFAULT_PLAN } from './plan';
+import type { Release, ServiceReleasesState } from './release';
+
+/** Who asks and why: every event records its actor and what caused it. */
+export interface Origin {
+  actor: string;
+  causationId: string | null;
+}
+
+function event(
+  type: string,
+  release: Pick<Release, 'releaseId' | 'service'>,
+  origin: Origin,
+  data: object,
+): NewEvent {
+  return {
+    type,
+    version: 1,
+    actor: origin.actor,
+    correlationId: release.releaseId,
+    causationId: origin.causationId,
+    key: release.service,
+    data: { releaseId: release.releaseId, service: release.service, ...data },
+  };
+}
+
+/** The active release with this id, or a refusal that says what is wrong. */
+function activeRelease(state: ServiceReleasesState, releaseId: string): Release {
+  if (state.active?.releaseId === releaseId) return state.active;
+  if (state.releaseIds.includes(releaseId)) {
+    throw new DomainError('conflict', `release ${releaseId} has already ended`);
+  }
+  throw new DomainError(
+    'not-found',
+    `release ${releaseId} does not exist on ${state.service ?? 'this service'}`,
+  );
+}
+
+export interface RequestRelease extends Origin {
+  releaseId: string;
+  service: string;
+  artifact: ArtifactRef;
+  version?: string;
+  strategy: ReleaseStrategy;
+  plan?: Partial<ReleasePlan>;
+}
+
+export function decideRequestRelease(
+  state: ServiceReleasesState,
+  command: RequestRelease,
+): Decision {
+  if (state.active) {
+    throw new DomainError(
+      'conflict',
+      `service ${command.service} already has an active release ${state.active.releaseId}`,
+      { activeReleaseId: state.active.releaseId },
+    );
+  }
+  const plan: ReleasePlan = { ...DEFAULT_PLAN, ...command.plan };
+  return [
+    event('ReleaseRequested', command, command, {
+      artifact: command.artifact,
+      strategy: command.strategy,
+      plan,
+      ...(command.version ? { version: command.version } : {}),
+    }),
+  ];
+}
+
+/**
+ * The reconciler's question "what next?": start the next step once the current one passed,
+ * or declare success after the last. Nothing while paused, rolling back or drifting.
+ */
+export function decideAdvance(
+  state: ServiceReleasesState,
+  releaseId: string,
+  origin: Origin,
+): Decision {
+  const release = state.active;
+  if (!release || release.releaseId !== releaseId) return [];
+  if (release.phase !== 'progressing' || !release.stepCompleted || release.drift.length > 0)
+    return [];
+  const last = release.steps.length - 1;
+  const next = release.promoteFull && release.strategy === 'canary' ? last : release.step + 1;
+  if (release.step >= last || next <= release.step) {
+    return [
+      event('ReleaseSucceeded', release, origin, {
+        reason: `${release.version} serves all traffic`,
+      }),
+    ];
+  }
+  const step = release.steps[next]!;
+  return [
+    event('ReleaseStepStarted', release, origin, {
+      step: next,
+      description: step.description,
+      weights: step.weights,
+    }),
+  ];
+}
+
+/** A gate passed. Idempotent: a second report of the same step adds nothing. */
+export function decideCompleteStep(
+  state: ServiceReleasesState,
+  releaseId: string,
+  step: number,
+  evidence: string,
+  origin: Origin,
+): Decision {
+  const release = state.active;
+  if (!release || release.releaseId !== releaseId || release.step !== step || release.stepCompleted)
+    return [];
+  if (release.phase !== 'progressing') return [];
+  return [event('ReleaseStepCompleted', release, origin, { step, evidence })];
+}
+
+/**
+ * What an analysis verdict means for the step it judged: PASS completes it, MARGINAL waits for
+ * a person, FAIL and NODATA roll back (fail safe: missing data never promotes).
+ */
+export function decideVerdict(
+  state: ServiceReleasesState,
+  releaseId: string,
+  step: number,
+  verdict: Verdict,
+  reasons: string[],
+  origin: Origin,
+): Decision {
+  const release = state.active;
+  if (!release || release.releaseId !== releaseId || release.step !== step || release.stepCompleted)
+    return [];
+  if (release.phase !== 'progressing') return [];
+  const why = reasons.join('; ') || verdict;
+  switch (verdict) {
+    case 'PASS':
+      return decideCompleteStep(state, releaseId, step, `analysis PASS: ${why}`, origin);
+    case 'MARGINAL':
+      return [
+        event('ReleasePaused', release, origin, {
+          reason: `analysis MARGINAL at step ${step}: ${why}`,
+        }),
+      ];
+    case 'FAIL':
+    case 'NODATA':
+      return [
+        event('ReleaseRollbackStarted', release, origin, {
+          reason: `analysis ${verdict} at step ${step}: ${why}`,
+        }),
+      ];
+  }
+}
+
+export function decidePause(
+  state: ServiceReleasesState,
+  releaseId: string,
+  reason: string,
+  origin: Origin,
+): Decision {
+  const release = activeRelease(state, releaseId);
+  if (release.phase === 'paused') return [];
+  if (release.phase !== 'progressing') {
+    throw new DomainError(
+      'conflict',
+      `release ${releaseId} is ${release.phase}: it cannot be paused`,
+    );
+  }
+  return [event('ReleasePaused', release, origin, { reason })];
+}
+
+export function decideResume(
+  state: ServiceReleasesState,
+  releaseId: string,
+  origin: Origin,
+): Decision {
+  const release = activeRelease(state, releaseId);
+  if (release.phase === 'progressing' && release.drift.length === 0) return [];
+  if (release.phase !== 'paused' && release.drift.length === 0) {
+    throw new DomainError(
+      'conflict',
+      `release ${releaseId} is ${release.phase}: it cannot be resumed`,
+    );
+  }
+  return [event('ReleaseResumed', release, origin, { reason: `resumed by ${origin.actor}` })];
+}
+
+/**
+ * Promote: pass the current step now (resuming a pause). `full` also skips the remaining canary
+ * steps straight to 100%.
+ */
+export function decidePromote(
+  state: ServiceReleasesState,
+  releaseId: string,
+  full: boolean,
+  origin: Origin,
+): Decision {
+  const release = activeRelease(state, releaseId);
+  if (release.phase === 'rolling-back') {
+    throw new DomainError(
+      'conflict',
+      `release ${releaseId} is rolling back: it cannot be promoted`,
+    );
+  }
+  if (release.drift.length > 0) {
+    throw new DomainError(
+      'conflict',
+      `release ${releaseId} has drifting instances (${release.drift.join(', ')}): fix or abort`,
+    );
+  }
+  const events: Decision = [];
+  if (full)
+    events.push(
+      event('ReleasePromoted', release, origin, { reason: `full promotion by ${origin.actor}` }),
+    );
+  else if (release.phase === 'paused')
+    events.push(
+      event('ReleaseResumed', release, origin, { reason: `promoted by ${origin.actor}` }),
+    );
+  if (!release.stepCompleted && release.step >= 0) {
+    events.push(
+      event('ReleaseStepCompleted', release, origin, {
+        step: release.step,
+        evidence: `promoted by ${origin.actor}`,
+      }),
+    );
+  }
+  return events;
+}
+
+export function decideAbort(
+  state: ServiceReleasesState,
+  releaseId: string,
+  reason: string,
+  origin: Origin,
+): Decision {
+  const release = activeRelease(state, releaseId);
+  if (release.phase === 'rolling-back') return [];
+  const why = `aborted by ${origin.actor}: ${reason}`;
+  const aborted = event('ReleaseAborted', release, origin, { reason: why });
+  // Before its first step nothing was deployed: the rollback is already complete.
+  return release.step < 0
+    ? [aborted, event('ReleaseRolledBack', release, origin, { reason: why })]
+    : [aborted];
+}
+
+/** The data plane could not confirm the step's weights: never advance blind, roll back. */
+export function decideRouteFailed(
+  state: ServiceReleasesState,
+  releaseId: string,
+  reason: string,
+  origin: Origin,
+): Decision {
+  const release = state.active;
+  if (!release || release.releaseId !== releaseId || release.phase === 'rolling-back') return [];
+  return [
+    event('ReleaseRollbackStarted', release, origin, { reason: `route not confirmed: ${reason}` }),
+  ];
+}
+
+export interface DriftObservation {
+  instanceId: string;
+  intendedDigest: string;
+  reportedDigest: string | null;
+}
+
+/** Records instances that run another build than intended; each one once. */
+export function decideDrift(
+  state: ServiceReleasesState,
+  drifted: DriftObservation[],
+  origin: Origin,
+): Decision {
+  const release = state.active;
+  if (!state.service) return [];
+  return drifted
+    .filter((d) => !release?.drift.includes(d.instanceId))
+    .map((d) => ({
+      type: 'FleetDriftDetected',
+      version: 1,
+      actor: origin.actor,
+      correlationId: release?.releaseId ?? `service:${state.service}`,
+      causationId: origin.causationId,
+      key: state.service!,
+      data: { service: state.service!, releaseId: release?.releaseId ?? null, ...d },
+    }));
+}
+
+/** A MARGINAL pause nobody answered rolls back once its timeout passed (time given by the caller). */
+export function decidePauseTimeout(
+  state: ServiceReleasesState,
+  releaseId: string,
+  now: Date,
+  origin: Origin,
+): Decision {
+  const release = state.active;
+  if (
+    !release ||
+    release.releaseId !== releaseId ||
+    release.phase !== 'paused' ||
+    !release.pausedAt
+  )
+    return [];
+  const deadline = Date.parse(release.pausedAt) + release.plan.marginalTimeoutSeconds * 1000;
+  if (now.getTime() < deadline) return [];
+  return [
+    event('ReleaseRollbackStarted', release, origin, {
+      reason: `paused for more than ${release.plan.marginalTimeoutSeconds}s without a decision`,
+    }),
+  ];
+}
+
+export function decideRollbackDone(
+  state: ServiceReleasesState,
+  releaseId: string,
+  origin: Origin,
+): Decision {
+  const release = state.active;
+  if (!release || release.releaseId !== releaseId || release.phase !== 'rolling-back') return [];
+  return [event('ReleaseRolledBack', release, origin, { reason: release.reason ?? 'rolled back' })];
+}

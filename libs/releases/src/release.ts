@@ -1,0 +1,185 @@
+import type {
+  ArtifactRef,
+  EventEnvelope,
+  FleetDriftDetectedV1,
+  ReleasePlan,
+  ReleaseRequestedV1,
+  ReleaseStepCompletedV1,
+  ReleaseStepStartedV1,
+  ReleaseStrategy,
+} from '@rollgate/contracts';
+import type { Aggregate } from '@rollgate/event-sourcing';
+import { DEFAULT_PLAN, stepsOf, type Step } from './plan';
+
+export type ReleasePhase =
+  'progressing' | 'paused' | 'rolling-back' | 'succeeded' | 'rolled-back' | 'aborted';
+
+export const FINAL_PHASES: readonly ReleasePhase[] = ['succeeded', 'rolled-back', 'aborted'];
+
+export interface Release {
+  releaseId: string;
+  service: string;
+  artifact: ArtifactRef;
+  version: string;
+  strategy: ReleaseStrategy;
+  plan: ReleasePlan;
+  steps: Step[];
+  phase: ReleasePhase;
+  /** Index of the current step; -1 before the first one started. */
+  step: number;
+  stepStartedAt: string | null;
+  stepCompleted: boolean;
+  /** Why it is paused, rolling back or ended, in words. */
+  reason: string | null;
+  pausedAt: string | null;
+  /** Set when a person asked to skip the remaining steps. */
+  promoteFull: boolean;
+  /** Instances that run a build the orchestrator did not intend; the release cannot advance. */
+  drift: string[];
+  updatedAt: string;
+}
+
+/** All releases of one service: the stream that keeps "one active release per service" consistent. */
+export interface ServiceReleasesState {
+  service: string | null;
+  stable: { artifact: ArtifactRef; version: string } | null;
+  active: Release | null;
+  releaseIds: string[];
+}
+
+type Data = { releaseId: string; reason?: string };
+
+function withActive(
+  state: ServiceReleasesState,
+  event: EventEnvelope,
+  change: (release: Release) => Partial<Release>,
+): ServiceReleasesState {
+  const active = state.active;
+  if (!active || active.releaseId !== (event.data as Data).releaseId) return state;
+  return { ...state, active: { ...active, ...change(active), updatedAt: event.occurredAt } };
+}
+
+function ended(state: ServiceReleasesState, phase: ReleasePhase): ServiceReleasesState {
+  return {
+    ...state,
+    active: null,
+    ...(phase === 'succeeded' && state.active
+      ? { stable: { artifact: state.active.artifact, version: state.active.version } }
+      : {}),
+  };
+}
+
+/** Folds the release events of one service. Pure: time only from `occurredAt`. */
+export const serviceReleases: Aggregate<ServiceReleasesState> = {
+  name: 'service-releases',
+  initial: () => ({ service: null, stable: null, active: null, releaseIds: [] }),
+  evolve(state, event) {
+    const reason = (event.data as Data).reason ?? null;
+    switch (event.type) {
+      case 'ReleaseRequested': {
+        const data = event.data as ReleaseRequestedV1;
+        const plan = data.plan ?? DEFAULT_PLAN;
+        return {
+          ...state,
+          service: data.service,
+          releaseIds: [...state.releaseIds, data.releaseId],
+          active: {
+            releaseId: data.releaseId,
+            service: data.service,
+            artifact: data.artifact,
+            version: data.version ?? data.artifact.digest.slice(7, 19),
+            strategy: data.strategy,
+            plan,
+            steps: stepsOf(data.strategy, plan),
+            phase: 'progressing',
+            step: -1,
+            stepStartedAt: null,
+            stepCompleted: true,
+            reason: null,
+            pausedAt: null,
+            promoteFull: false,
+            drift: [],
+            updatedAt: event.occurredAt,
+          },
+        };
+      }
+      case 'ReleaseStepStarted': {
+        const data = event.data as ReleaseStepStartedV1;
+        return withActive(state, event, () => ({
+          step: data.step,
+          stepStartedAt: event.occurredAt,
+          stepCompleted: false,
+        }));
+      }
+      case 'ReleaseStepCompleted': {
+        const data = event.data as ReleaseStepCompletedV1;
+        return withActive(state, event, (r) =>
+          r.step === data.step ? { stepCompleted: true } : {},
+        );
+      }
+      case 'ReleasePaused':
+        return withActive(state, event, () => ({
+          phase: 'paused',
+          reason,
+          pausedAt: event.occurredAt,
+        }));
+      case 'ReleaseResumed':
+        return withActive(state, event, () => ({
+          phase: 'progressing',
+          reason: null,
+          pausedAt: null,
+          drift: [],
+        }));
+      case 'ReleasePromoted':
+        return withActive(state, event, () => ({
+          promoteFull: true,
+          phase: 'progressing',
+          pausedAt: null,
+        }));
+      case 'ReleaseRollbackStarted':
+      case 'ReleaseAborted':
+        return withActive(state, event, () => ({ phase: 'rolling-back', reason }));
+      case 'FleetDriftDetected': {
+        const data = event.data as FleetDriftDetectedV1;
+        return withActive({ ...state }, { ...event, data: { releaseId: data.releaseId } }, (r) => ({
+          drift: r.drift.includes(data.instanceId) ? r.drift : [...r.drift, data.instanceId],
+        }));
+      }
+      case 'ReleaseRolledBack':
+        return ended(
+          withActive(state, event, () => ({})),
+          state.active?.reason?.startsWith('aborted') ? 'aborted' : 'rolled-back',
+        );
+      case 'ReleaseSucceeded':
+        return ended(state, 'succeeded');
+      default:
+        return state;
+    }
+  },
+};
+
+/**
+ * One release's own story, for read models: the same fold as the service stream, kept after the
+ * release ends with its final phase.
+ */
+export function evolveReleaseSummary(
+  summary: Release | undefined,
+  event: EventEnvelope,
+): Release | undefined {
+  const before: ServiceReleasesState = {
+    service: summary?.service ?? null,
+    stable: null,
+    active: summary ?? null,
+    releaseIds: summary ? [summary.releaseId] : [],
+  };
+  const after = serviceReleases.evolve(before, event);
+  if (after.active) return after.active;
+  if (!summary || before.active === null) return summary;
+  const finalPhase: ReleasePhase =
+    event.type === 'ReleaseSucceeded'
+      ? 'succeeded'
+      : summary.reason?.startsWith('aborted')
+        ? 'aborted'
+        : 'rolled-back';
+  return { ...summary, phase: finalPhase, updatedAt: event.occurredAt };
+}
