@@ -67,7 +67,7 @@ describe('embedded mode (npm start)', () => {
     const after = await api(`${orchestrator}/releases/${releaseId}`, 'GET', undefined);
     expect(after.body).toMatchObject({
       id: releaseId,
-      status: 'requested',
+      phase: 'progressing',
       requestedBy: 'user:local-admin',
     });
     const again = await api(`${orchestrator}/releases`, 'POST', token, {
@@ -114,6 +114,8 @@ describe('embedded mode (npm start)', () => {
   });
 
   it('tells rollgate status which services are down', async () => {
+    if (host) await stop(host);
+    host = undefined;
     const status = await cli(['status'], env);
     expect(status.code).toBe(1);
     expect(status.output).toMatch(/orchestrator\s+\S+\s+unreachable/);

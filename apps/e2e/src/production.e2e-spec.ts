@@ -125,5 +125,5 @@ describe('production mode: five processes on Kafka and PostgreSQL', () => {
       `SELECT COUNT(*) AS n FROM "${prefix}orchestrator".outbox`,
     );
     expect(Number(outbox[0]!.n)).toBe(0);
-  });
+  }, 180_000);
 });
