@@ -113,7 +113,7 @@ describe('production mode: five processes on Kafka and PostgreSQL', () => {
     expect(aborted.status).toBe(200);
     await waitFor(
       async () =>
-        (await api(`${orchestrator}/releases/${releaseId}`, 'GET', undefined)).body['status'] ===
+        (await api(`${orchestrator}/releases/${releaseId}`, 'GET', undefined)).body['phase'] ===
         'aborted',
       'abort projected after restart',
     );
