@@ -7,18 +7,54 @@ const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
 
 export function murmurHash3X86_32(input: string | Uint8Array, seed = 0): number {
-  const bytes = typeof input === 'string' ? utf8Encode(input) : input;
+  return typeof input === 'string' ? hashString(input, seed) : hashBytes(input, seed);
+}
+
+function hashBytes(bytes: Uint8Array, seed: number): number {
   const blockEnd = bytes.length - (bytes.length % 4);
   let h = seed >>> 0;
   for (let i = 0; i < blockEnd; i += 4) {
     const block = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
-    h ^= scrambleBlock(block);
-    h = rotateLeft(h, 13);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    h = mixBlock(h, block);
   }
   h ^= scrambleBlock(tailBlock(bytes, blockEnd));
-  h ^= bytes.length;
-  return finalMix(h) >>> 0;
+  return finalMix(h ^ bytes.length) >>> 0;
+}
+
+/**
+ * The same hash over the UTF-8 bytes of `text`, produced on the fly: no byte array is allocated,
+ * which matters when every flag evaluation hashes.
+ */
+function hashString(text: string, seed: number): number {
+  let h = seed >>> 0;
+  let block = 0;
+  let filled = 0;
+  let length = 0;
+  for (let i = 0; i < text.length; i++) {
+    let codePoint = text.charCodeAt(i);
+    if (codePoint >= 0x80) {
+      codePoint = codePointAt(text, i);
+      if (codePoint > 0xffff) i++;
+    }
+    const byteCount = utf8ByteCount(codePoint);
+    for (let k = 0; k < byteCount; k++) {
+      block |= utf8Byte(codePoint, byteCount, k) << (filled * 8);
+      if (++filled === 4) {
+        h = mixBlock(h, block);
+        block = 0;
+        filled = 0;
+      }
+    }
+    length += byteCount;
+  }
+  h ^= scrambleBlock(block);
+  return finalMix(h ^ length) >>> 0;
+}
+
+function mixBlock(h: number, block: number): number {
+  h ^= scrambleBlock(block);
+  h = rotateLeft(h, 13);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
 /** The last 1-3 bytes, little-endian; 0 when there are none (and scrambling 0 gives 0). */
@@ -64,9 +100,22 @@ function utf8Length(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const codePoint = codePointAt(text, i);
     if (codePoint > 0xffff) i++;
-    length += codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+    length += utf8ByteCount(codePoint);
   }
   return length;
+}
+
+function utf8ByteCount(codePoint: number): number {
+  return codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+}
+
+/** Byte `k` of the `count`-byte UTF-8 encoding of a code point. */
+function utf8Byte(codePoint: number, count: number, k: number): number {
+  if (count === 1) return codePoint;
+  const shift = 6 * (count - 1 - k);
+  if (k > 0) return 0x80 | ((codePoint >> shift) & 0x3f);
+  const lead = count === 2 ? 0xc0 : count === 3 ? 0xe0 : 0xf0;
+  return lead | (codePoint >> shift);
 }
 
 const REPLACEMENT_CHARACTER = 0xfffd;
@@ -82,24 +131,7 @@ function codePointAt(text: string, i: number): number {
 }
 
 function writeCodePoint(out: Uint8Array, at: number, codePoint: number): number {
-  if (codePoint < 0x80) {
-    out[at] = codePoint;
-    return at + 1;
-  }
-  if (codePoint < 0x800) {
-    out[at] = 0xc0 | (codePoint >> 6);
-    out[at + 1] = 0x80 | (codePoint & 0x3f);
-    return at + 2;
-  }
-  if (codePoint < 0x10000) {
-    out[at] = 0xe0 | (codePoint >> 12);
-    out[at + 1] = 0x80 | ((codePoint >> 6) & 0x3f);
-    out[at + 2] = 0x80 | (codePoint & 0x3f);
-    return at + 3;
-  }
-  out[at] = 0xf0 | (codePoint >> 18);
-  out[at + 1] = 0x80 | ((codePoint >> 12) & 0x3f);
-  out[at + 2] = 0x80 | ((codePoint >> 6) & 0x3f);
-  out[at + 3] = 0x80 | (codePoint & 0x3f);
-  return at + 4;
+  const count = utf8ByteCount(codePoint);
+  for (let k = 0; k < count; k++) out[at + k] = utf8Byte(codePoint, count, k);
+  return at + count;
 }

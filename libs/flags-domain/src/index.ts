@@ -1,0 +1,10 @@
+export * from './model';
+export { murmurHash3X86_32, utf8Encode } from './murmur3';
+export * from './bucketing';
+export { compareSemver, parseSemver, type SemanticVersion } from './semver';
+export { parseIsoInstant } from './values';
+export { compileConstraint, describeConstraint, type ContextPredicate } from './constraints';
+export * from './validation';
+export { buildRuleset, Ruleset, type BuildRulesetResult } from './ruleset';
+export * from './evaluate';
+export * from './flag-debt';
