@@ -3,6 +3,7 @@ import type { RollgateConfig } from '@rollgate/platform';
 import type { CliContext, CliOutput } from './context';
 import { PROBE_TIMEOUT_MS } from './status/probe-health';
 import { statusCommand } from './status/status.command';
+import { deployCommand, releaseActionCommands, releaseCommand } from './releases/releases.commands';
 
 export interface CliDependencies {
   config: RollgateConfig;
@@ -29,6 +30,16 @@ export function buildProgram(context: CliContext, setExitCode: (code: number) =>
       context.token = program.opts<{ token?: string }>().token ?? context.config.token;
     });
   program.addCommand(statusCommand(context, setExitCode));
+  program.addCommand(deployCommand(context, setExitCode));
+  program.addCommand(releaseCommand(context, setExitCode));
+  for (const command of releaseActionCommands(context, setExitCode)) program.addCommand(command);
+  // addCommand does not pass settings down: every command reports errors the same way.
+  for (const command of program.commands) {
+    command
+      .exitOverride()
+      .configureOutput({ writeOut: context.output.out, writeErr: context.output.err })
+      .showHelpAfterError();
+  }
   return program;
 }
 

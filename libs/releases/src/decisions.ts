@@ -6,7 +6,7 @@ import type {
   Verdict,
 } from '@rollgate/contracts';
 import { DomainError, type Decision } from '@rollgate/event-sourcing';
-import { DEFAULT_PLAN } from './plan';
+import { withPlanDefaults } from './plan';
 import type { Release, ServiceReleasesState } from './release';
 
 /** Who asks and why: every event records its actor and what caused it. */
@@ -64,7 +64,7 @@ export function decideRequestRelease(
       { activeReleaseId: state.active.releaseId },
     );
   }
-  const plan: ReleasePlan = { ...DEFAULT_PLAN, ...command.plan };
+  const plan = withPlanDefaults(command.plan);
   return [
     event('ReleaseRequested', command, command, {
       artifact: command.artifact,

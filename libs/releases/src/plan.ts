@@ -10,6 +10,14 @@ export const DEFAULT_PLAN: ReleasePlan = {
   warmSeconds: 300,
 };
 
+/** The defaults, overridden by every value the caller actually gave. */
+export function withPlanDefaults(partial: Partial<ReleasePlan> = {}): ReleasePlan {
+  const given = Object.fromEntries(
+    Object.entries(partial).filter(([, value]) => value !== undefined),
+  );
+  return { ...DEFAULT_PLAN, ...given };
+}
+
 /** How a step is gated before the release moves on. */
 export type StepGate = 'analysis' | 'health' | 'warm';
 

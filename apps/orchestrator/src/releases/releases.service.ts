@@ -10,10 +10,10 @@ import {
   decidePromote,
   decideRequestRelease,
   decideResume,
-  DEFAULT_PLAN,
   planProblems,
   serviceReleases,
   serviceStreamId,
+  withPlanDefaults,
   type Origin,
   type ServiceReleasesState,
 } from '@rollgate/releases';
@@ -37,7 +37,7 @@ export class ReleasesService {
   ) {}
 
   async request(input: ReleaseRequest) {
-    const problems = planProblems(input.strategy, { ...DEFAULT_PLAN, ...input.plan });
+    const problems = planProblems(input.strategy, withPlanDefaults(input.plan));
     if (problems.length > 0) {
       throw new BadRequestException({ message: 'validation failed', details: problems });
     }

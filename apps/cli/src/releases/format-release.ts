@@ -1,0 +1,71 @@
+/** What GET /releases/:id answers, as far as the CLI shows it. */
+export interface ReleaseView {
+  id: string;
+  service: string;
+  version: string;
+  strategy: string;
+  phase: string;
+  step: number;
+  steps: { description: string; weights: Record<string, number> }[];
+  stepCompleted: boolean;
+  reason: string | null;
+  drift: string[];
+  artifact: { name: string; digest: string };
+  updatedAt: string;
+}
+
+const bar = (done: number, total: number, width = 20) => {
+  const filled = total === 0 ? 0 : Math.round((done / total) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+};
+
+const weights = (w: Record<string, number>) =>
+  Object.entries(w)
+    .filter(([, v]) => v > 0)
+    .map(([group, v]) => `${group} ${v}%`)
+    .join(', ');
+
+/** A release as a short block a person reads at a glance: progress, steps, why. */
+export function formatRelease(release: ReleaseView): string {
+  const done = release.step + (release.stepCompleted ? 1 : 0);
+  const lines = [
+    `release ${release.id}  ${release.service} ${release.version} (${release.strategy})`,
+    `phase   ${release.phase}  ${bar(Math.max(0, done), release.steps.length)} ${Math.max(0, done)}/${release.steps.length} steps`,
+  ];
+  release.steps.forEach((step, i) => {
+    const mark =
+      i < release.step || (i === release.step && release.stepCompleted)
+        ? 'done'
+        : i === release.step
+          ? 'now '
+          : '    ';
+    lines.push(
+      `  ${mark} ${String(i).padStart(2)}  ${step.description.padEnd(32)} ${weights(step.weights)}`,
+    );
+  });
+  if (release.reason) lines.push(`reason  ${release.reason}`);
+  if (release.drift.length > 0)
+    lines.push(`DRIFT   instances running an unintended build: ${release.drift.join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** One line per release for lists. */
+export function formatReleaseList(releases: ReleaseView[]): string {
+  if (releases.length === 0) return 'no releases\n';
+  const rows = releases.map((r) => [
+    r.id,
+    r.service,
+    r.version,
+    r.strategy,
+    r.phase,
+    `${Math.max(0, r.step + (r.stepCompleted ? 1 : 0))}/${r.steps.length}`,
+  ]);
+  const header = ['RELEASE', 'SERVICE', 'VERSION', 'STRATEGY', 'PHASE', 'STEPS'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}

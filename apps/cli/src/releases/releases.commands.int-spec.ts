@@ -1,0 +1,99 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  OrchestratorAppModule,
+  ORCHESTRATOR_PERSISTENCE,
+  ORCHESTRATOR_SERVICE,
+} from '@rollgate/app-orchestrator';
+import { FileTokenStore, issueToken, parseConfig, setupHttpApp } from '@rollgate/platform';
+import { openTestRuntime, tempTokensFile } from '@rollgate/platform/testing';
+import { runCli } from '../program';
+
+const digest = `sha256:${'d'.repeat(64)}`;
+
+describe('rollgate release commands against a real orchestrator', () => {
+  let app: INestApplication;
+  let url: string;
+  const tokensFile = tempTokensFile();
+  const token = issueToken(tokensFile, { subject: 'cli-user', scopes: ['deploy'] });
+
+  beforeAll(async () => {
+    const runtime = await openTestRuntime('orchestrator', ORCHESTRATOR_PERSISTENCE);
+    app = await NestFactory.create(
+      OrchestratorAppModule.forRoot({ tokenStore: new FileTokenStore(tokensFile), runtime }),
+      { logger: false },
+    );
+    setupHttpApp(app, ORCHESTRATOR_SERVICE);
+    await app.listen(0, '127.0.0.1');
+    url = await app.getUrl();
+  });
+  afterAll(() => app.close());
+
+  async function run(...argv: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const exitCode = await runCli(['--token', token, ...argv], {
+      config: parseConfig({ ROLLGATE_ORCHESTRATOR_URL: url }),
+      output: { out: (t) => (stdout += t), err: (t) => (stderr += t) },
+    });
+    return { exitCode, stdout, stderr };
+  }
+
+  async function shown(id: string, phase: string) {
+    for (let i = 0; i < 100; i++) {
+      const result = await run('release', id);
+      if (result.stdout.includes(`phase   ${phase}`)) return result.stdout;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`release ${id} never reached ${phase}`);
+  }
+
+  it('deploys, shows progress, pauses, resumes and aborts', async () => {
+    const deployed = await run(
+      'deploy',
+      '-s',
+      'checkout',
+      '-a',
+      `checkout@${digest}`,
+      '--steps',
+      '10,30',
+      '--json',
+    );
+    expect(deployed.stderr).toBe('');
+    expect(deployed.exitCode).toBe(0);
+    const { releaseId } = JSON.parse(deployed.stdout) as { releaseId: string };
+    const view = await shown(releaseId, 'progressing');
+    expect(view).toContain('canary 10% (baseline 10%)');
+    expect(view).toContain('0/3 steps');
+    expect((await run('pause', releaseId, '-r', 'freeze')).stdout).toBe('pause: ok\n');
+    expect(await shown(releaseId, 'paused')).toContain('reason  freeze');
+    expect((await run('resume', releaseId)).exitCode).toBe(0);
+    await shown(releaseId, 'progressing');
+    expect((await run('abort', releaseId, '-r', 'not today')).exitCode).toBe(0);
+    expect(await shown(releaseId, 'aborted')).toContain('aborted by user:cli-user: not today');
+    const list = await run('release', '-s', 'checkout');
+    expect(list.stdout).toMatch(
+      new RegExp(`${releaseId}\\s+checkout\\s+\\S+\\s+canary\\s+aborted`),
+    );
+  });
+
+  it('refuses a tag before calling the API, and reports API refusals field by field', async () => {
+    const tag = await run('deploy', '-s', 'checkout', '-a', 'checkout:latest');
+    expect(tag.exitCode).not.toBe(0);
+    expect(tag.stderr).toContain('a digest, not a tag such as :latest');
+    const badSteps = await run(
+      'deploy',
+      '-s',
+      'checkout',
+      '-a',
+      `checkout@${digest}`,
+      '--steps',
+      '60',
+    );
+    expect(badSteps.exitCode).toBe(1);
+    expect(badSteps.stderr).toContain('error (400): validation failed');
+    expect(badSteps.stderr).toContain('plan.canarySteps[0]: must be at most 50');
+    const unknown = await run('pause', 'nope', '-r', 'x');
+    expect(unknown.stderr).toContain('error (404): release nope not found');
+  });
+});

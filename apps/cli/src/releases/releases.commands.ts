@@ -1,0 +1,165 @@
+import { Command, InvalidArgumentError } from 'commander';
+import type { CliContext } from '../context';
+import { ApiError, callApi, describeApiError } from './api-client';
+import { formatRelease, formatReleaseList, type ReleaseView } from './format-release';
+
+type ExitCode = (code: number) => void;
+
+/** NAME@sha256:<64 hex>: a release names immutable bytes, never a tag. */
+export function parseArtifact(value: string): { name: string; digest: string } {
+  const match = /^(.+)@(sha256:[a-f0-9]{64})$/.exec(value);
+  if (!match) {
+    throw new InvalidArgumentError(
+      'expected NAME@sha256:<64 hex digits> (a digest, not a tag such as :latest)',
+    );
+  }
+  return { name: match[1]!, digest: match[2]! };
+}
+
+export function parseSteps(value: string): number[] {
+  const steps = value.split(',').map((s) => Number(s.trim()));
+  if (steps.some((s) => !Number.isInteger(s)))
+    throw new InvalidArgumentError('expected integers such as 5,25,50');
+  return steps;
+}
+
+const parseInteger = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer');
+  return n;
+};
+
+/** Runs an API action; API errors become a readable message and exit code 1. */
+async function guarded(
+  context: CliContext,
+  setExitCode: ExitCode,
+  run: () => Promise<void>,
+): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    context.output.err(`${describeApiError(error)}\n`);
+    setExitCode(1);
+  }
+}
+
+const orchestrator = (context: CliContext) => context.config.serviceUrls.orchestrator;
+
+export function deployCommand(context: CliContext, setExitCode: ExitCode): Command {
+  return new Command('deploy')
+    .description('Start a release of a digest-pinned build')
+    .requiredOption('-s, --service <name>', 'service to release')
+    .requiredOption(
+      '-a, --artifact <name@digest>',
+      'build to release, NAME@sha256:<digest>',
+      parseArtifact,
+    )
+    .option('--strategy <strategy>', 'canary | rolling | blue-green', 'canary')
+    .option('--version-label <label>', 'version label for people (the digest identifies the build)')
+    .option('--steps <weights>', 'canary shares, e.g. 5,25,50', parseSteps)
+    .option('--step-seconds <seconds>', 'observation time per canary step', parseInteger)
+    .option('--replicas <n>', 'instances when done', parseInteger)
+    .option('--max-surge <n>', 'rolling: instances replaced per batch', parseInteger)
+    .option('--json', 'print the answer as JSON')
+    .action(async (options: Record<string, unknown>) =>
+      guarded(context, setExitCode, async () => {
+        const plan = Object.fromEntries(
+          Object.entries({
+            canarySteps: options['steps'],
+            stepSeconds: options['stepSeconds'],
+            replicas: options['replicas'],
+            maxSurge: options['maxSurge'],
+          }).filter(([, v]) => v !== undefined),
+        );
+        const answer = await callApi<{ releaseId: string }>(
+          orchestrator(context),
+          'POST',
+          '/releases',
+          context.token,
+          {
+            service: options['service'],
+            artifact: options['artifact'],
+            strategy: options['strategy'],
+            ...(options['versionLabel'] ? { version: options['versionLabel'] } : {}),
+            ...(Object.keys(plan).length > 0 ? { plan } : {}),
+          },
+        );
+        context.output.out(
+          options['json'] ? `${JSON.stringify(answer)}\n` : `release ${answer.releaseId} started\n`,
+        );
+      }),
+    );
+}
+
+/** pause | resume | promote | abort: one POST each. */
+export function releaseActionCommands(context: CliContext, setExitCode: ExitCode): Command[] {
+  const action = (
+    name: string,
+    description: string,
+    body: (options: Record<string, unknown>) => object,
+  ) =>
+    new Command(name)
+      .description(description)
+      .argument('<release>', 'release id')
+      .action(async (releaseId: string, options: Record<string, unknown>) =>
+        guarded(context, setExitCode, async () => {
+          await callApi(
+            orchestrator(context),
+            'POST',
+            `/releases/${encodeURIComponent(releaseId)}/${name}`,
+            context.token,
+            body(options),
+          );
+          context.output.out(`${name}: ok\n`);
+        }),
+      );
+  return [
+    action('pause', 'Stop a release from advancing', (o) => ({
+      reason: o['reason'],
+    })).requiredOption('-r, --reason <why>', 'why, recorded in the log'),
+    action('resume', 'Resume a paused release', () => ({})),
+    action('promote', 'Pass the current step now', (o) => ({ full: Boolean(o['full']) })).option(
+      '--full',
+      'skip the remaining canary steps',
+    ),
+    action('abort', 'Abort a release and roll back', (o) => ({
+      reason: o['reason'],
+    })).requiredOption('-r, --reason <why>', 'why, recorded in the log'),
+  ];
+}
+
+/** `rollgate release [ID]`: one release with its steps, or the list (optionally per service). */
+export function releaseCommand(context: CliContext, setExitCode: ExitCode): Command {
+  return new Command('release')
+    .description('Show a release with its progress, or list releases')
+    .argument('[release]', 'release id')
+    .option('-s, --service <name>', 'list only this service')
+    .option('--json', 'print JSON')
+    .action(async (releaseId: string | undefined, options: { service?: string; json?: boolean }) =>
+      guarded(context, setExitCode, async () => {
+        if (releaseId) {
+          const release = await callApi<ReleaseView>(
+            orchestrator(context),
+            'GET',
+            `/releases/${encodeURIComponent(releaseId)}`,
+            undefined,
+          );
+          context.output.out(
+            options.json ? `${JSON.stringify(release, null, 2)}\n` : formatRelease(release),
+          );
+          return;
+        }
+        const query = options.service ? `?service=${encodeURIComponent(options.service)}` : '';
+        const releases = await callApi<ReleaseView[]>(
+          orchestrator(context),
+          'GET',
+          `/releases${query}`,
+          undefined,
+        );
+        context.output.out(
+          options.json ? `${JSON.stringify(releases, null, 2)}\n` : formatReleaseList(releases),
+        );
+      }),
+    );
+}
