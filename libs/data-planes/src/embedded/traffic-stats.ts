@@ -1,0 +1,150 @@
+import { VERSION_GROUPS, VersionGroup } from '../port';
+
+/**
+ * Upper bounds (inclusive, milliseconds) of the latency histogram buckets. A sample of 7 ms counts
+ * in the `10` bucket; one more bucket after the last bound holds everything slower than 10 s.
+ */
+export const LATENCY_BUCKET_BOUNDS_MS: readonly number[] = [
+  1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
+];
+
+/** Latency histogram, non-cumulative: `counts[i]` holds samples in (bounds[i-1], bounds[i]]. */
+export interface LatencyHistogram {
+  boundsMs: readonly number[];
+  /** One more entry than `boundsMs`: the last is the overflow bucket. */
+  counts: number[];
+  sumMs: number;
+  count: number;
+}
+
+/** Cumulative counters of one version group since the proxy started serving the service. */
+export interface GroupTrafficStats {
+  requests: number;
+  /** Responses with status 5xx, including the proxy's own 502/504 when an instance failed. */
+  errors: number;
+  latency: LatencyHistogram;
+  /** The most recent latencies in ms, oldest first (bounded; not cumulative). */
+  recentLatenciesMs: number[];
+}
+
+/** A snapshot of one service's traffic per group; diff two with {@link diffTrafficStats}. */
+export interface ServiceTrafficStats {
+  service: string;
+  groups: Record<VersionGroup, GroupTrafficStats>;
+}
+
+/** Fixed-size ring of the last N samples: cheap to record, copied only on snapshot. */
+class RecentSamples {
+  private readonly samples: Float64Array;
+  private next = 0;
+  private size = 0;
+
+  constructor(capacity: number) {
+    this.samples = new Float64Array(capacity);
+  }
+
+  add(value: number): void {
+    if (this.samples.length === 0) return;
+    this.samples[this.next] = value;
+    this.next = (this.next + 1) % this.samples.length;
+    this.size = Math.min(this.size + 1, this.samples.length);
+  }
+
+  toArray(): number[] {
+    const start = (this.next - this.size + this.samples.length) % Math.max(this.samples.length, 1);
+    return Array.from(
+      { length: this.size },
+      (_, i) => this.samples[(start + i) % this.samples.length],
+    );
+  }
+}
+
+/** Index of the histogram bucket for a latency. */
+export function bucketIndex(latencyMs: number): number {
+  const index = LATENCY_BUCKET_BOUNDS_MS.findIndex((bound) => latencyMs <= bound);
+  return index === -1 ? LATENCY_BUCKET_BOUNDS_MS.length : index;
+}
+
+class GroupRecorder {
+  requests = 0;
+  errors = 0;
+  sumMs = 0;
+  readonly counts = new Array<number>(LATENCY_BUCKET_BOUNDS_MS.length + 1).fill(0);
+  readonly recent: RecentSamples;
+
+  constructor(recentCapacity: number) {
+    this.recent = new RecentSamples(recentCapacity);
+  }
+
+  record(latencyMs: number, isError: boolean): void {
+    this.requests += 1;
+    if (isError) this.errors += 1;
+    this.sumMs += latencyMs;
+    this.counts[bucketIndex(latencyMs)] += 1;
+    this.recent.add(latencyMs);
+  }
+
+  snapshot(): GroupTrafficStats {
+    return {
+      requests: this.requests,
+      errors: this.errors,
+      latency: {
+        boundsMs: LATENCY_BUCKET_BOUNDS_MS,
+        counts: [...this.counts],
+        sumMs: this.sumMs,
+        count: this.requests,
+      },
+      recentLatenciesMs: this.recent.toArray(),
+    };
+  }
+}
+
+/** Counts one service's requests, errors and latencies per version group. */
+export class TrafficRecorder {
+  private readonly groups: Record<VersionGroup, GroupRecorder>;
+
+  constructor(
+    readonly service: string,
+    recentCapacity: number,
+  ) {
+    this.groups = Object.fromEntries(
+      VERSION_GROUPS.map((group) => [group, new GroupRecorder(recentCapacity)]),
+    ) as Record<VersionGroup, GroupRecorder>;
+  }
+
+  record(group: VersionGroup, latencyMs: number, status: number): void {
+    this.groups[group].record(latencyMs, status >= 500);
+  }
+
+  snapshot(): ServiceTrafficStats {
+    const groups = Object.fromEntries(
+      VERSION_GROUPS.map((group) => [group, this.groups[group].snapshot()]),
+    ) as Record<VersionGroup, GroupTrafficStats>;
+    return { service: this.service, groups };
+  }
+}
+
+/** Traffic between two snapshots of one service (`later` minus `earlier`); recent samples come from `later`. */
+export function diffTrafficStats(
+  earlier: ServiceTrafficStats,
+  later: ServiceTrafficStats,
+): ServiceTrafficStats {
+  const groups = Object.fromEntries(
+    VERSION_GROUPS.map((group) => [group, diffGroup(earlier.groups[group], later.groups[group])]),
+  ) as Record<VersionGroup, GroupTrafficStats>;
+  return { service: later.service, groups };
+}
+
+function diffGroup(earlier: GroupTrafficStats, later: GroupTrafficStats): GroupTrafficStats {
+  return {
+    requests: later.requests - earlier.requests,
+    errors: later.errors - earlier.errors,
+    latency: {
+      boundsMs: later.latency.boundsMs,
+      counts: later.latency.counts.map((count, i) => count - earlier.latency.counts[i]),
+      sumMs: later.latency.sumMs - earlier.latency.sumMs,
+      count: later.latency.count - earlier.latency.count,
+    },
+    recentLatenciesMs: later.recentLatenciesMs,
+  };
+}
