@@ -6,6 +6,9 @@ import {
   type ServicePersistence,
   type ServiceDescriptor,
 } from '@rollgate/platform';
+import { Routes1764000000200 } from './routes/migrations/1764000000200-routes';
+import { RouteEntity } from './routes/route.entity';
+import { RoutingModule } from './routes/routing.module';
 
 export const ROUTER_SERVICE: ServiceDescriptor = {
   name: 'router',
@@ -15,10 +18,10 @@ export const ROUTER_SERVICE: ServiceDescriptor = {
     'Owns the route table of every service (weights per version group) and its data planes. Applies weights to HAProxy (runtime API) or the embedded proxy and emits RouteApplied only after the data plane confirms.',
 };
 
-/** Tables, migrations and read models of this service (none yet). */
+/** Tables and migrations of this service; its consumer needs the data plane, so it is added at start. */
 export const ROUTER_PERSISTENCE: ServicePersistence = {
-  entities: [],
-  migrations: [],
+  entities: [RouteEntity],
+  migrations: [Routes1764000000200],
   projections: [],
 };
 
@@ -28,7 +31,7 @@ export class RouterAppModule {
   static forRoot(options: RollgateAppOptions): DynamicModule {
     return {
       module: RouterAppModule,
-      imports: [...serviceAppImports(ROUTER_SERVICE, options)],
+      imports: [...serviceAppImports(ROUTER_SERVICE, options), RoutingModule],
     };
   }
 }

@@ -22,6 +22,7 @@ describe('parseConfig', () => {
       kafkaBrokers: ['127.0.0.1:9092'],
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
       schemaPrefix: 'rollgate_',
+      dataPlane: 'embedded',
     });
   });
 

@@ -23,6 +23,7 @@ export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres
 export type RollgateMode = 'embedded' | 'production';
 export type EventLogKind = 'embedded' | 'kafka';
 export type StorageKind = 'sqlite' | 'postgres';
+export type DataPlaneKind = 'embedded' | 'haproxy';
 
 export interface RollgateConfig {
   /** Interface the HTTP servers bind to. */
@@ -46,6 +47,8 @@ export interface RollgateConfig {
   databaseUrl: string;
   /** PostgreSQL schema of a service is `<prefix><service>`; default `rollgate_`. */
   schemaPrefix: string;
+  /** What routes traffic: the embedded Node proxy or HAProxy. */
+  dataPlane: DataPlaneKind;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -141,8 +144,15 @@ export function parseConfig(env: Env): RollgateConfig {
     );
   }
 
+  const dataPlane = oneOf<DataPlaneKind>(
+    'ROLLGATE_DATA_PLANE',
+    ['embedded', 'haproxy'],
+    'embedded',
+  );
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
+    dataPlane,
     schemaPrefix,
     host,
     tokensFile,

@@ -25,11 +25,17 @@ export interface ServicePersistence {
 /** The I/O edges of one service: its log client, its own database, its writer and readers. */
 export interface ServiceRuntime {
   service: ServiceName;
+  config: RollgateConfig;
   log: EventLog;
   dataSource: DataSource;
   eventStore: EventStore;
   relay: OutboxRelay;
   projections: ProjectionRunner[];
+  /**
+   * Adds a consumer that needs objects made at start-up (a data plane, a fleet driver). Call it
+   * in onModuleInit: RuntimeModule starts every projection when the application boots.
+   */
+  addProjection(projection: Projection): void;
   /** Closes what this runtime opened (a shared log is closed by whoever opened it). */
   close(): Promise<void>;
 }
@@ -60,19 +66,22 @@ export async function openServiceRuntime(
     migrations: [PlatformTables1764000000000, ...persistence.migrations],
   });
   const relay = new OutboxRelay(dataSource, log);
-  const projections = persistence.projections.map(
-    (projection) =>
-      new ProjectionRunner(dataSource, log, projection, {
-        groupId: `rollgate-${service}-${projection.name}`,
-      }),
-  );
+  const runnerOf = (projection: Projection) =>
+    new ProjectionRunner(dataSource, log, projection, {
+      groupId: `rollgate-${service}-${projection.name}`,
+    });
+  const projections = persistence.projections.map(runnerOf);
   return {
     service,
+    config,
     log,
     dataSource,
     eventStore: new EventStore(dataSource),
     relay,
     projections,
+    addProjection(projection) {
+      projections.push(runnerOf(projection));
+    },
     async close() {
       await Promise.all(projections.map((p) => p.stop()));
       await relay.stop();

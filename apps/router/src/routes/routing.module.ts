@@ -1,0 +1,95 @@
+import {
+  Controller,
+  Get,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  NotFoundException,
+  Param,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  defaultDataPlaneRegistry,
+  EmbeddedProxyDataPlane,
+  type DataPlane,
+  type RouteTable,
+} from '@rollgate/data-planes';
+import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
+import { RouteEntity } from './route.entity';
+import { RouteRequestHandler } from './route-request.handler';
+
+/** Owns the data plane of this router process and feeds it from the log. */
+@Injectable()
+export class DataPlaneHolder implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('router');
+  private current: DataPlane | undefined;
+
+  constructor(@Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime) {}
+
+  get dataPlane(): DataPlane {
+    if (!this.current) throw new Error('the data plane is not started');
+    return this.current;
+  }
+
+  async onModuleInit(): Promise<void> {
+    const kind = this.runtime.config.dataPlane;
+    this.current = await defaultDataPlaneRegistry().create(kind, {});
+    // The data plane forgets everything when the process stops: restore the confirmed routes.
+    const routes = await this.runtime.dataSource.manager.find(RouteEntity);
+    for (const route of routes) {
+      await this.current
+        .apply(JSON.parse(route.route) as RouteTable)
+        .catch((error: unknown) =>
+          this.logger.warn(`could not restore route of ${route.service}: ${String(error)}`),
+        );
+    }
+    this.runtime.addProjection(new RouteRequestHandler(this.current, this.runtime.eventStore));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.current?.close();
+  }
+}
+
+@ApiTags('routes')
+@Controller('routes')
+export class RoutesController {
+  constructor(
+    private readonly holder: DataPlaneHolder,
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
+  ) {}
+
+  @Get(':service')
+  @ApiOperation({
+    summary: 'The route a data plane confirms for a service right now, and where to send requests',
+  })
+  async route(@Param('service') service: string) {
+    const applied = await this.holder.dataPlane.current(service);
+    if (!applied) throw new NotFoundException(`no route for service ${service}`);
+    const row = await this.runtime.dataSource.manager.findOneBy(RouteEntity, { service });
+    return { ...applied, requestId: row?.requestId ?? null, appliedAt: row?.appliedAt ?? null };
+  }
+
+  @Get(':service/stats')
+  @ApiOperation({
+    summary:
+      'Cumulative requests, errors and latency histograms per version group (embedded proxy)',
+  })
+  stats(@Param('service') service: string) {
+    const dataPlane = this.holder.dataPlane;
+    if (!(dataPlane instanceof EmbeddedProxyDataPlane)) {
+      throw new NotFoundException(
+        `the ${dataPlane.kind} data plane does not serve traffic statistics here`,
+      );
+    }
+    const stats = dataPlane.stats(service);
+    if (!stats) throw new NotFoundException(`no traffic statistics for service ${service}`);
+    return stats;
+  }
+}
+
+@Module({ controllers: [RoutesController], providers: [DataPlaneHolder] })
+export class RoutingModule {}
