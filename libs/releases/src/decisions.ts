@@ -71,6 +71,7 @@ export function decideRequestRelease(
       strategy: command.strategy,
       plan,
       ...(command.version ? { version: command.version } : {}),
+      ...(state.stable ? {} : { firstRelease: true }),
     }),
   ];
 }

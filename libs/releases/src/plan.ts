@@ -64,7 +64,22 @@ export function planProblems(
  * The steps a release walks through, derived only from its strategy and plan, so replaying the
  * log always yields the same steps.
  */
-export function stepsOf(strategy: ReleaseStrategy, plan: ReleasePlan): Step[] {
+export function stepsOf(
+  strategy: ReleaseStrategy,
+  plan: ReleasePlan,
+  firstRelease = false,
+): Step[] {
+  // Nothing runs yet: no baseline to compare with and no traffic to protect.
+  if (firstRelease) {
+    return [
+      {
+        description: 'first deploy',
+        weights: { canary: 100 },
+        gate: 'health',
+        newInstances: plan.replicas,
+      },
+    ];
+  }
   switch (strategy) {
     case 'canary':
       return [

@@ -52,8 +52,25 @@ class History {
   }
 }
 
+const request =
+  (releaseId: string, strategy: 'canary' | 'rolling' | 'blue-green' = 'canary', plan = {}) =>
+  (s: ServiceReleasesState) =>
+    decideRequestRelease(s, {
+      ...origin,
+      releaseId,
+      service: 'checkout',
+      artifact: { name: 'checkout', digest },
+      strategy,
+      plan,
+    });
+
+/** A service whose first release (r0) already succeeded, so r1 has a stable version to beat. */
 function requested(strategy: 'canary' | 'rolling' | 'blue-green' = 'canary', plan = {}) {
   const history = new History();
+  history.apply(request('r0'));
+  history.apply((s) => decideAdvance(s, 'r0', origin));
+  history.apply((s) => decideCompleteStep(s, 'r0', 0, 'healthy', origin));
+  history.apply((s) => decideAdvance(s, 'r0', origin));
   history.apply((s) =>
     decideRequestRelease(s, {
       ...origin,
@@ -108,6 +125,25 @@ describe('release plan', () => {
 });
 
 describe('release decisions', () => {
+  it('deploys the first release of a service in one step: there is nothing to compare with', () => {
+    const history = new History();
+    history.apply(request('r0'));
+    expect(history.state.active?.steps.map((s) => s.description)).toEqual(['first deploy']);
+    history.apply((s) => decideAdvance(s, 'r0', origin));
+    history.apply((s) => decideCompleteStep(s, 'r0', 0, 'healthy', origin));
+    history.apply((s) => decideAdvance(s, 'r0', origin));
+    expect(history.types()).toEqual([
+      'ReleaseRequested',
+      'ReleaseStepStarted',
+      'ReleaseStepCompleted',
+      'ReleaseSucceeded',
+    ]);
+    expect(history.state.stable?.artifact.digest).toBe(digest);
+    expect(
+      history.apply(request('r1')).map((e) => (e.data as { firstRelease?: boolean }).firstRelease),
+    ).toEqual([undefined]);
+  });
+
   it('walks a good canary through every step to success, and the new build becomes stable', () => {
     const history = requested();
     for (let step = 0; step < 3; step++) {
@@ -117,7 +153,8 @@ describe('release decisions', () => {
     history.apply((s) => decideAdvance(s, 'r1', origin));
     history.apply((s) => decideCompleteStep(s, 'r1', 3, 'all instances healthy', origin));
     history.apply((s) => decideAdvance(s, 'r1', origin));
-    expect(history.types().filter((t) => t === 'ReleaseStepStarted')).toHaveLength(4);
+    const ofR1 = history.events.filter((e) => e.correlationId === 'r1').map((e) => e.type);
+    expect(ofR1.filter((t) => t === 'ReleaseStepStarted')).toHaveLength(4);
     expect(history.types().at(-1)).toBe('ReleaseSucceeded');
     expect(history.state.active).toBeNull();
     expect(history.state.stable).toEqual({
@@ -147,7 +184,7 @@ describe('release decisions', () => {
       history.apply((s) => decideRollbackDone(s, 'r1', origin));
       expect(history.types().slice(-2)).toEqual(['ReleaseRollbackStarted', 'ReleaseRolledBack']);
       expect(history.state.active).toBeNull();
-      expect(history.state.stable).toBeNull();
+      expect(history.state.stable?.artifact.digest).toBe(digest);
     }
   });
 
@@ -222,7 +259,11 @@ describe('release decisions', () => {
     history.apply((s) =>
       decideAbort(s, 'r1', 'wrong build', { actor: 'user:bob', causationId: null }),
     );
-    expect(history.types()).toEqual(['ReleaseRequested', 'ReleaseAborted', 'ReleaseRolledBack']);
+    expect(history.types().slice(-3)).toEqual([
+      'ReleaseRequested',
+      'ReleaseAborted',
+      'ReleaseRolledBack',
+    ]);
     expect(history.state.active).toBeNull();
   });
 

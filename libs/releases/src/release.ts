@@ -90,7 +90,7 @@ export const serviceReleases: Aggregate<ServiceReleasesState> = {
             version: data.version ?? data.artifact.digest.slice(7, 19),
             strategy: data.strategy,
             plan,
-            steps: stepsOf(data.strategy, plan),
+            steps: stepsOf(data.strategy, plan, data.firstRelease ?? false),
             phase: 'progressing',
             step: -1,
             stepStartedAt: null,

@@ -38,6 +38,8 @@ export interface ReleaseRequestedV1 {
   plan?: ReleasePlan;
   /** Version label of the artifact, for people (the digest is what identifies it). */
   version?: string;
+  /** The service had no stable version: nothing to compare with, the release starts it. */
+  firstRelease?: boolean;
 }
 
 const planSchema = {
@@ -82,6 +84,7 @@ export const ReleaseRequestedV1 = defineEvent<ReleaseRequestedV1, 'ReleaseReques
       strategy: { type: 'string', enum: ['rolling', 'blue-green', 'canary'] },
       plan: { ...planSchema, nullable: true },
       version: { type: 'string', minLength: 1, maxLength: 100, nullable: true },
+      firstRelease: { type: 'boolean', nullable: true },
     },
     required: ['releaseId', 'service', 'artifact', 'strategy'],
     additionalProperties: false,
