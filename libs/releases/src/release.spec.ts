@@ -207,7 +207,7 @@ describe('release decisions', () => {
     history.apply((s) => decidePromote(s, 'r1', true, { actor: 'user:alice', causationId: null }));
     history.apply((s) => decideAdvance(s, 'r1', origin));
     const started = history.events
-      .filter((e) => e.type === 'ReleaseStepStarted')
+      .filter((e) => e.type === 'ReleaseStepStarted' && e.correlationId === 'r1')
       .map((e) => (e.data as { step: number }).step);
     expect(started).toEqual([0, 3]);
   });
