@@ -6,6 +6,9 @@ import {
   type ServicePersistence,
   type ServiceDescriptor,
 } from '@rollgate/platform';
+import { AnalysisRunEntity } from './runs/analysis-run.entity';
+import { AnalysisRuns1764000000400 } from './runs/migrations/1764000000400-analysis-runs';
+import { RunsModule } from './runs/runs.module';
 
 export const ANALYSIS_SERVICE: ServiceDescriptor = {
   name: 'analysis',
@@ -15,10 +18,10 @@ export const ANALYSIS_SERVICE: ServiceDescriptor = {
     'Owns AnalysisRun: golden signals of canary versus baseline, statistical judges and verdicts. Pulls metrics from a source (embedded data-plane stats, Prometheus) and emits per-interval scores and a verdict.',
 };
 
-/** Tables, migrations and read models of this service (none yet). */
+/** Tables and migrations of this service; its consumer needs the metric source, added at start. */
 export const ANALYSIS_PERSISTENCE: ServicePersistence = {
-  entities: [],
-  migrations: [],
+  entities: [AnalysisRunEntity],
+  migrations: [AnalysisRuns1764000000400],
   projections: [],
 };
 
@@ -28,7 +31,7 @@ export class AnalysisAppModule {
   static forRoot(options: RollgateAppOptions): DynamicModule {
     return {
       module: AnalysisAppModule,
-      imports: [...serviceAppImports(ANALYSIS_SERVICE, options)],
+      imports: [...serviceAppImports(ANALYSIS_SERVICE, options), RunsModule],
     };
   }
 }

@@ -3,6 +3,7 @@ import type { RollgateConfig } from '@rollgate/platform';
 import type { CliContext, CliOutput } from './context';
 import { PROBE_TIMEOUT_MS } from './status/probe-health';
 import { statusCommand } from './status/status.command';
+import { judgeCommand } from './judge/judge.command';
 import { deployCommand, releaseActionCommands, releaseCommand } from './releases/releases.commands';
 
 export interface CliDependencies {
@@ -30,6 +31,7 @@ export function buildProgram(context: CliContext, setExitCode: (code: number) =>
       context.token = program.opts<{ token?: string }>().token ?? context.config.token;
     });
   program.addCommand(statusCommand(context, setExitCode));
+  program.addCommand(judgeCommand(context, setExitCode));
   program.addCommand(deployCommand(context, setExitCode));
   program.addCommand(releaseCommand(context, setExitCode));
   for (const command of releaseActionCommands(context, setExitCode)) program.addCommand(command);

@@ -20,6 +20,8 @@ const env = {
   ...portsEnv(17000),
   ROLLGATE_DATA_DIR: join(dir, 'data'),
   ROLLGATE_TOKENS_FILE: join(dir, 'tokens.json'),
+  // This test is about the host and its storage; releases stay where the API puts them.
+  ROLLGATE_RECONCILER: 'off',
 };
 const orchestrator = env.ROLLGATE_ORCHESTRATOR_URL;
 

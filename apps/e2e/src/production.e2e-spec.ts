@@ -23,6 +23,8 @@ const prefix = `e2e${randomUUID().slice(0, 6)}_`;
 const env = {
   ...portsEnv(18000),
   ROLLGATE_MODE: 'production',
+  // This drill is about processes and storage; releases stay where the API puts them.
+  ROLLGATE_RECONCILER: 'off',
   ROLLGATE_SCHEMA_PREFIX: prefix,
   ROLLGATE_TOKENS_FILE: join(dir, 'tokens.json'),
   ROLLGATE_DATA_DIR: join(dir, 'data'),

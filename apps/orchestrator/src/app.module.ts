@@ -3,9 +3,14 @@ import {
   DEFAULT_PORTS,
   serviceAppImports,
   type RollgateAppOptions,
+  type ServicePersistence,
   type ServiceDescriptor,
 } from '@rollgate/platform';
 import { RELEASES_PERSISTENCE, ReleasesModule } from './releases/releases.module';
+import { ReleaseSignals1764000000300 } from './rollout/migrations/1764000000300-release-signals';
+import { RolloutModule } from './rollout/rollout.module';
+import { AnalysisVerdictEntity, RouteAnswerEntity } from './rollout/signals.entity';
+import { ReleaseSignalsProjection } from './rollout/signals.projection';
 
 export const ORCHESTRATOR_SERVICE: ServiceDescriptor = {
   name: 'orchestrator',
@@ -16,7 +21,11 @@ export const ORCHESTRATOR_SERVICE: ServiceDescriptor = {
 };
 
 /** Tables, migrations and read models of this service. */
-export const ORCHESTRATOR_PERSISTENCE = RELEASES_PERSISTENCE;
+export const ORCHESTRATOR_PERSISTENCE: ServicePersistence = {
+  entities: [...RELEASES_PERSISTENCE.entities, RouteAnswerEntity, AnalysisVerdictEntity],
+  migrations: [...RELEASES_PERSISTENCE.migrations, ReleaseSignals1764000000300],
+  projections: [...RELEASES_PERSISTENCE.projections, new ReleaseSignalsProjection()],
+};
 
 /** Importable on its own so the embedded host can boot all five services in one process. */
 @Module({})
@@ -24,7 +33,12 @@ export class OrchestratorAppModule {
   static forRoot(options: RollgateAppOptions): DynamicModule {
     return {
       module: OrchestratorAppModule,
-      imports: [...serviceAppImports(ORCHESTRATOR_SERVICE, options), ReleasesModule],
+      imports: [
+        ...serviceAppImports(ORCHESTRATOR_SERVICE, options),
+        ReleasesModule,
+        // The reconcile loop drives releases; off, the orchestrator only records them.
+        ...(options.runtime.config.reconciler === 'on' ? [RolloutModule] : []),
+      ],
     };
   }
 }

@@ -44,10 +44,14 @@ async function eventually<T>(
 }
 
 const modes: [string, Record<string, string>][] = [
-  ['embedded log + SQLite', { ROLLGATE_MODE: 'embedded' }],
+  ['embedded log + SQLite', { ROLLGATE_MODE: 'embedded', ROLLGATE_RECONCILER: 'off' }],
   [
     'Kafka + PostgreSQL',
-    { ROLLGATE_MODE: 'production', ROLLGATE_SCHEMA_PREFIX: `t${randomUUID().slice(0, 8)}_` },
+    {
+      ROLLGATE_MODE: 'production',
+      ROLLGATE_RECONCILER: 'off',
+      ROLLGATE_SCHEMA_PREFIX: `t${randomUUID().slice(0, 8)}_`,
+    },
   ],
 ];
 

@@ -23,6 +23,8 @@ describe('parseConfig', () => {
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
       schemaPrefix: 'rollgate_',
       dataPlane: 'embedded',
+      reconciler: 'on',
+      fleetProfilesFile: undefined,
     });
   });
 

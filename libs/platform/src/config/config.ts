@@ -49,6 +49,10 @@ export interface RollgateConfig {
   schemaPrefix: string;
   /** What routes traffic: the embedded Node proxy or HAProxy. */
   dataPlane: DataPlaneKind;
+  /** off: the orchestrator records releases but does not drive them (API tests, read replicas). */
+  reconciler: 'on' | 'off';
+  /** JSON file mapping digests to sample-service behaviour for the local fleet (drills, demos). */
+  fleetProfilesFile: string | undefined;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -149,10 +153,15 @@ export function parseConfig(env: Env): RollgateConfig {
     ['embedded', 'haproxy'],
     'embedded',
   );
+  const reconciler = oneOf<'on' | 'off'>('ROLLGATE_RECONCILER', ['on', 'off'], 'on');
+  const profiles = text('ROLLGATE_FLEET_PROFILES', undefined);
+  const fleetProfilesFile = profiles === undefined ? undefined : resolve(profiles);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     dataPlane,
+    reconciler,
+    fleetProfilesFile,
     schemaPrefix,
     host,
     tokensFile,

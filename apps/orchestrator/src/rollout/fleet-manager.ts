@@ -1,0 +1,109 @@
+import type { RouteBackend, VersionGroup } from '@rollgate/contracts';
+import type { FleetDriver, FleetInstance } from '@rollgate/fleet';
+import type { DriftObservation } from '@rollgate/releases';
+
+export interface Build {
+  version: string;
+  digest: string;
+}
+
+/** A route group, or `retiring`: out of every route, about to be stopped. */
+export type Role = VersionGroup | 'retiring';
+
+interface Member {
+  instance: FleetInstance;
+  /** The role it plays now; canary instances become stable when their release succeeds. */
+  group: Role;
+  build: Build;
+}
+
+/**
+ * The orchestrator's view of its fleet: which instance plays which role, on top of a driver that
+ * only starts, stops and asks. Idempotent: `ensure` starts only what is missing.
+ */
+export class FleetManager {
+  private readonly members = new Map<string, Member & { service: string }>();
+
+  constructor(readonly driver: FleetDriver) {}
+
+  of(service: string, group?: Role): (Member & { service: string })[] {
+    return [...this.members.values()].filter(
+      (m) => m.service === service && (!group || m.group === group),
+    );
+  }
+
+  async ensure(service: string, group: VersionGroup, count: number, build: Build): Promise<void> {
+    const missing = count - this.of(service, group).length;
+    if (missing <= 0) return;
+    await Promise.all(
+      Array.from({ length: missing }, async () => {
+        const instance = await this.driver.start({ service, group, ...build });
+        this.members.set(instance.id, { instance, group, build, service });
+      }),
+    );
+  }
+
+  async retire(service: string, group: Role): Promise<void> {
+    await Promise.all(
+      this.of(service, group).map(async (member) => {
+        await this.driver.stop(member.instance.id);
+        this.members.delete(member.instance.id);
+      }),
+    );
+  }
+
+  relabel(service: string, from: Role, to: Role): void {
+    for (const member of this.of(service, from)) member.group = to;
+  }
+
+  /** Keeps at most `count` instances in a group (rolling releases shrink the old version). */
+  async shrink(service: string, group: Role, count: number): Promise<void> {
+    const extra = this.of(service, group).slice(count);
+    await Promise.all(
+      extra.map(async (member) => {
+        await this.driver.stop(member.instance.id);
+        this.members.delete(member.instance.id);
+      }),
+    );
+  }
+
+  backends(service: string, groups: readonly VersionGroup[]): RouteBackend[] {
+    return this.of(service)
+      .filter((m): m is Member & { service: string; group: VersionGroup } =>
+        groups.includes(m.group as VersionGroup),
+      )
+      .map((m) => ({
+        instanceId: m.instance.id,
+        group: m.group,
+        host: m.instance.host,
+        port: m.instance.port,
+      }));
+  }
+
+  /** Instances that answer with another build than the one they were started with. */
+  async drift(service: string): Promise<DriftObservation[]> {
+    const observed = await this.driver.observe(service);
+    return observed
+      .filter(
+        (o) =>
+          this.members.has(o.id) &&
+          o.reported !== null &&
+          o.reported.digest !== this.members.get(o.id)!.build.digest,
+      )
+      .map((o) => ({
+        instanceId: o.id,
+        intendedDigest: this.members.get(o.id)!.build.digest,
+        reportedDigest: o.reported!.digest,
+      }));
+  }
+
+  async allHealthy(service: string, groups: readonly VersionGroup[]): Promise<boolean> {
+    const wanted = new Set(
+      this.of(service)
+        .filter((m) => groups.includes(m.group as VersionGroup))
+        .map((m) => m.instance.id),
+    );
+    const observed = await this.driver.observe(service);
+    return observed.filter((o) => wanted.has(o.id)).every((o) => o.healthy) && wanted.size > 0;
+  }
+}

@@ -1,0 +1,343 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { In } from 'typeorm';
+import type { NewEvent, VersionGroup } from '@rollgate/contracts';
+import { fold, type Decision } from '@rollgate/event-sourcing';
+import { EventStore } from '@rollgate/persistence';
+import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
+import {
+  decideAdvance,
+  decideCompleteStep,
+  decideDrift,
+  decidePauseTimeout,
+  decideRollbackDone,
+  decideRouteFailed,
+  decideVerdict,
+  serviceReleases,
+  serviceStreamId,
+  type Release,
+  type ServiceReleasesState,
+  type Step,
+} from '@rollgate/releases';
+import { ReleaseEntity } from '../releases/release.entity';
+import { FleetManager, type Build } from './fleet-manager';
+import { AnalysisVerdictEntity, RouteAnswerEntity } from './signals.entity';
+
+export const FLEET_MANAGER = Symbol('FLEET_MANAGER');
+
+const ORIGIN = { actor: 'service:orchestrator', causationId: null };
+const ACTIVE_PHASES = ['progressing', 'paused', 'rolling-back'];
+const STICKY_HEADER = 'x-user-id';
+
+/**
+ * The release loop: compares what each active release needs (its fold) with what runs, and does
+ * the next missing thing. Every step is idempotent: instances are started only when missing,
+ * route and analysis requests carry deterministic ids, decisions add nothing when repeated.
+ * After a restart it picks up from the log, so nothing important lives only in memory.
+ */
+@Injectable()
+export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('reconciler');
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly eventStore: EventStore,
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
+    @Inject(FLEET_MANAGER) private readonly fleet: FleetManager,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tick(), 250);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+    await this.fleet.driver.close();
+  }
+
+  /** One pass over every active release; passes never overlap. */
+  tick(): Promise<void> {
+    this.running ??= this.reconcileAll()
+      .catch((error: unknown) => this.logger.error(`reconcile failed: ${String(error)}`))
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async reconcileAll(): Promise<void> {
+    const active = await this.runtime.dataSource.manager.find(ReleaseEntity, {
+      where: { phase: In(ACTIVE_PHASES) },
+    });
+    for (const service of new Set(active.map((r) => r.service))) await this.reconcile(service);
+  }
+
+  private async state(service: string): Promise<ServiceReleasesState> {
+    return fold(serviceReleases, await this.eventStore.load(serviceStreamId(service)));
+  }
+
+  private async decide(
+    service: string,
+    decide: (state: ServiceReleasesState) => Decision,
+  ): Promise<number> {
+    const events = await this.eventStore.execute(serviceReleases, serviceStreamId(service), decide);
+    if (events.length > 0) this.runtime.relay.kick();
+    return events.length;
+  }
+
+  async reconcile(service: string): Promise<void> {
+    const state = await this.state(service);
+    const release = state.active;
+    if (!release) return;
+    const drift = await this.fleet.drift(service);
+    if (
+      drift.length > 0 &&
+      (await this.decide(service, (s) => decideDrift(s, drift, ORIGIN))) > 0
+    ) {
+      this.logger.warn(`${service}: drift on ${drift.map((d) => d.instanceId).join(', ')}`);
+      return;
+    }
+    switch (release.phase) {
+      case 'paused':
+        await this.decide(service, (s) =>
+          decidePauseTimeout(s, release.releaseId, new Date(), ORIGIN),
+        );
+        return;
+      case 'rolling-back':
+        await this.rollBack(state, release);
+        return;
+      case 'progressing':
+        if (release.drift.length > 0) return;
+        if (release.step >= 0 && !release.stepCompleted) {
+          await this.runStep(state, release, release.steps[release.step]!);
+          return;
+        }
+        if (release.step === release.steps.length - 1 && !(await this.finalize(state, release)))
+          return;
+        await this.decide(service, (s) => decideAdvance(s, release.releaseId, ORIGIN));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private build(release: Release): Build {
+    return { version: release.version, digest: release.artifact.digest };
+  }
+
+  private stableBuild(state: ServiceReleasesState): Build | undefined {
+    return state.stable
+      ? { version: state.stable.version, digest: state.stable.artifact.digest }
+      : undefined;
+  }
+
+  /** Instances this step needs, by role. */
+  private async ensureInstances(
+    state: ServiceReleasesState,
+    release: Release,
+    step: Step,
+  ): Promise<void> {
+    const { service } = release;
+    const fresh = this.build(release);
+    const stable = this.stableBuild(state);
+    const replicas = release.plan.replicas;
+    const gated = Object.entries(step.weights)
+      .filter(([, w]) => (w ?? 0) > 0)
+      .map(([g]) => g as VersionGroup);
+    if (release.strategy === 'blue-green' && !release.steps[0]!.description.startsWith('first')) {
+      this.fleet.relabel(service, 'stable', 'blue');
+      await this.fleet.ensure(service, 'green', replicas, fresh);
+      return;
+    }
+    if (gated.includes('baseline') && stable) {
+      await this.fleet.ensure(service, 'baseline', 1, stable);
+      await this.fleet.ensure(service, 'canary', step.newInstances, fresh);
+      return;
+    }
+    await this.fleet.ensure(service, 'canary', step.newInstances, fresh);
+    if (release.strategy === 'rolling' && stable) {
+      await this.fleet.shrink(service, 'stable', Math.max(0, replicas - step.newInstances));
+    }
+  }
+
+  private async runStep(state: ServiceReleasesState, release: Release, step: Step): Promise<void> {
+    await this.ensureInstances(state, release, step);
+    const routed = await this.route(release, `${release.releaseId}:${release.step}`, step.weights);
+    if (routed !== 'applied') return;
+    const { service, releaseId } = release;
+    switch (step.gate) {
+      case 'analysis': {
+        const runId = `${releaseId}:${release.step}`;
+        const verdict = await this.runtime.dataSource.manager.findOneBy(AnalysisVerdictEntity, {
+          analysisRunId: runId,
+        });
+        if (verdict) {
+          const reasons = JSON.parse(verdict.reasons) as string[];
+          await this.decide(service, (s) =>
+            decideVerdict(s, releaseId, release.step, verdict.verdict as 'PASS', reasons, ORIGIN),
+          );
+          return;
+        }
+        const intervalSeconds = Math.max(1, Math.min(10, Math.floor(release.plan.stepSeconds / 3)));
+        await this.request(release, runId, {
+          type: 'AnalysisRequested',
+          data: {
+            analysisRunId: runId,
+            releaseId,
+            service,
+            step: release.step,
+            intervalSeconds,
+            maxIntervals: Math.max(1, Math.ceil(release.plan.stepSeconds / intervalSeconds)),
+            judge: 'sequential',
+          },
+        });
+        return;
+      }
+      case 'health': {
+        const groups = Object.keys(step.weights) as VersionGroup[];
+        if (await this.fleet.allHealthy(service, groups)) {
+          await this.decide(service, (s) =>
+            decideCompleteStep(
+              s,
+              releaseId,
+              release.step,
+              `all ${groups.join(', ')} instances healthy`,
+              ORIGIN,
+            ),
+          );
+        }
+        return;
+      }
+      case 'warm': {
+        const since = Date.parse(release.stepStartedAt ?? release.updatedAt);
+        if (Date.now() >= since + release.plan.warmSeconds * 1000) {
+          await this.decide(service, (s) =>
+            decideCompleteStep(
+              s,
+              releaseId,
+              release.step,
+              `blue kept warm for ${release.plan.warmSeconds}s`,
+              ORIGIN,
+            ),
+          );
+        }
+        return;
+      }
+    }
+  }
+
+  /**
+   * Asks the router for weights (once per request id) and reports its answer. A failed answer
+   * rolls the release back: never advance on a route the data plane did not confirm.
+   */
+  private async route(
+    release: Release,
+    requestId: string,
+    weights: Step['weights'],
+  ): Promise<'applied' | 'waiting' | 'failed'> {
+    const answer = await this.answerOf(requestId);
+    if (answer?.outcome === 'applied') return 'applied';
+    if (answer?.outcome === 'failed') {
+      if (release.phase === 'progressing') {
+        await this.decide(release.service, (s) =>
+          decideRouteFailed(s, release.releaseId, answer.reason ?? 'unknown', ORIGIN),
+        );
+      }
+      return 'failed';
+    }
+    const groups = Object.keys(weights) as VersionGroup[];
+    await this.request(release, requestId, {
+      type: 'RouteChangeRequested',
+      data: {
+        requestId,
+        releaseId: release.releaseId,
+        service: release.service,
+        weights: Object.fromEntries(Object.entries(weights).filter(([, w]) => w !== undefined)),
+        backends: this.fleet.backends(release.service, groups),
+        stickyHeader: STICKY_HEADER,
+      },
+    });
+    return 'waiting';
+  }
+
+  private answerOf(requestId: string): Promise<RouteAnswerEntity | null> {
+    return this.runtime.dataSource.manager.findOneBy(RouteAnswerEntity, { requestId });
+  }
+
+  /** Appends a request event once per id (its own stream per release keeps the check cheap). */
+  private async request(
+    release: Release,
+    id: string,
+    event: Pick<NewEvent, 'type' | 'data'>,
+  ): Promise<void> {
+    const streamId = `requests:${release.releaseId}`;
+    const events = await this.eventStore.execute(
+      {
+        name: 'release-requests',
+        initial: () => new Set<string>(),
+        evolve: (ids, e) => new Set([...ids, idOf(e.data)]),
+      },
+      streamId,
+      (ids) =>
+        ids.has(id)
+          ? []
+          : [
+              {
+                ...event,
+                version: 1,
+                actor: ORIGIN.actor,
+                correlationId: release.releaseId,
+                causationId: null,
+                key: release.service,
+              },
+            ],
+    );
+    if (events.length > 0) this.runtime.relay.kick();
+  }
+
+  /** Before success: the new build becomes stable and takes all traffic, the old one is retired. */
+  private async finalize(state: ServiceReleasesState, release: Release): Promise<boolean> {
+    const { service } = release;
+    const fresh = release.strategy === 'blue-green' && state.stable ? 'green' : 'canary';
+    const retired: VersionGroup[] = fresh === 'green' ? ['blue'] : ['stable', 'baseline'];
+    if (this.fleet.of(service, fresh).length > 0) {
+      for (const group of retired) this.fleet.relabel(service, group, 'retiring');
+      this.fleet.relabel(service, fresh, 'stable');
+    }
+    const routed = await this.route(release, `${release.releaseId}:final`, { stable: 100 });
+    if (routed !== 'applied') return false;
+    await this.fleet.retire(service, 'retiring');
+    return true;
+  }
+
+  /** Traffic back to the stable version first, then the new instances go away. */
+  private async rollBack(state: ServiceReleasesState, release: Release): Promise<void> {
+    const { service } = release;
+    this.fleet.relabel(service, 'blue', 'stable');
+    if (state.stable && this.fleet.of(service, 'stable').length > 0) {
+      // A rollback route that was not confirmed is asked again under a new id until it is.
+      let attempt = 0;
+      while (
+        (await this.answerOf(`${release.releaseId}:rollback:${attempt}`))?.outcome === 'failed'
+      )
+        attempt++;
+      const routed = await this.route(release, `${release.releaseId}:rollback:${attempt}`, {
+        stable: 100,
+      });
+      if (routed !== 'applied') return;
+    }
+    for (const group of ['canary', 'baseline', 'green'] as const)
+      await this.fleet.retire(service, group);
+    await this.decide(service, (s) => decideRollbackDone(s, release.releaseId, ORIGIN));
+  }
+}
+
+function idOf(data: unknown): string {
+  const { requestId, analysisRunId } = data as { requestId?: string; analysisRunId?: string };
+  return requestId ?? analysisRunId ?? '';
+}
