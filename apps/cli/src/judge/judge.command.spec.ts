@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseConfig } from '@rollgate/platform';
+import { Command } from 'commander';
 import { buildProgram, createContext } from '../program';
 import { judgeCommand, type JudgeInput } from './judge.command';
 
@@ -35,17 +36,22 @@ async function judge(argv: string[], files: Record<string, string> = {}, stdin =
       return files[path];
     },
   };
-  const program = buildProgram(context, () => undefined);
-  program.commands.splice(
-    0,
-    program.commands.length,
-    judgeCommand(context, (code) => (exitCode = code), input),
-  );
+  const program = new Command('rollgate')
+    .exitOverride()
+    .addCommand(judgeCommand(context, (code) => (exitCode = code), input));
   await program.parseAsync(['judge', ...argv], { from: 'user' });
   return { exitCode, stdout, stderr };
 }
 
 describe('rollgate judge', () => {
+  it('is a command of the rollgate program', () => {
+    const context = createContext({
+      config: parseConfig({}),
+      output: { out: () => undefined, err: () => undefined },
+    });
+    expect(buildProgram(context, () => undefined).commands.map((c) => c.name())).toContain('judge');
+  });
+
   it('prints the verdict of one request in the documented shape', async () => {
     const request = JSON.stringify({ judge: 'kayenta', metrics: [latency, steady] });
     const { exitCode, stdout, stderr } = await judge(['request.json'], { 'request.json': request });

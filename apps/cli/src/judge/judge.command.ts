@@ -83,10 +83,14 @@ const validateSettings = new Ajv({ allErrors: false }).compile(JUDGE_SETTINGS_SC
 function parseSettings(value: unknown): JudgeSettings {
   if (validateSettings(value)) return value as JudgeSettings;
   const [problem] = validateSettings.errors ?? [];
-  const path = `config${(problem?.instancePath ?? '').replace(/\/([^/]+)/g, (_, key: string) => (/^\d+$/.test(key) ? `[${key}]` : `.${key}`))}`;
+  const path = `config${dottedPath(problem?.instancePath ?? '')}`;
   const extra =
     problem?.params && 'additionalProperty' in problem.params
       ? ` (${String(problem.params.additionalProperty)})`
       : '';
   throw new JudgeInputError(`${path} ${problem?.message ?? 'is invalid'}${extra}`);
 }
+
+/** Ajv's JSON pointer `/sequential/mixture/0` as `.sequential.mixture[0]`. */
+const dottedPath = (pointer: string): string =>
+  pointer.replace(/\/([^/]+)/g, (_, key: string) => (/^\d+$/.test(key) ? `[${key}]` : `.${key}`));

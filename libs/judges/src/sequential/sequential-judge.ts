@@ -1,0 +1,214 @@
+import { finiteValues, NO_RANK_STATISTICS, rankStatistics } from '../describe';
+import { JudgeInputError } from '../errors';
+import { namesWith, passShareScore, weightOf } from '../scoring';
+import type { Judge, JudgeRequest, JudgeVerdict, MetricInput, MetricResult } from '../types';
+import { metricOutcome } from './explain';
+import { createMetricTests, metricEvidence, observeMetric, type MetricTests } from './metric-tests';
+import {
+  metricSettingsFor,
+  resolveSequentialSettings,
+  type SequentialSettings,
+} from './sequential-settings';
+
+/** One metric inside a run: how much of its cumulative data was consumed, and its tests. */
+export interface MetricRunState {
+  name: string;
+  /** This metric's share of α. */
+  alpha: number;
+  /** Values already fed to the tests, per group (indexes into the cumulative arrays). */
+  consumed: { baseline: number; canary: number };
+  /** Created at the first look with data in both groups. */
+  tests: MetricTests | null;
+}
+
+/** Everything a sequential analysis run must keep between looks; plain JSON. */
+export interface SequentialRunState {
+  looks: number;
+  metrics: MetricRunState[];
+  /** The PASS or FAIL that stopped the run; later looks repeat it. */
+  final: JudgeVerdict | null;
+}
+
+export interface SequentialLook {
+  state: SequentialRunState;
+  /** PASS or FAIL: stop. MARGINAL (inconclusive) or NODATA: look again next interval. */
+  verdict: JudgeVerdict;
+}
+
+/**
+ * Sequential judge: always-valid tests (mixture SPRTs) per metric, so it may look after every
+ * interval and stop at the first conclusive one: FAIL as soon as a regression is established,
+ * PASS as soon as every metric rules out its minimum regression.
+ *
+ * Incremental use by an analysis run, once per interval:
+ *   let state = judge.start();
+ *   ({ state, verdict } = judge.observe(state, requestWithCumulativeSamples));
+ * Each look takes the cumulative samples so far and feeds only the values not seen before, so
+ * repeating a look (a redelivered interval) changes nothing.
+ */
+export class SequentialJudge implements Judge {
+  readonly name = 'sequential' as const;
+  readonly settings: SequentialSettings;
+
+  constructor(settings: Partial<SequentialSettings> = {}) {
+    this.settings = resolveSequentialSettings(settings);
+  }
+
+  /** One look at all the data given; the same as `observe(start(), request)`. */
+  judge(request: JudgeRequest): JudgeVerdict {
+    return this.look(this.start(), request, true).verdict;
+  }
+
+  start(): SequentialRunState {
+    return { looks: 0, metrics: [], final: null };
+  }
+
+  observe(state: SequentialRunState, cumulative: JudgeRequest): SequentialLook {
+    return this.look(state, cumulative, this.settings.describeEveryLook);
+  }
+
+  private look(
+    state: SequentialRunState,
+    request: JudgeRequest,
+    describe: boolean,
+  ): SequentialLook {
+    if (state.final) return { state, verdict: state.final };
+    const metrics = this.metricStates(state, request.metrics).map((metric, i) =>
+      this.feed(metric, request.metrics[i]),
+    );
+    const outcomes = metrics.map((metric, i) => this.outcome(metric, request.metrics[i]));
+    const verdict = verdictOf(request.metrics, outcomes);
+    const final = verdict.verdict === 'PASS' || verdict.verdict === 'FAIL';
+    const shown = final || describe ? withRankStatistics(verdict, request.metrics) : verdict;
+    return {
+      state: { looks: state.looks + 1, metrics, final: final ? shown : null },
+      verdict: shown,
+    };
+  }
+
+  /** The run's metric states: created on the first look, then the same metrics every look. */
+  private metricStates(
+    state: SequentialRunState,
+    inputs: readonly MetricInput[],
+  ): MetricRunState[] {
+    if (state.metrics.length === 0) {
+      const total = inputs.reduce((sum, m) => sum + weightOf(m), 0);
+      return inputs.map((m) => ({
+        name: m.name,
+        // Weight 0 gets no share of α: such a metric can never FAIL the run, but must still PASS.
+        alpha: Math.max(
+          Number.MIN_VALUE,
+          total > 0 ? (this.settings.alpha * weightOf(m)) / total : 0,
+        ),
+        consumed: { baseline: 0, canary: 0 },
+        tests: null,
+      }));
+    }
+    const expected = state.metrics.map((m) => m.name).join(', ');
+    if (inputs.map((m) => m.name).join(', ') !== expected) {
+      throw new JudgeInputError(`the metrics changed during the run; expected: ${expected}`);
+    }
+    return state.metrics;
+  }
+
+  private feed(metric: MetricRunState, input: MetricInput): MetricRunState {
+    const fresh = {
+      baseline: finiteValues(newValues(metric, input, 'baseline')),
+      canary: finiteValues(newValues(metric, input, 'canary')),
+    };
+    if (!metric.tests && (fresh.baseline.length === 0 || fresh.canary.length === 0)) {
+      return metric; // nothing consumed: the values wait until both groups have some
+    }
+    const tests =
+      metric.tests ??
+      createMetricTests(
+        metric.name,
+        fresh,
+        input.direction,
+        metric.alpha,
+        this.settings,
+        metricSettingsFor(this.settings, metric.name),
+      );
+    return {
+      ...metric,
+      consumed: { baseline: input.baseline.length, canary: input.canary.length },
+      tests: observeMetric(metric.name, tests, fresh),
+    };
+  }
+
+  private outcome(metric: MetricRunState, input: MetricInput): MetricResult {
+    if (!metric.tests) {
+      const missing = finiteValues(input.baseline).length === 0 ? 'baseline' : 'canary';
+      return resultOf(input.name, 'NoData', `no ${missing} data yet`);
+    }
+    const { classification, reason } = metricOutcome(
+      metric.tests,
+      metricEvidence(metric.tests),
+      metric.alpha,
+    );
+    return resultOf(input.name, classification, reason);
+  }
+}
+
+const resultOf = (
+  name: string,
+  classification: MetricResult['classification'],
+  reason: string,
+): MetricResult => ({ name, classification, ...NO_RANK_STATISTICS, reason });
+
+function newValues(
+  metric: MetricRunState,
+  input: MetricInput,
+  side: 'baseline' | 'canary',
+): number[] {
+  const seen = metric.consumed[side];
+  if (input[side].length < seen) {
+    throw new JudgeInputError(
+      `metric "${metric.name}": ${side} has ${input[side].length} values, fewer than the ${seen} already seen; send cumulative samples`,
+    );
+  }
+  return input[side].slice(seen);
+}
+
+function verdictOf(inputs: readonly MetricInput[], metrics: MetricResult[]): JudgeVerdict {
+  const score = passShareScore(inputs, metrics);
+  const regressed = namesWith(metrics, (c) => c === 'High' || c === 'Low');
+  const noData = namesWith(metrics, (c) => c === 'NoData');
+  const pending = namesWith(metrics, (c) => c === 'Inconclusive');
+  if (regressed.length > 0) {
+    return {
+      verdict: 'FAIL',
+      score,
+      metrics,
+      reasons: [`regression established: ${regressed.join(', ')}`],
+    };
+  }
+  if (noData.length > 0 || metrics.length === 0) {
+    const reason = metrics.length === 0 ? 'no metrics' : `no data yet for: ${noData.join(', ')}`;
+    return { verdict: 'NODATA', score, metrics, reasons: [reason] };
+  }
+  if (pending.length > 0) {
+    return {
+      verdict: 'MARGINAL',
+      score,
+      metrics,
+      reasons: [`not conclusive yet: ${pending.join(', ')}; keep looking`],
+    };
+  }
+  return {
+    verdict: 'PASS',
+    score,
+    metrics,
+    reasons: ['every metric rules out its minimum regression'],
+  };
+}
+
+function withRankStatistics(verdict: JudgeVerdict, inputs: readonly MetricInput[]): JudgeVerdict {
+  return {
+    ...verdict,
+    metrics: verdict.metrics.map((m, i) => ({
+      ...m,
+      ...rankStatistics(inputs[i].baseline, inputs[i].canary),
+    })),
+  };
+}
