@@ -105,12 +105,10 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
     const dueAt = Date.parse(run.startedAt) + (scored.length + 1) * request.intervalSeconds * 1000;
     if (Date.now() < dueAt) return;
     const interval = await this.readInterval(run, scored);
-    const verdict = this.judge(request.judge, [
-      ...scored.map(sideCounts),
-      ...(interval ? [interval] : []),
-    ]);
-    const nodataStreak = interval ? 0 : 1 + trailingNodata(scored);
+    const intervals = [...scored.map(sideCounts), ...(interval ? [interval] : [])];
     const last = scored.length + 1 >= request.maxIntervals;
+    const verdict = this.judge(request.judge, intervals, last);
+    const nodataStreak = interval ? 0 : 1 + trailingNodata(scored);
     const events: NewEvent[] = [this.intervalEvent(request, scored.length, interval, verdict)];
     const final = this.finalVerdict(verdict.verdict, nodataStreak, last);
     if (final) {
@@ -163,7 +161,12 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
     return minus(sinceStart, before);
   }
 
-  private judge(name: string, intervals: GroupCounters[]): JudgeVerdict {
+  /**
+   * The requested judge on everything seen so far. A sequential judge may stay inconclusive at
+   * the end of the window (it needs much data to prove "no regression"); the window then closes
+   * like a fixed-horizon analysis, with the kayenta judge on the same data.
+   */
+  private judge(name: string, intervals: GroupCounters[], last: boolean): JudgeVerdict {
     const baseline = indicators(intervals.map((i) => i.baseline));
     const canary = indicators(intervals.map((i) => i.canary));
     if (baseline.length === 0 || canary.length === 0) {
@@ -174,9 +177,21 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
         reasons: ['no requests reached the canary or the baseline yet'],
       };
     }
-    return createJudge(name).judge({
-      metrics: [{ name: 'error-rate', baseline, canary, direction: 'increase', critical: true }],
-    });
+    const request = {
+      metrics: [
+        { name: 'error-rate', baseline, canary, direction: 'increase' as const, critical: true },
+      ],
+    };
+    const verdict = createJudge(name).judge(request);
+    if (!last || name !== 'sequential' || verdict.verdict !== 'MARGINAL') return verdict;
+    const horizon = createJudge('kayenta').judge(request);
+    return {
+      ...horizon,
+      reasons: [
+        `sequential judge inconclusive at the end of the window; fixed-horizon kayenta judge: ${horizon.verdict}`,
+        ...horizon.reasons,
+      ],
+    };
   }
 
   /** PASS and FAIL end a run; NODATA ends it as FAIL after a streak; at the last interval the reading stands. */

@@ -172,7 +172,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const { service, releaseId } = release;
     switch (step.gate) {
       case 'analysis': {
-        const runId = `${releaseId}:${release.step}`;
+        const runId = `${releaseId}:analysis:${release.step}`;
         const verdict = await this.runtime.dataSource.manager.findOneBy(AnalysisVerdictEntity, {
           analysisRunId: runId,
         });
