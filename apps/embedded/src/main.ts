@@ -11,12 +11,13 @@ import {
   startService,
 } from '@rollgate/platform';
 import { startTelemetry } from '@rollgate/telemetry';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { relative } from 'node:path';
 
 /** A path as the user would type it from here. */
 const shown = (path: string) =>
   relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || '.';
+import { runDemo, writeDemoProfiles } from './demo';
 import { HOSTED_SERVICES } from './services';
 
 /**
@@ -26,7 +27,14 @@ import { HOSTED_SERVICES } from './services';
 async function main(): Promise<void> {
   startTelemetry('rollgate-embedded');
   const logger = new Logger('rollgate');
-  const config = loadConfig();
+  const demo = process.argv.includes('--demo');
+  const loaded = loadConfig();
+  mkdirSync(loaded.dataDir, { recursive: true });
+  // The demo's builds behave as the demo says: the fleet reads their profiles.
+  const config =
+    demo && !loaded.fleetProfilesFile
+      ? { ...loaded, fleetProfilesFile: writeDemoProfiles(loaded.dataDir) }
+      : loaded;
   const isNew = !existsSync(config.tokensFile);
   const adminToken = ensureLocalAdminToken(config.tokensFile);
   const tokenStore = new FileTokenStore(config.tokensFile);
@@ -76,6 +84,11 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+  if (demo && adminToken) {
+    await runDemo(config, adminToken, (line) => console.log(line)).catch((error: unknown) =>
+      console.error(`demo stopped: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
 }
 
 main().catch((error: unknown) => {

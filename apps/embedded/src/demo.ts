@@ -1,0 +1,140 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RollgateConfig } from '@rollgate/platform';
+
+/** Builds of the demo service: two healthy ones and one that fails a request in four. */
+const digest = (c: string) => `sha256:${c.repeat(64)}`;
+export const DEMO_BUILDS = {
+  v1: { digest: digest('a'), profile: { errorRate: 0.005, latencyMs: 8 } },
+  v2: { digest: digest('b'), profile: { errorRate: 0.005, latencyMs: 8 } },
+  v3: { digest: digest('c'), profile: { errorRate: 0.25, latencyMs: 8 } },
+} as const;
+
+const SERVICE = 'demo-shop';
+
+/** Writes the fleet profiles the demo's builds run with; returns the file. */
+export function writeDemoProfiles(dataDir: string): string {
+  const file = join(dataDir, 'demo-profiles.json');
+  writeFileSync(
+    file,
+    JSON.stringify(
+      Object.fromEntries(Object.values(DEMO_BUILDS).map((b) => [b.digest, b.profile])),
+    ),
+  );
+  return file;
+}
+
+interface ReleaseView {
+  phase: string;
+  step: number;
+  steps: { description: string }[];
+  reason: string | null;
+}
+
+async function call<T>(
+  url: string,
+  method: 'GET' | 'POST',
+  token?: string,
+  body?: unknown,
+): Promise<T> {
+  const response = await fetch(url, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const parsed = (await response.json()) as T & { message?: string };
+  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${parsed.message ?? ''}`);
+  return parsed;
+}
+
+/** Users of the demo service: a steady trickle of requests through the data plane. */
+function startTraffic(port: number) {
+  const seen = { total: 0, failed: 0, byVersion: new Map<string, number>() };
+  let running = true;
+  const worker = async (id: number) => {
+    for (let n = 0; running; n++) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/cart`, {
+          headers: { 'x-user-id': `user-${id}-${n % 40}` },
+        });
+        const body = (await response.json()) as { version?: string };
+        seen.total++;
+        if (response.status >= 500) seen.failed++;
+        if (body.version)
+          seen.byVersion.set(body.version, (seen.byVersion.get(body.version) ?? 0) + 1);
+      } catch {
+        seen.total++;
+        seen.failed++;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const workers = Array.from({ length: 8 }, (_, i) => worker(i));
+  return { seen, stop: async () => ((running = false), await Promise.all(workers)) };
+}
+
+/**
+ * `npm start`'s demonstration: a first release, a healthy canary that is promoted, and a bad
+ * canary that the analysis rolls back on its own — all on real processes and real traffic.
+ */
+export async function runDemo(
+  config: RollgateConfig,
+  token: string,
+  print: (line: string) => void,
+): Promise<void> {
+  const orchestrator = config.serviceUrls.orchestrator;
+  const existing = await call<unknown[]>(`${orchestrator}/releases?service=${SERVICE}`, 'GET');
+  if (existing.length > 0) {
+    print(`demo: ${SERVICE} already has releases (delete .rollgate to watch the demo again)`);
+    return;
+  }
+  const release = async (version: keyof typeof DEMO_BUILDS, label: string) => {
+    const { releaseId } = await call<{ releaseId: string }>(
+      `${orchestrator}/releases`,
+      'POST',
+      token,
+      {
+        service: SERVICE,
+        artifact: { name: SERVICE, digest: DEMO_BUILDS[version].digest },
+        version,
+        strategy: 'canary',
+        plan: { replicas: 2, canarySteps: [20, 50], stepSeconds: 12 },
+      },
+    );
+    print(`demo: ${label}: release ${releaseId}`);
+    let shown = '';
+    for (;;) {
+      const view = await call<ReleaseView>(`${orchestrator}/releases/${releaseId}`, 'GET');
+      const line = `${view.phase}${view.step >= 0 ? ` — step ${view.step + 1}/${view.steps.length}: ${view.steps[view.step]!.description}` : ''}`;
+      if (line !== shown) print(`demo:   ${(shown = line)}`);
+      if (['succeeded', 'rolled-back', 'aborted', 'paused'].includes(view.phase)) {
+        if (view.reason) print(`demo:   why: ${view.reason}`);
+        return view;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+  print(`demo: releasing ${SERVICE} v1, its first release`);
+  await release('v1', 'v1 (first release)');
+  const route = await call<{ endpoint: { port: number } }>(
+    `${config.serviceUrls.router}/routes/${SERVICE}`,
+    'GET',
+  );
+  print(
+    `demo: users now send requests to http://127.0.0.1:${route.endpoint.port} (the embedded proxy)`,
+  );
+  const users = startTraffic(route.endpoint.port);
+  await release('v2', 'v2, a healthy build, as a canary with a same-share baseline');
+  const before = { ...users.seen };
+  await release('v3', 'v3, a bad build (one request in four fails)');
+  const total = users.seen.total - before.total;
+  const failed = users.seen.failed - before.failed;
+  await users.stop();
+  print(
+    `demo: during the v3 release ${failed} of ${total} user requests failed (${((failed / Math.max(1, total)) * 100).toFixed(1)}%): only the canary's share ever reached v3`,
+  );
+  print('demo: done. The services keep running: npx rollgate release -s demo-shop');
+}
