@@ -136,5 +136,25 @@ describe('canary releases on the embedded default, with a real fleet and real tr
     expect(tail.every((s) => s.version === 'v2')).toBe(true);
     const finalRoute = await api(`${router}/routes/checkout`, 'GET', undefined);
     expect(finalRoute.body['weights']).toMatchObject({ stable: 100, canary: 0, baseline: 0 });
+
+    // A crashed host leaves no orphans: its instances exit with it.
+    const instances = (finalRoute.body['backends'] as { stable: { port: number }[] }).stable;
+    expect(instances.length).toBe(2);
+    await stop(host, 'SIGKILL');
+    await waitFor(
+      async () => {
+        const answers = await Promise.all(
+          instances.map((i) =>
+            fetch(`http://127.0.0.1:${i.port}/info`).then(
+              () => true,
+              () => false,
+            ),
+          ),
+        );
+        return answers.every((up) => !up);
+      },
+      'instances to exit after the host was killed',
+      10_000,
+    );
   }, 300_000);
 });

@@ -23,6 +23,8 @@ describe('sample service behaviour', () => {
   it('reads its knobs from the environment and refuses nonsense', () => {
     expect(parseBehaviour({})).toEqual(HEALTHY);
     expect(parseBehaviour({ SAMPLE_ERROR_RATE: '0.05' }).errorRate).toBe(0.05);
-    expect(() => parseBehaviour({ SAMPLE_ERROR_RATE: '2' })).toThrow('SAMPLE_ERROR_RATE must be a number in [0, 1]');
+    expect(() => parseBehaviour({ SAMPLE_ERROR_RATE: '2' })).toThrow(
+      'SAMPLE_ERROR_RATE must be a number in [0, 1]',
+    );
   });
 });

@@ -23,7 +23,10 @@ export function prng(seed: number): () => number {
 }
 
 /** Decides one request's outcome: status and delay. Pure given the random source. */
-export function outcome(behaviour: Behaviour, random: () => number): { status: number; delayMs: number } {
+export function outcome(
+  behaviour: Behaviour,
+  random: () => number,
+): { status: number; delayMs: number } {
   const failed = random() < behaviour.errorRate;
   // Box-Muller: a standard normal from two uniforms, then log-normal around the median.
   const u = Math.max(random(), Number.EPSILON);

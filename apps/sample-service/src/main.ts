@@ -40,6 +40,11 @@ function main(): void {
     console.log(JSON.stringify({ listening: port, ...identity }));
   });
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
+  // Started by a fleet driver with a pipe on stdin: when the driver's process dies, so do we.
+  if (!process.stdin.isTTY) {
+    process.stdin.on('end', () => process.exit(0));
+    process.stdin.resume();
+  }
 }
 
 function json(res: import('node:http').ServerResponse, status: number, body: unknown): void {

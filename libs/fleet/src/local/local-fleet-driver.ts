@@ -21,7 +21,10 @@ export interface LocalFleetOptions {
    * Fault injection for drills: the digest an instance really runs, given what was asked.
    * Models the Knight Capital case of a deploy that silently skipped a server.
    */
-  substitute?: (spec: InstanceSpec, ordinal: number) => { version: string; digest: string } | undefined;
+  substitute?: (
+    spec: InstanceSpec,
+    ordinal: number,
+  ) => { version: string; digest: string } | undefined;
 }
 
 interface Running extends FleetInstance {
@@ -39,7 +42,10 @@ export class LocalFleetDriver implements FleetDriver {
 
   async start(spec: InstanceSpec): Promise<FleetInstance> {
     const id = `${spec.service}-${spec.group}-${randomUUID().slice(0, 8)}`;
-    const runs = this.options.substitute?.(spec, ++this.started) ?? { version: spec.version, digest: spec.digest };
+    const runs = this.options.substitute?.(spec, ++this.started) ?? {
+      version: spec.version,
+      digest: spec.digest,
+    };
     const profile = this.options.profiles?.get(runs.digest) ?? {};
     const env: Record<string, string> = {
       ...pickEnv(process.env),
@@ -51,14 +57,21 @@ export class LocalFleetDriver implements FleetDriver {
       SAMPLE_FLAGS: (spec.flags ?? []).join(','),
       ...(profile.errorRate !== undefined ? { SAMPLE_ERROR_RATE: String(profile.errorRate) } : {}),
       ...(profile.latencyMs !== undefined ? { SAMPLE_LATENCY_MS: String(profile.latencyMs) } : {}),
-      ...(profile.latencySpread !== undefined ? { SAMPLE_LATENCY_SPREAD: String(profile.latencySpread) } : {}),
+      ...(profile.latencySpread !== undefined
+        ? { SAMPLE_LATENCY_SPREAD: String(profile.latencySpread) }
+        : {}),
     };
     const root = resolve(this.options.root);
-    const child = spawn(process.execPath, [join(root, 'bin/run.js'), 'apps/sample-service/src/main.ts'], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(root, 'bin/run.js'), 'apps/sample-service/src/main.ts'],
+      {
+        cwd: root,
+        env,
+        // stdin stays open as a lifeline: the instance exits when this process goes away.
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
     const port = await this.awaitListening(child, exited, id);
     const instance: Running = {
@@ -82,7 +95,9 @@ export class LocalFleetDriver implements FleetDriver {
       let output = '';
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        fail(new Error(`instance ${id} did not start within ${timeoutMs} ms: ${output.slice(-500)}`));
+        fail(
+          new Error(`instance ${id} did not start within ${timeoutMs} ms: ${output.slice(-500)}`),
+        );
       }, timeoutMs);
       child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stdout!.on('data', (chunk: Buffer) => {
@@ -144,7 +159,8 @@ function publicView(instance: Running): FleetInstance {
 function pickEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
-    if (value !== undefined && !key.startsWith('ROLLGATE_') && !key.startsWith('SAMPLE_')) kept[key] = value;
+    if (value !== undefined && !key.startsWith('ROLLGATE_') && !key.startsWith('SAMPLE_'))
+      kept[key] = value;
   }
   return kept;
 }
