@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { In } from 'typeorm';
-import type { NewEvent, VersionGroup } from '@rollgate/contracts';
+import type { NewEvent, Verdict, VersionGroup } from '@rollgate/contracts';
 import { fold, type Decision } from '@rollgate/event-sourcing';
 import { EventStore } from '@rollgate/persistence';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
@@ -179,7 +179,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         if (verdict) {
           const reasons = JSON.parse(verdict.reasons) as string[];
           await this.decide(service, (s) =>
-            decideVerdict(s, releaseId, release.step, verdict.verdict as 'PASS', reasons, ORIGIN),
+            decideVerdict(s, releaseId, release.step, verdict.verdict as Verdict, reasons, ORIGIN),
           );
           return;
         }
