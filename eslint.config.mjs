@@ -50,8 +50,8 @@ export default tseslint.config(
     },
   },
   {
-    // The embedded host is the one place that composes the five apps into one process.
-    files: ['apps/embedded/**/*.ts'],
+    // The embedded host composes the five apps into one process; tests may boot apps too.
+    files: ['apps/embedded/**/*.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],
     rules: { '@nx/enforce-module-boundaries': ['error', moduleBoundaries(['@rollgate/app-*'])] },
   },
   {
