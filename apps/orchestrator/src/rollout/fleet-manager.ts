@@ -56,15 +56,13 @@ export class FleetManager {
     for (const member of this.of(service, from)) member.group = to;
   }
 
-  /** Keeps at most `count` instances in a group (rolling releases shrink the old version). */
-  async shrink(service: string, group: Role, count: number): Promise<void> {
-    const extra = this.of(service, group).slice(count);
-    await Promise.all(
-      extra.map(async (member) => {
-        await this.driver.stop(member.instance.id);
-        this.members.delete(member.instance.id);
-      }),
-    );
+  /**
+   * Takes all but `keep` instances of a group out of routing (role `retiring`); they are stopped
+   * once a route without them is confirmed, so no request is sent to a stopped instance.
+   */
+  demote(service: string, group: Role, keep: number): void {
+    for (const member of this.of(service, group).slice(Math.max(0, keep)))
+      member.group = 'retiring';
   }
 
   backends(service: string, groups: readonly VersionGroup[]): RouteBackend[] {

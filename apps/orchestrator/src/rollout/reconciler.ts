@@ -161,7 +161,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     }
     await this.fleet.ensure(service, 'canary', step.newInstances, fresh);
     if (release.strategy === 'rolling' && stable) {
-      await this.fleet.shrink(service, 'stable', Math.max(0, replicas - step.newInstances));
+      this.fleet.demote(service, 'stable', replicas - step.newInstances);
     }
   }
 
@@ -170,6 +170,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const routed = await this.route(release, `${release.releaseId}:${release.step}`, step.weights);
     if (routed !== 'applied') return;
     const { service, releaseId } = release;
+    // The confirmed route no longer sends traffic to demoted instances: stop them now.
+    await this.fleet.retire(service, 'retiring');
     switch (step.gate) {
       case 'analysis': {
         const runId = `${releaseId}:analysis:${release.step}`;
@@ -319,6 +321,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async rollBack(state: ServiceReleasesState, release: Release): Promise<void> {
     const { service } = release;
     this.fleet.relabel(service, 'blue', 'stable');
+    const stable = this.stableBuild(state);
+    // A rolling release may have replaced part of the stable set: bring it back to full size.
+    if (stable) await this.fleet.ensure(service, 'stable', release.plan.replicas, stable);
     if (state.stable && this.fleet.of(service, 'stable').length > 0) {
       // A rollback route that was not confirmed is asked again under a new id until it is.
       let attempt = 0;

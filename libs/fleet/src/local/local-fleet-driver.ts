@@ -8,6 +8,8 @@ export interface BuildProfile {
   errorRate?: number;
   latencyMs?: number;
   latencySpread?: number;
+  /** Drill: instances asked to run this build really run another (a deploy that silently failed). */
+  actuallyRuns?: { version: string; digest: string };
 }
 
 export interface LocalFleetOptions {
@@ -42,10 +44,11 @@ export class LocalFleetDriver implements FleetDriver {
 
   async start(spec: InstanceSpec): Promise<FleetInstance> {
     const id = `${spec.service}-${spec.group}-${randomUUID().slice(0, 8)}`;
-    const runs = this.options.substitute?.(spec, ++this.started) ?? {
-      version: spec.version,
-      digest: spec.digest,
-    };
+    const runs = this.options.substitute?.(spec, ++this.started) ??
+      this.options.profiles?.get(spec.digest)?.actuallyRuns ?? {
+        version: spec.version,
+        digest: spec.digest,
+      };
     const profile = this.options.profiles?.get(runs.digest) ?? {};
     const env: Record<string, string> = {
       ...pickEnv(process.env),
