@@ -1,9 +1,10 @@
 import { context, propagation } from '@opentelemetry/api';
-import type { DataSource } from 'typeorm';
-import { LessThanOrEqual } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { In } from 'typeorm';
 import type { EventEnvelope } from '@rollgate/contracts';
 import type { EventLog } from '@rollgate/event-log';
 import { OutboxEntity } from './entities';
+import { inTransaction } from './transaction';
 
 export interface OutboxRelayOptions {
   batchSize?: number;
@@ -70,27 +71,33 @@ export class OutboxRelay {
   async flush(): Promise<number> {
     let published = 0;
     for (;;) {
-      const rows = await this.dataSource.manager.find(OutboxEntity, {
-        order: { id: 'ASC' },
-        take: this.batchSize,
-      });
-      if (rows.length === 0) return published;
-      for (const group of groupByTraceContext(rows)) {
-        const parent = group[0]!.traceContext
-          ? propagation.extract(
-              context.active(),
-              JSON.parse(group[0]!.traceContext) as Record<string, string>,
-            )
-          : context.active();
-        await context.with(parent, () =>
-          this.log.append(group.map((row) => JSON.parse(row.envelope) as EventEnvelope)),
-        );
-      }
-      await this.dataSource.manager.delete(OutboxEntity, {
-        id: LessThanOrEqual(rows[rows.length - 1]!.id),
-      });
-      published += rows.length;
+      const sent = await inTransaction(this.dataSource, (manager) => this.publishBatch(manager));
+      if (sent === 0) return published;
+      published += sent;
     }
+  }
+
+  /**
+   * One batch, oldest first. Only the rows read are deleted (by id): a row committed later with a
+   * lower id is still there for the next batch. In a transaction, so on SQLite nothing
+   * uncommitted of another command is read.
+   */
+  private async publishBatch(manager: EntityManager): Promise<number> {
+    const rows = await manager.find(OutboxEntity, { order: { id: 'ASC' }, take: this.batchSize });
+    if (rows.length === 0) return 0;
+    for (const group of groupByTraceContext(rows)) {
+      const parent = group[0]!.traceContext
+        ? propagation.extract(
+            context.active(),
+            JSON.parse(group[0]!.traceContext) as Record<string, string>,
+          )
+        : context.active();
+      await context.with(parent, () =>
+        this.log.append(group.map((row) => JSON.parse(row.envelope) as EventEnvelope)),
+      );
+    }
+    await manager.delete(OutboxEntity, { id: In(rows.map((row) => row.id)) });
+    return rows.length;
   }
 
   async pending(): Promise<number> {

@@ -182,6 +182,9 @@ export function decideResume(
   origin: Origin,
 ): Decision {
   const release = activeRelease(state, releaseId);
+  if (release.phase === 'rolling-back') {
+    throw new DomainError('conflict', `release ${releaseId} is rolling back: it cannot be resumed`);
+  }
   if (release.phase === 'progressing' && release.drift.length === 0) return [];
   if (release.phase !== 'paused' && release.drift.length === 0) {
     throw new DomainError(

@@ -160,6 +160,7 @@ describe('release decisions', () => {
     expect(history.state.stable).toEqual({
       artifact: { name: 'checkout', digest },
       version: 'cccccccccccc',
+      replicas: 2,
     });
   });
 
@@ -248,6 +249,9 @@ describe('release decisions', () => {
     );
     expect(() => decidePause(history.state, 'r1', 'x', origin)).toThrow(DomainError);
     expect(() => decidePromote(history.state, 'r1', false, origin)).toThrow(/rolling back/);
+    expect(() => decideResume(history.state, 'r1', origin)).toThrow(
+      /rolling back: it cannot be resumed/,
+    );
     expect(history.apply((s) => decideAbort(s, 'r1', 'again', origin))).toEqual([]);
     history.apply((s) => decideRollbackDone(s, 'r1', origin));
     expect(() => decideResume(history.state, 'r1', origin)).toThrow(/already ended/);

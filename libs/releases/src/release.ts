@@ -42,7 +42,7 @@ export interface Release {
 /** All releases of one service: the stream that keeps "one active release per service" consistent. */
 export interface ServiceReleasesState {
   service: string | null;
-  stable: { artifact: ArtifactRef; version: string } | null;
+  stable: { artifact: ArtifactRef; version: string; replicas: number } | null;
   active: Release | null;
   releaseIds: string[];
 }
@@ -64,7 +64,13 @@ function ended(state: ServiceReleasesState, phase: ReleasePhase): ServiceRelease
     ...state,
     active: null,
     ...(phase === 'succeeded' && state.active
-      ? { stable: { artifact: state.active.artifact, version: state.active.version } }
+      ? {
+          stable: {
+            artifact: state.active.artifact,
+            version: state.active.version,
+            replicas: state.active.plan.replicas,
+          },
+        }
       : {}),
   };
 }
@@ -124,6 +130,7 @@ export const serviceReleases: Aggregate<ServiceReleasesState> = {
           pausedAt: event.occurredAt,
         }));
       case 'ReleaseResumed':
+        if (state.active?.phase === 'rolling-back') return state;
         return withActive(state, event, () => ({
           phase: 'progressing',
           reason: null,

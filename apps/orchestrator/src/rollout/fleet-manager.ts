@@ -52,6 +52,13 @@ export class FleetManager {
     );
   }
 
+  /** Stable for instances of `stableDigest`, retiring for every other one. */
+  assignByBuild(service: string, stableDigest: string | undefined): void {
+    for (const member of this.of(service)) {
+      member.group = member.build.digest === stableDigest ? 'stable' : 'retiring';
+    }
+  }
+
   relabel(service: string, from: Role, to: Role): void {
     for (const member of this.of(service, from)) member.group = to;
   }
@@ -81,6 +88,10 @@ export class FleetManager {
   /** Instances that answer with another build than the one they were started with. */
   async drift(service: string): Promise<DriftObservation[]> {
     const observed = await this.driver.observe(service);
+    // An instance the driver no longer reports has exited: forget it, `ensure` starts a new one.
+    const alive = new Set(observed.map((o) => o.id));
+    for (const member of this.of(service))
+      if (!alive.has(member.instance.id)) this.members.delete(member.instance.id);
     return observed
       .filter(
         (o) =>
@@ -101,7 +112,7 @@ export class FleetManager {
         .filter((m) => groups.includes(m.group as VersionGroup))
         .map((m) => m.instance.id),
     );
-    const observed = await this.driver.observe(service);
-    return observed.filter((o) => wanted.has(o.id)).every((o) => o.healthy) && wanted.size > 0;
+    const observed = new Map((await this.driver.observe(service)).map((o) => [o.id, o]));
+    return wanted.size > 0 && [...wanted].every((id) => observed.get(id)?.healthy === true);
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   Inject,
   Injectable,
@@ -5,7 +6,6 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { In } from 'typeorm';
 import type { NewEvent, Verdict, VersionGroup } from '@rollgate/contracts';
 import { fold, type Decision } from '@rollgate/event-sourcing';
 import { EventStore } from '@rollgate/persistence';
@@ -31,7 +31,6 @@ import { AnalysisVerdictEntity, RouteAnswerEntity } from './signals.entity';
 export const FLEET_MANAGER = Symbol('FLEET_MANAGER');
 
 const ORIGIN = { actor: 'service:orchestrator', causationId: null };
-const ACTIVE_PHASES = ['progressing', 'paused', 'rolling-back'];
 const STICKY_HEADER = 'x-user-id';
 
 /**
@@ -43,6 +42,9 @@ const STICKY_HEADER = 'x-user-id';
 @Injectable()
 export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('reconciler');
+  /** Route requests name the process life: after a restart the instances, so the routes, are new. */
+  private readonly life = randomUUID().slice(0, 8);
+  private readonly restored = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
@@ -71,10 +73,10 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async reconcileAll(): Promise<void> {
-    const active = await this.runtime.dataSource.manager.find(ReleaseEntity, {
-      where: { phase: In(ACTIVE_PHASES) },
+    const releases = await this.runtime.dataSource.manager.find(ReleaseEntity, {
+      select: ['service'],
     });
-    for (const service of new Set(active.map((r) => r.service))) await this.reconcile(service);
+    for (const service of new Set(releases.map((r) => r.service))) await this.reconcile(service);
   }
 
   private async state(service: string): Promise<ServiceReleasesState> {
@@ -93,6 +95,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   async reconcile(service: string): Promise<void> {
     const state = await this.state(service);
     const release = state.active;
+    await this.restoreFleet(state);
     if (!release) return;
     const drift = await this.fleet.drift(service);
     if (
@@ -123,6 +126,34 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         return;
       default:
         return;
+    }
+  }
+
+  /**
+   * After a restart nothing of the fleet runs: start the stable set again from what the log says
+   * is stable, and route to it (a new route per process life: the instances are new).
+   */
+  private async restoreFleet(state: ServiceReleasesState): Promise<void> {
+    const service = state.service!;
+    const stable = this.stableBuild(state);
+    if (!stable || !state.stable || this.fleet.of(service).length > 0 || this.restored.has(service))
+      return;
+    const release = state.active;
+    const replaced =
+      release && release.strategy === 'rolling' && release.step >= 0
+        ? release.steps[release.step]!.newInstances
+        : 0;
+    await this.fleet.ensure(
+      service,
+      'stable',
+      Math.max(0, state.stable.replicas - replaced),
+      stable,
+    );
+    this.restored.add(service);
+    if (!release) {
+      const lastRelease = state.releaseIds[state.releaseIds.length - 1]!;
+      const pseudo = { releaseId: lastRelease, service, phase: 'succeeded' } as Release;
+      await this.route(pseudo, `${lastRelease}:restore`, { stable: 100 });
     }
   }
 
@@ -242,6 +273,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     requestId: string,
     weights: Step['weights'],
   ): Promise<'applied' | 'waiting' | 'failed'> {
+    requestId = `${requestId}@${this.life}`;
     const answer = await this.answerOf(requestId);
     if (answer?.outcome === 'applied') return 'applied';
     if (answer?.outcome === 'failed') {
@@ -320,15 +352,19 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   /** Traffic back to the stable version first, then the new instances go away. */
   private async rollBack(state: ServiceReleasesState, release: Release): Promise<void> {
     const { service } = release;
-    this.fleet.relabel(service, 'blue', 'stable');
     const stable = this.stableBuild(state);
+    // Roles follow the build, not earlier relabels: whatever runs the stable digest is stable,
+    // everything else is on its way out (even if a finalize had begun to promote it).
+    this.fleet.assignByBuild(service, stable?.digest);
+    this.fleet.demote(service, 'stable', release.plan.replicas);
     // A rolling release may have replaced part of the stable set: bring it back to full size.
     if (stable) await this.fleet.ensure(service, 'stable', release.plan.replicas, stable);
     if (state.stable && this.fleet.of(service, 'stable').length > 0) {
       // A rollback route that was not confirmed is asked again under a new id until it is.
       let attempt = 0;
       while (
-        (await this.answerOf(`${release.releaseId}:rollback:${attempt}`))?.outcome === 'failed'
+        (await this.answerOf(`${release.releaseId}:rollback:${attempt}@${this.life}`))?.outcome ===
+        'failed'
       )
         attempt++;
       const routed = await this.route(release, `${release.releaseId}:rollback:${attempt}`, {
@@ -336,8 +372,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       });
       if (routed !== 'applied') return;
     }
-    for (const group of ['canary', 'baseline', 'green'] as const)
-      await this.fleet.retire(service, group);
+    await this.fleet.retire(service, 'retiring');
     await this.decide(service, (s) => decideRollbackDone(s, release.releaseId, ORIGIN));
   }
 }

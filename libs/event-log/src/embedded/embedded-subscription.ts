@@ -21,6 +21,11 @@ export class EmbeddedSubscription implements Subscription {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private readonly onAppend = () => this.wake?.();
+  /**
+   * Where this member got to per partition. With `positionOf` the handler's checkpoint cannot
+   * move past messages it never saw (dead letters), so the member also remembers its own progress.
+   */
+  private readonly reached = new Map<string, number>();
 
   constructor(
     private readonly log: EmbeddedEventLog,
@@ -110,9 +115,10 @@ export class EmbeddedSubscription implements Subscription {
     const separator = slot.lastIndexOf(':');
     const topic = slot.slice(0, separator);
     const partition = Number(slot.slice(separator + 1));
-    const from = this.options.positionOf
+    const stored = this.options.positionOf
       ? ((await this.options.positionOf(topic, partition)) ?? 0)
       : (this.log.committedOffset(this.groupId, topic, partition) ?? 0);
+    const from = Math.max(stored, this.reached.get(slot) ?? 0);
     const rows = this.log.readRows(topic, partition, from, this.log.maxBatchSize);
     if (rows.length === 0) return false;
     const batch: LoggedEvent[] = [];
@@ -130,7 +136,9 @@ export class EmbeddedSubscription implements Subscription {
       }
     }
     if (batch.length > 0 && !(await this.handleWithRetry(batch))) return false;
-    this.log.commit(this.groupId, topic, partition, rows[rows.length - 1]!.offset + 1);
+    const next = rows[rows.length - 1]!.offset + 1;
+    this.log.commit(this.groupId, topic, partition, next);
+    this.reached.set(slot, next);
     return true;
   }
 

@@ -77,6 +77,7 @@ export class KafkaSubscription implements Subscription {
     batch,
     resolveOffset,
     commitOffsetsIfNecessary,
+    heartbeat,
     isRunning,
     isStale,
   }: EachBatchPayload): Promise<void> {
@@ -101,6 +102,8 @@ export class KafkaSubscription implements Subscription {
         events.push(decoded);
       }
     }
+    // Tell the coordinator we are alive before a possibly long handler (kafkajs throttles it).
+    await heartbeat();
     // Throwing leaves the offsets unresolved: kafkajs retries the batch, then crashes.
     if (events.length > 0) await this.options.handle(events);
     resolveOffset(batch.lastOffset());

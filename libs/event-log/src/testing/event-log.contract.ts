@@ -231,6 +231,34 @@ export function describeEventLogContract(adapter: string, fixture: () => EventLo
       expect(dead[0]!.headers['dlq-source']).toBe(`${topic.name}:0:1`);
     });
 
+    it('dead-letters a malformed last message once when the handler keeps its own position', async () => {
+      const { topic, catalog } = contractTopic(1);
+      const log = await open(catalog, [topic]);
+      await log.append([testEvent('svc', 1)]);
+      await fixture().writeRaw(topic.name, 0, 'svc', 'garbage at the end');
+      let checkpoint = 0;
+      const received: LoggedEvent[] = [];
+      await subscribe(log, {
+        groupId: `g-${topic.name}`,
+        topics: [topic.name],
+        positionOf: async () => checkpoint,
+        handle: async (batch) => {
+          received.push(...batch);
+          checkpoint = batch[batch.length - 1]!.position.offset + 1;
+        },
+      });
+      await eventually(() => received.length === 1, 'the valid event');
+      await eventually(
+        async () => (await fixture().deadLetters(topic.name)).length === 1,
+        'one dead letter',
+      );
+      // The consumer neither spins on the bad message nor dead-letters it again.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await fixture().deadLetters(topic.name)).toHaveLength(1);
+      await log.append([testEvent('svc', 2)]);
+      await eventually(() => received.length === 2, 'the next valid event');
+    });
+
     it('reports a malformed message in a replayed range with its position, stopping or skipping', async () => {
       const { topic, catalog } = contractTopic(1);
       const log = await open(catalog, [topic]);

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { ALL_TOPICS } from '@rollgate/contracts';
@@ -65,7 +66,11 @@ export async function openServiceRuntime(
     entities: [...PLATFORM_ENTITIES, ...persistence.entities],
     migrations: [PlatformTables1764000000000, ...persistence.migrations],
   });
-  const relay = new OutboxRelay(dataSource, log);
+  const logger = new Logger(`${service}-outbox`);
+  const relay = new OutboxRelay(dataSource, log, {
+    onError: (error) =>
+      logger.error(`publishing to the event log failed (will retry): ${String(error)}`),
+  });
   const runnerOf = (projection: Projection) =>
     new ProjectionRunner(dataSource, log, projection, {
       groupId: `rollgate-${service}-${projection.name}`,
