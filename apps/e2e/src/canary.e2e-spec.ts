@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, portsEnv, start, stop, tempDir, waitFor, type Proc } from './support';
+import { api, portsEnv, start, stop, tempDir, traffic, waitFor, type Proc } from './support';
 
 const dir = tempDir('canary');
 const build = (c: string) => `sha256:${c.repeat(64)}`;
@@ -25,44 +25,6 @@ const env = {
 };
 const orchestrator = env.ROLLGATE_ORCHESTRATOR_URL;
 const router = (env as Record<string, string>)['ROLLGATE_ROUTER_URL']!;
-
-interface Served {
-  version: string;
-  status: number;
-}
-
-/** Users hitting the service through the data plane, about `perSecond` requests a second. */
-function traffic(port: number, perSecond: number) {
-  const served: Served[] = [];
-  let running = true;
-  const loop = async (worker: number) => {
-    let n = 0;
-    while (running) {
-      const started = Date.now();
-      try {
-        const response = await fetch(`http://127.0.0.1:${port}/checkout`, {
-          headers: { 'x-user-id': `user-${worker}-${n++ % 50}` },
-          signal: AbortSignal.timeout(2_000),
-        });
-        const body = (await response.json()) as { version?: string };
-        served.push({ version: body.version ?? 'proxy', status: response.status });
-      } catch {
-        served.push({ version: 'unreachable', status: 0 });
-      }
-      await new Promise((r) =>
-        setTimeout(r, Math.max(0, (10 * 1000) / perSecond - (Date.now() - started))),
-      );
-    }
-  };
-  const workers = Array.from({ length: 10 }, (_, i) => loop(i));
-  return {
-    served,
-    stop: async () => {
-      running = false;
-      await Promise.all(workers);
-    },
-  };
-}
 
 describe('canary releases on the embedded default, with a real fleet and real traffic', () => {
   let host: Proc;

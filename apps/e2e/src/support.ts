@@ -100,3 +100,41 @@ export async function api(
 }
 
 export const digest = (c: string) => `sha256:${c.repeat(64)}`;
+
+export interface Served {
+  version: string;
+  status: number;
+}
+
+/** Users hitting the service through the data plane, about `perSecond` requests a second. */
+export function traffic(port: number, perSecond: number) {
+  const served: Served[] = [];
+  let running = true;
+  const loop = async (worker: number) => {
+    let n = 0;
+    while (running) {
+      const started = Date.now();
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/work`, {
+          headers: { 'x-user-id': `user-${worker}-${n++ % 50}` },
+          signal: AbortSignal.timeout(2_000),
+        });
+        const body = (await response.json()) as { version?: string };
+        served.push({ version: body.version ?? 'proxy', status: response.status });
+      } catch {
+        served.push({ version: 'unreachable', status: 0 });
+      }
+      await new Promise((r) =>
+        setTimeout(r, Math.max(0, (10 * 1000) / perSecond - (Date.now() - started))),
+      );
+    }
+  };
+  const workers = Array.from({ length: 10 }, (_, i) => loop(i));
+  return {
+    served,
+    stop: async () => {
+      running = false;
+      await Promise.all(workers);
+    },
+  };
+}
