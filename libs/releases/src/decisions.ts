@@ -138,7 +138,9 @@ export function decideVerdict(
   const release = state.active;
   if (!release || release.releaseId !== releaseId || release.step !== step || release.stepCompleted)
     return [];
-  if (release.phase !== 'progressing') return [];
+  // While paused, bad news still counts: a FAIL or NODATA rolls back; anything else waits.
+  const badNews = verdict === 'FAIL' || verdict === 'NODATA';
+  if (release.phase !== 'progressing' && !(release.phase === 'paused' && badNews)) return [];
   const why = reasons.join('; ') || verdict;
   switch (verdict) {
     case 'PASS':
@@ -310,11 +312,41 @@ export function decidePauseTimeout(
     !release.pausedAt
   )
     return [];
+  // A person's own pause waits for that person; only an unanswered MARGINAL verdict times out.
+  if (!release.reason?.startsWith('analysis MARGINAL')) return [];
   const deadline = Date.parse(release.pausedAt) + release.plan.marginalTimeoutSeconds * 1000;
   if (now.getTime() < deadline) return [];
   return [
     event('ReleaseRollbackStarted', release, origin, {
       reason: `paused for more than ${release.plan.marginalTimeoutSeconds}s without a decision`,
+    }),
+  ];
+}
+
+/**
+ * How long a step may take before the release stops waiting: its analysis window three times over,
+ * plus a minute for instances and routes. Beyond it a silent router or analysis service must not
+ * hold a canary's traffic share forever (fail safe: hold, then roll back).
+ */
+export function stepDeadlineSeconds(release: Release): number {
+  const warm = release.steps[release.step]?.gate === 'warm' ? release.plan.warmSeconds : 0;
+  return release.plan.stepSeconds * 3 + 60 + warm;
+}
+
+export function decideStepOverdue(
+  state: ServiceReleasesState,
+  releaseId: string,
+  now: Date,
+  origin: Origin,
+): Decision {
+  const release = state.active;
+  if (!release || release.releaseId !== releaseId || release.phase !== 'progressing') return [];
+  if (release.step < 0 || release.stepCompleted || !release.stepStartedAt) return [];
+  const limit = stepDeadlineSeconds(release);
+  if (now.getTime() < Date.parse(release.stepStartedAt) + limit * 1000) return [];
+  return [
+    event('ReleaseRollbackStarted', release, origin, {
+      reason: `step ${release.step} (${release.steps[release.step]!.description}) did not complete within ${limit}s`,
     }),
   ];
 }

@@ -12,6 +12,7 @@ import {
   decideResume,
   decideRollbackDone,
   decideRouteFailed,
+  decideStepOverdue,
   decideVerdict,
   evolveReleaseSummary,
   planProblems,
@@ -200,6 +201,33 @@ describe('release decisions', () => {
     history.apply((s) => decidePauseTimeout(s, 'r1', new Date(pausedAt + 60_000), origin));
     expect(history.state.active?.phase).toBe('rolling-back');
     expect(history.state.active?.reason).toContain('without a decision');
+  });
+
+  it('rolls back a step that waits too long on a silent router or analysis', () => {
+    const history = requested('canary', { stepSeconds: 10 });
+    history.apply((s) => decideAdvance(s, 'r1', origin));
+    const started = Date.parse(history.state.active!.stepStartedAt!);
+    expect(
+      history.apply((s) => decideStepOverdue(s, 'r1', new Date(started + 89_000), origin)),
+    ).toEqual([]);
+    history.apply((s) => decideStepOverdue(s, 'r1', new Date(started + 90_000), origin));
+    expect(history.state.active?.phase).toBe('rolling-back');
+    expect(history.state.active?.reason).toBe(
+      'step 0 (canary 5% (baseline 5%)) did not complete within 90s',
+    );
+  });
+
+  it("keeps a person's pause, but rolls back on a FAIL that arrives while paused", () => {
+    const history = requested('canary', { marginalTimeoutSeconds: 60 });
+    history.apply((s) => decideAdvance(s, 'r1', origin));
+    history.apply((s) => decidePause(s, 'r1', 'waiting for the launch', origin));
+    const pausedAt = Date.parse(history.state.active!.pausedAt!);
+    expect(
+      history.apply((s) => decidePauseTimeout(s, 'r1', new Date(pausedAt + 3_600_000), origin)),
+    ).toEqual([]);
+    expect(history.apply((s) => decideVerdict(s, 'r1', 0, 'PASS', [], origin))).toEqual([]);
+    history.apply((s) => decideVerdict(s, 'r1', 0, 'FAIL', ['errors 5x'], origin));
+    expect(history.state.active?.phase).toBe('rolling-back');
   });
 
   it('promote --full skips the remaining canary steps', () => {

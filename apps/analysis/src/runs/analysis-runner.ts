@@ -18,7 +18,7 @@ import { createJudge, type JudgeVerdict } from '@rollgate/judges';
 import { EventStore, inTransaction, type Projection } from '@rollgate/persistence';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import { AnalysisRunEntity } from './analysis-run.entity';
-import { minus, type GroupCounters, type MetricSource } from './metric-source';
+import { minus, wentBackwards, type GroupCounters, type MetricSource } from './metric-source';
 
 export const METRIC_SOURCE = Symbol('METRIC_SOURCE');
 /** This many NODATA intervals in a row end the run as FAIL: an outage never promotes. */
@@ -108,7 +108,9 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
     const intervals = [...scored.map(sideCounts), ...(interval ? [interval] : [])];
     const last = scored.length + 1 >= request.maxIntervals;
     const verdict = this.judge(request.judge, intervals, last);
-    const nodataStreak = interval ? 0 : 1 + trailingNodata(scored);
+    // No traffic at all in an interval is no data too: a dead data plane must not look quiet.
+    const empty = !interval || (interval.canary.requests === 0 && interval.baseline.requests === 0);
+    const nodataStreak = empty ? 1 + trailingNodata(scored) : 0;
     const events: NewEvent[] = [this.intervalEvent(request, scored.length, interval, verdict)];
     const final = this.finalVerdict(verdict.verdict, nodataStreak, last);
     if (final) {
@@ -144,7 +146,7 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
     if (!run.startCounters) return null;
     const now = await this.source.counters(JSON.parse(run.request).service).catch(() => null);
     if (!now) return null;
-    const sinceStart = minus(now, JSON.parse(run.startCounters) as GroupCounters);
+    const sinceStart = minus(now, JSON.parse(run.startCounters) as GroupCounters, true);
     const before = scored.reduce(
       (sum, s) => ({
         canary: {
@@ -158,6 +160,17 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
       }),
       { canary: { requests: 0, errors: 0 }, baseline: { requests: 0, errors: 0 } },
     );
+    if (wentBackwards(sinceStart, before)) {
+      // The source restarted and its counters began again: rebase, and count this interval as
+      // having no data rather than reading a negative difference as a quiet canary.
+      const rebased = minus(now, before, true);
+      await this.runtime.dataSource.manager.update(
+        AnalysisRunEntity,
+        { runId: run.runId },
+        { startCounters: JSON.stringify(rebased) },
+      );
+      return null;
+    }
     return minus(sinceStart, before);
   }
 

@@ -36,13 +36,23 @@ export class RouterStatsSource implements MetricSource {
   }
 }
 
-export function minus(after: GroupCounters, before: GroupCounters): GroupCounters {
+/** Counter differences; clamped at 0 unless `signed` (a rebased start may lie below zero). */
+export function minus(after: GroupCounters, before: GroupCounters, signed = false): GroupCounters {
+  const floor = (n: number) => (signed ? n : Math.max(0, n));
   const side = (a: GroupCounters['canary'], b: GroupCounters['canary']) => ({
-    requests: Math.max(0, a.requests - b.requests),
-    errors: Math.max(0, a.errors - b.errors),
+    requests: floor(a.requests - b.requests),
+    errors: floor(a.errors - b.errors),
   });
   return {
     canary: side(after.canary, before.canary),
     baseline: side(after.baseline, before.baseline),
   };
+}
+
+/** True when cumulative counters are below what was already counted: the source was reset. */
+export function wentBackwards(sinceStart: GroupCounters, counted: GroupCounters): boolean {
+  return (
+    sinceStart.canary.requests < counted.canary.requests ||
+    sinceStart.baseline.requests < counted.baseline.requests
+  );
 }

@@ -17,6 +17,7 @@ import {
   decidePauseTimeout,
   decideRollbackDone,
   decideRouteFailed,
+  decideStepOverdue,
   decideVerdict,
   serviceReleases,
   serviceStreamId,
@@ -110,6 +111,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         await this.decide(service, (s) =>
           decidePauseTimeout(s, release.releaseId, new Date(), ORIGIN),
         );
+        await this.applyVerdict(release);
         return;
       case 'rolling-back':
         await this.rollBack(state, release);
@@ -117,7 +119,10 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       case 'progressing':
         if (release.drift.length > 0) return;
         if (release.step >= 0 && !release.stepCompleted) {
-          await this.runStep(state, release, release.steps[release.step]!);
+          const overdue = await this.decide(service, (s) =>
+            decideStepOverdue(s, release.releaseId, new Date(), ORIGIN),
+          );
+          if (overdue === 0) await this.runStep(state, release, release.steps[release.step]!);
           return;
         }
         if (release.step === release.steps.length - 1 && !(await this.finalize(state, release)))
@@ -206,16 +211,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     switch (step.gate) {
       case 'analysis': {
         const runId = `${releaseId}:analysis:${release.step}`;
-        const verdict = await this.runtime.dataSource.manager.findOneBy(AnalysisVerdictEntity, {
-          analysisRunId: runId,
-        });
-        if (verdict) {
-          const reasons = JSON.parse(verdict.reasons) as string[];
-          await this.decide(service, (s) =>
-            decideVerdict(s, releaseId, release.step, verdict.verdict as Verdict, reasons, ORIGIN),
-          );
-          return;
-        }
+        if (await this.applyVerdict(release)) return;
         const intervalSeconds = Math.max(1, Math.min(10, Math.floor(release.plan.stepSeconds / 3)));
         await this.request(release, runId, {
           type: 'AnalysisRequested',
@@ -262,6 +258,20 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         return;
       }
     }
+  }
+
+  /** Applies the analysis verdict of the current step, if one arrived; true when there was one. */
+  private async applyVerdict(release: Release): Promise<boolean> {
+    const { service, releaseId, step } = release;
+    const verdict = await this.runtime.dataSource.manager.findOneBy(AnalysisVerdictEntity, {
+      analysisRunId: `${releaseId}:analysis:${step}`,
+    });
+    if (!verdict) return false;
+    const reasons = JSON.parse(verdict.reasons) as string[];
+    await this.decide(service, (s) =>
+      decideVerdict(s, releaseId, step, verdict.verdict as Verdict, reasons, ORIGIN),
+    );
+    return true;
   }
 
   /**
