@@ -178,6 +178,38 @@ describe.each(modes)('releases API on %s', (_label, env) => {
       .expect(404);
   });
 
+  it('lets concurrent pause, promote and abort on one release settle into one consistent story', async () => {
+    const service = `race-${randomUUID().slice(0, 6)}`;
+    const created = await create(service).expect(201);
+    const id = created.body.releaseId as string;
+    await release(id);
+    const post = (action: string, body: object = {}) =>
+      http()
+        .post(`/releases/${id}/${action}`)
+        .set('Authorization', `Bearer ${deployer}`)
+        .send(body);
+    const answers = await Promise.all([
+      post('pause', { reason: 'race' }),
+      post('promote', { full: true }),
+      post('abort', { reason: 'race' }),
+      post('pause', { reason: 'race again' }),
+      post('resume'),
+    ]);
+    // Every command either applied to the state it saw or was refused with a reason: never a 500.
+    for (const answer of answers) expect([200, 409]).toContain(answer.status);
+    expect(answers[2]!.status).toBe(200);
+    const settled = await eventually(
+      () => http().get(`/releases/${id}`),
+      (r) => r.body.phase === 'aborted',
+      'the abort to win in the end',
+    );
+    expect(settled.body.reason).toBe('aborted by user:deployer: race');
+    const stream = await runtime.eventStore.load(`service:${service}`);
+    expect(stream.map((e) => e.sequence)).toEqual(stream.map((_, i) => i + 1));
+    expect(stream.filter((e) => e.type === 'ReleaseRolledBack')).toHaveLength(1);
+    expect(stream[stream.length - 1]!.type).toBe('ReleaseRolledBack');
+  });
+
   it('refuses a mutable tag with 400 naming the field', async () => {
     const response = await create('search', deployer, {
       artifact: { name: 'search', digest: 'latest' },
