@@ -1,6 +1,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, portsEnv, start, stop, tempDir, traffic, waitFor, type Proc } from './support';
+import {
+  api,
+  portsEnv,
+  start,
+  stop,
+  tempDir,
+  traffic,
+  waitFor,
+  waitForPhase,
+  type Proc,
+} from './support';
 
 const dir = tempDir('canary');
 const build = (c: string) => `sha256:${c.repeat(64)}`;
@@ -31,8 +41,6 @@ describe('canary releases on the embedded default, with a real fleet and real tr
   let token: string;
   let users: ReturnType<typeof traffic> | undefined;
 
-  const phaseOf = async (id: string) =>
-    (await api(`${orchestrator}/releases/${id}`, 'GET', undefined)).body;
   const deploy = async (digest: string, version: string, plan: object = {}) => {
     const created = await api(`${orchestrator}/releases`, 'POST', token, {
       service: 'checkout',
@@ -44,17 +52,10 @@ describe('canary releases on the embedded default, with a real fleet and real tr
     expect(created.status).toBe(201);
     return created.body['releaseId'] as string;
   };
-  const settle = async (id: string, phases: string[], timeoutMs: number) => {
-    let last: Record<string, unknown> = {};
-    await waitFor(
-      async () => phases.includes(String((last = await phaseOf(id))['phase'])),
-      `release ${id} to end`,
-      timeoutMs,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}: ${JSON.stringify(last)}\n${host.output().slice(-3000)}`);
+  const settle = (id: string, phases: string[], timeoutMs: number) =>
+    waitForPhase(orchestrator, id, phases, timeoutMs).catch((error: Error) => {
+      throw new Error(`${error.message}\n${host.output().slice(-3000)}`);
     });
-    return last;
-  };
 
   beforeAll(async () => {
     host = start('apps/embedded/src/main.ts', env);

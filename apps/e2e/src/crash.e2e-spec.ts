@@ -2,7 +2,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmbeddedEventLog, type LoggedEvent } from '@rollgate/event-log';
 import { TOPICS } from '@rollgate/contracts';
-import { api, portsEnv, start, stop, tempDir, traffic, waitFor, type Proc } from './support';
+import {
+  api,
+  portsEnv,
+  releaseView,
+  start,
+  stop,
+  tempDir,
+  traffic,
+  waitFor,
+  type Proc,
+} from './support';
 
 const dir = tempDir('crash');
 const build = (c: string) => `sha256:${c.repeat(64)}`;
@@ -38,8 +48,7 @@ describe('kill -9 in the middle of a canary', () => {
     await waitFor(() => proc.output().includes('Rollgate is running'), `start:\n${proc.output()}`);
     return proc;
   };
-  const view = async (id: string) =>
-    (await api(`${orchestrator}/releases/${id}`, 'GET', undefined)).body;
+  const view = (id: string) => releaseView(orchestrator, id);
 
   it('rebuilds from the log on restart and finishes the release with no step done twice', async () => {
     host = await boot();

@@ -12,6 +12,7 @@ import {
   stop,
   tempDir,
   waitFor,
+  waitForPhase,
   type Proc,
 } from './support';
 
@@ -81,12 +82,7 @@ describe('embedded mode (npm start)', () => {
       reason: 'e2e',
     });
     expect(aborted.status).toBe(200);
-    await waitFor(
-      async () =>
-        (await api(`${orchestrator}/releases/${releaseId}`, 'GET', undefined)).body['phase'] ===
-        'aborted',
-      'aborted projection',
-    );
+    await waitForPhase(orchestrator, releaseId, ['aborted']);
     expect(await stop(host)).toBe(0);
     host = undefined;
 

@@ -13,6 +13,7 @@ import {
   stop,
   tempDir,
   waitFor,
+  waitForPhase,
   type Proc,
 } from './support';
 
@@ -113,12 +114,7 @@ describe('production mode: five processes on Kafka and PostgreSQL', () => {
       reason: 'crash drill',
     });
     expect(aborted.status).toBe(200);
-    await waitFor(
-      async () =>
-        (await api(`${orchestrator}/releases/${releaseId}`, 'GET', undefined)).body['phase'] ===
-        'aborted',
-      'abort projected after restart',
-    );
+    await waitForPhase(orchestrator, releaseId, ['aborted']);
     const [checkpoint] = await query<{ n: string }>(
       `SELECT COUNT(*) AS n FROM "${prefix}orchestrator".projection_checkpoints`,
     );

@@ -1,6 +1,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, portsEnv, start, stop, tempDir, waitFor, type Proc } from './support';
+import {
+  api,
+  portsEnv,
+  releaseView,
+  start,
+  stop,
+  tempDir,
+  waitFor,
+  waitForRelease,
+  type Proc,
+} from './support';
 
 const dir = tempDir('strategies');
 const build = (c: string) => `sha256:${c.repeat(64)}`;
@@ -24,8 +34,7 @@ describe('rolling, blue-green and the drift guard on the embedded default', () =
   let host: Proc;
   let token: string;
 
-  const view = async (id: string) =>
-    (await api(`${orchestrator}/releases/${id}`, 'GET', undefined)).body;
+  const view = (id: string) => releaseView(orchestrator, id);
   const deploy = async (digest: string, version: string, strategy: string, plan: object = {}) => {
     const created = await api(`${orchestrator}/releases`, 'POST', token, {
       service: 'orders',
@@ -37,13 +46,8 @@ describe('rolling, blue-green and the drift guard on the embedded default', () =
     expect(created.status).toBe(201);
     return created.body['releaseId'] as string;
   };
-  const until = async (id: string, done: (v: Record<string, unknown>) => boolean, what: string) => {
-    let last: Record<string, unknown> = {};
-    await waitFor(async () => done((last = await view(id))), what, 60_000).catch((error: Error) => {
-      throw new Error(`${error.message}: ${JSON.stringify(last)}`);
-    });
-    return last;
-  };
+  const until = (id: string, done: (v: Record<string, unknown>) => boolean, what: string) =>
+    waitForRelease(orchestrator, id, done, what);
   /** What the instances behind the route say they run. */
   const running = async () => {
     const route = (await api(`${router}/routes/orders`, 'GET', undefined)).body as {

@@ -138,3 +138,46 @@ export function traffic(port: number, perSecond: number) {
     },
   };
 }
+
+/** GET /releases/:id of an orchestrator. */
+export async function releaseView(
+  orchestrator: string,
+  id: string,
+): Promise<Record<string, unknown>> {
+  return (await api(`${orchestrator}/releases/${id}`, 'GET', undefined)).body;
+}
+
+/** Waits until a release view satisfies `done`; the last view is in the error when it does not. */
+export async function waitForRelease(
+  orchestrator: string,
+  id: string,
+  done: (view: Record<string, unknown>) => boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<Record<string, unknown>> {
+  let last: Record<string, unknown> = {};
+  await waitFor(
+    async () => done((last = await releaseView(orchestrator, id))),
+    what,
+    timeoutMs,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}: ${JSON.stringify(last)}`);
+  });
+  return last;
+}
+
+/** Waits until a release is in one of `phases`. */
+export function waitForPhase(
+  orchestrator: string,
+  id: string,
+  phases: string[],
+  timeoutMs = 60_000,
+) {
+  return waitForRelease(
+    orchestrator,
+    id,
+    (view) => phases.includes(String(view['phase'])),
+    `release ${id} to be ${phases.join(' or ')}`,
+    timeoutMs,
+  );
+}

@@ -32,6 +32,11 @@ function event(
   };
 }
 
+/** The active release with this id, if that is the one running now (reconciler decisions). */
+function running(state: ServiceReleasesState, releaseId: string): Release | undefined {
+  return state.active?.releaseId === releaseId ? state.active : undefined;
+}
+
 /** The active release with this id, or a refusal that says what is wrong. */
 function activeRelease(state: ServiceReleasesState, releaseId: string): Release {
   if (state.active?.releaseId === releaseId) return state.active;
@@ -85,8 +90,8 @@ export function decideAdvance(
   releaseId: string,
   origin: Origin,
 ): Decision {
-  const release = state.active;
-  if (!release || release.releaseId !== releaseId) return [];
+  const release = running(state, releaseId);
+  if (!release) return [];
   if (release.phase !== 'progressing' || !release.stepCompleted || release.drift.length > 0)
     return [];
   const last = release.steps.length - 1;
@@ -116,9 +121,8 @@ export function decideCompleteStep(
   evidence: string,
   origin: Origin,
 ): Decision {
-  const release = state.active;
-  if (!release || release.releaseId !== releaseId || release.step !== step || release.stepCompleted)
-    return [];
+  const release = running(state, releaseId);
+  if (!release || release.step !== step || release.stepCompleted) return [];
   if (release.phase !== 'progressing') return [];
   return [event('ReleaseStepCompleted', release, origin, { step, evidence })];
 }
@@ -135,9 +139,8 @@ export function decideVerdict(
   reasons: string[],
   origin: Origin,
 ): Decision {
-  const release = state.active;
-  if (!release || release.releaseId !== releaseId || release.step !== step || release.stepCompleted)
-    return [];
+  const release = running(state, releaseId);
+  if (!release || release.step !== step || release.stepCompleted) return [];
   // While paused, bad news still counts: a FAIL or NODATA rolls back; anything else waits.
   const badNews = verdict === 'FAIL' || verdict === 'NODATA';
   if (release.phase !== 'progressing' && !(release.phase === 'paused' && badNews)) return [];
@@ -263,8 +266,8 @@ export function decideRouteFailed(
   reason: string,
   origin: Origin,
 ): Decision {
-  const release = state.active;
-  if (!release || release.releaseId !== releaseId || release.phase === 'rolling-back') return [];
+  const release = running(state, releaseId);
+  if (!release || release.phase === 'rolling-back') return [];
   return [
     event('ReleaseRollbackStarted', release, origin, { reason: `route not confirmed: ${reason}` }),
   ];
@@ -304,14 +307,8 @@ export function decidePauseTimeout(
   now: Date,
   origin: Origin,
 ): Decision {
-  const release = state.active;
-  if (
-    !release ||
-    release.releaseId !== releaseId ||
-    release.phase !== 'paused' ||
-    !release.pausedAt
-  )
-    return [];
+  const release = running(state, releaseId);
+  if (!release || release.phase !== 'paused' || !release.pausedAt) return [];
   // A person's own pause waits for that person; only an unanswered MARGINAL verdict times out.
   if (!release.reason?.startsWith('analysis MARGINAL')) return [];
   const deadline = Date.parse(release.pausedAt) + release.plan.marginalTimeoutSeconds * 1000;
@@ -339,8 +336,8 @@ export function decideStepOverdue(
   now: Date,
   origin: Origin,
 ): Decision {
-  const release = state.active;
-  if (!release || release.releaseId !== releaseId || release.phase !== 'progressing') return [];
+  const release = running(state, releaseId);
+  if (!release || release.phase !== 'progressing') return [];
   if (release.step < 0 || release.stepCompleted || !release.stepStartedAt) return [];
   const limit = stepDeadlineSeconds(release);
   if (now.getTime() < Date.parse(release.stepStartedAt) + limit * 1000) return [];
@@ -356,7 +353,7 @@ export function decideRollbackDone(
   releaseId: string,
   origin: Origin,
 ): Decision {
-  const release = state.active;
-  if (!release || release.releaseId !== releaseId || release.phase !== 'rolling-back') return [];
+  const release = running(state, releaseId);
+  if (!release || release.phase !== 'rolling-back') return [];
   return [event('ReleaseRolledBack', release, origin, { reason: release.reason ?? 'rolled back' })];
 }

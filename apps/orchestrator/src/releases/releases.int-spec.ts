@@ -81,6 +81,8 @@ describe.each(modes)('releases API on %s', (_label, env) => {
         strategy: 'canary',
         ...body,
       });
+  const act = (id: string, action: string, body: object = {}) =>
+    http().post(`/releases/${id}/${action}`).set('Authorization', `Bearer ${deployer}`).send(body);
   const release = (id: string) =>
     eventually(
       () => http().get(`/releases/${id}`),
@@ -149,11 +151,7 @@ describe.each(modes)('releases API on %s', (_label, env) => {
     const created = await create(service).expect(201);
     const id = created.body.releaseId as string;
     await release(id);
-    const post = (action: string, body: object = {}) =>
-      http()
-        .post(`/releases/${id}/${action}`)
-        .set('Authorization', `Bearer ${deployer}`)
-        .send(body);
+    const post = (action: string, body: object = {}) => act(id, action, body);
     await post('pause', { reason: 'waiting for the marketing launch' }).expect(200);
     await eventually(
       () => http().get(`/releases/${id}`),
@@ -183,11 +181,7 @@ describe.each(modes)('releases API on %s', (_label, env) => {
     const created = await create(service).expect(201);
     const id = created.body.releaseId as string;
     await release(id);
-    const post = (action: string, body: object = {}) =>
-      http()
-        .post(`/releases/${id}/${action}`)
-        .set('Authorization', `Bearer ${deployer}`)
-        .send(body);
+    const post = (action: string, body: object = {}) => act(id, action, body);
     const answers = await Promise.all([
       post('pause', { reason: 'race' }),
       post('promote', { full: true }),

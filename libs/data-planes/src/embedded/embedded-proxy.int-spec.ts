@@ -4,7 +4,7 @@ import {
   RouteTable,
   VersionGroup,
 } from '../port';
-import { TestBackend, closedPort, startTestBackend } from '../testing/group-backends';
+import { TestBackend, closedPort, startTestBackend, table } from '../testing/group-backends';
 import { request, sendRequests, sharesBy } from '../testing/traffic';
 import { EmbeddedProxyDataPlane, startEmbeddedProxy } from './embedded-proxy';
 import { LATENCY_BUCKET_BOUNDS_MS, diffTrafficStats } from './traffic-stats';
@@ -12,17 +12,6 @@ import { LATENCY_BUCKET_BOUNDS_MS, diffTrafficStats } from './traffic-stats';
 // Percentage points the observed share may differ from the weight. The proxy's smooth
 // weighted round-robin is exact per 100 requests, so this only absorbs nothing-but-bugs.
 const TOLERANCE = 1.5;
-
-function table(
-  service: string,
-  weights: RouteTable['weights'],
-  backends: TestBackend[],
-): RouteTable {
-  const grouped: RouteTable['backends'] = {};
-  for (const { group, id, host, port } of backends)
-    (grouped[group] ??= []).push({ id, host, port });
-  return { service, weights, backends: grouped };
-}
 
 function expectShares(
   shares: Record<string, number>,

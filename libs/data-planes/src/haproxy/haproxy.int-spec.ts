@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DataPlaneUnconfirmedError, InvalidRouteTableError, RouteTable } from '../port';
-import { TestBackend, startTestBackend } from '../testing/group-backends';
+import { DataPlaneUnconfirmedError, InvalidRouteTableError } from '../port';
+import { TestBackend, startTestBackend, table } from '../testing/group-backends';
 import { sendRequests, sharesBy } from '../testing/traffic';
 import { HaproxyDataPlane, startHaproxy } from './haproxy-data-plane';
 import { HaproxyRuntimeApi, RuntimeApiUnreachableError } from './runtime-api';
@@ -10,17 +10,6 @@ import { HaproxyRuntimeApi, RuntimeApiUnreachableError } from './runtime-api';
 const ENSURE_SCRIPT = path.resolve(__dirname, '../../../../infra/haproxy/ensure.sh');
 // HAProxy's weighted round-robin is deterministic, so observed shares sit very close to the weights.
 const TOLERANCE = 1.5;
-
-function table(
-  service: string,
-  weights: RouteTable['weights'],
-  backends: TestBackend[],
-): RouteTable {
-  const grouped: RouteTable['backends'] = {};
-  for (const { group, id, host, port } of backends)
-    (grouped[group] ??= []).push({ id, host, port });
-  return { service, weights, backends: grouped };
-}
 
 function expectShares(shares: Record<string, number>, weights: Record<string, number>) {
   for (const [group, weight] of Object.entries(weights)) {

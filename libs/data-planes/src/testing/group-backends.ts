@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { BackendInstance, VersionGroup } from '../port';
+import { BackendInstance, RouteTable, VersionGroup } from '../port';
 
 /** What a test backend answers with, so the test can see where a request landed. */
 export interface BackendAnswer {
@@ -78,4 +78,16 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** A route table over test backends, grouped by their version group. */
+export function table(
+  service: string,
+  weights: RouteTable['weights'],
+  backends: TestBackend[],
+): RouteTable {
+  const grouped: RouteTable['backends'] = {};
+  for (const { group, id, host, port } of backends)
+    (grouped[group] ??= []).push({ id, host, port });
+  return { service, weights, backends: grouped };
 }
