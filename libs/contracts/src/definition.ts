@@ -30,6 +30,8 @@ export interface Upcaster {
 export interface ArtifactRef {
   name: string;
   digest: string;
+  /** Feature flags this build reads: the flag enablement guard checks live builds against it. */
+  flags?: string[];
 }
 
 export const DIGEST_PATTERN = '^sha256:[a-f0-9]{64}$';
@@ -39,6 +41,12 @@ export const artifactSchema: JSONSchemaType<ArtifactRef> = {
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 256 },
     digest: { type: 'string', pattern: DIGEST_PATTERN },
+    flags: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$' },
+      maxItems: 500,
+      nullable: true,
+    },
   },
   required: ['name', 'digest'],
   additionalProperties: false,

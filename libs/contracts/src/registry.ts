@@ -5,7 +5,15 @@ import {
   AnalysisRequestedV1,
   AnalysisVerdictReachedV1,
 } from './events/analysis';
-import { FlagCreatedV1 } from './events/flags';
+import {
+  FlagCreatedV1,
+  FlagDebtDetectedV1,
+  FlagExtendedV1,
+  FlagKilledV1,
+  FlagProjectConfiguredV1,
+  FlagRetiredV1,
+  FlagUpdatedV1,
+} from './events/flags';
 import { MigrationPlannedV1 } from './events/migrations';
 import {
   FleetDriftDetectedV1,
@@ -42,6 +50,12 @@ export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
   AnalysisIntervalScoredV1,
   AnalysisVerdictReachedV1,
   FlagCreatedV1,
+  FlagProjectConfiguredV1,
+  FlagUpdatedV1,
+  FlagKilledV1,
+  FlagRetiredV1,
+  FlagExtendedV1,
+  FlagDebtDetectedV1,
   MigrationPlannedV1,
 ] as EventDefinition[];
 

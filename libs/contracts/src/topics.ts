@@ -30,7 +30,7 @@ export const TOPICS = {
     name: 'rollgate.flags',
     partitions: 6,
     description: 'Feature flag definitions, rules, rollouts, kills and retirements.',
-    keyDescription: 'flag project and key, "project/key"',
+    keyDescription: "flag project: one project's changes stay in ruleset-version order",
   },
   migrations: {
     name: 'rollgate.migrations',

@@ -3,12 +3,27 @@ import { TOPICS } from '../topics';
 
 export type FlagType = 'release' | 'experiment' | 'operational' | 'kill-switch' | 'permission';
 
+const FLAG_TYPE_ENUM = ['release', 'experiment', 'operational', 'kill-switch', 'permission'];
+const FLAG_KEY = { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$' } as const;
+const PROJECT = { type: 'string', minLength: 1 } as const;
+const REASON = { type: 'string', minLength: 1 } as const;
+/** The project's ruleset version after this event: the project stream's sequence number. */
+const RULESET_VERSION = { type: 'integer', minimum: 1 } as const;
+const INSTANT = { type: 'string', minLength: 1 } as const;
+/** A flag's configuration in one environment (flags-domain `FlagEnvironment`), as JSON. */
+const ENVIRONMENT_CONFIG = { type: 'object', required: [] } as const;
+
 export interface FlagCreatedV1 {
   project: string;
   flagKey: string;
   flagType: FlagType;
   owner: string;
   description: string;
+  /** Why it was created (added after v1 was first published, so optional). */
+  reason?: string;
+  rulesetVersion?: number;
+  /** The owner's own expiry; absent: the default of the flag's type. */
+  expiresAt?: string;
 }
 
 export const FlagCreatedV1 = defineEvent<FlagCreatedV1, 'FlagCreated'>({
@@ -27,8 +42,240 @@ export const FlagCreatedV1 = defineEvent<FlagCreatedV1, 'FlagCreated'>({
       },
       owner: { type: 'string', minLength: 1 },
       description: { type: 'string' },
+      reason: { ...REASON, nullable: true },
+      rulesetVersion: { ...RULESET_VERSION, nullable: true },
+      expiresAt: { ...INSTANT, nullable: true },
     },
     required: ['project', 'flagKey', 'flagType', 'owner', 'description'],
+    additionalProperties: false,
+  },
+});
+
+/** A project's settings: its environments and whether expired flags block releases. */
+export interface FlagProjectConfiguredV1 {
+  project: string;
+  environments: string[];
+  /** When true, an expired flag blocks new releases of the services that read it. */
+  blockReleasesOnExpiredFlags: boolean;
+  reason: string;
+  rulesetVersion: number;
+}
+
+export const FlagProjectConfiguredV1 = defineEvent<
+  FlagProjectConfiguredV1,
+  'FlagProjectConfigured'
+>({
+  type: 'FlagProjectConfigured',
+  version: 1,
+  topic: TOPICS.flags,
+  description: 'A flag project was created or its settings changed.',
+  schema: {
+    type: 'object',
+    properties: {
+      project: PROJECT,
+      environments: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+      blockReleasesOnExpiredFlags: { type: 'boolean' },
+      reason: REASON,
+      rulesetVersion: RULESET_VERSION,
+    },
+    required: [
+      'project',
+      'environments',
+      'blockReleasesOnExpiredFlags',
+      'reason',
+      'rulesetVersion',
+    ],
+    additionalProperties: false,
+  },
+});
+
+/** Why a guard was overridden: recorded on the change it let through. */
+export interface FlagGuardOverride {
+  reason: string;
+  /** The live instances that did not declare the flag when it was turned on. */
+  instances: string[];
+}
+
+export interface FlagUpdatedV1 {
+  project: string;
+  flagKey: string;
+  /** The environment changed; absent for a change of the flag itself (owner, prerequisites…). */
+  environment?: string;
+  /** What kind of change: rules (a whole environment), rollout, definition. */
+  change: 'rules' | 'rollout' | 'definition';
+  /** The environment configuration (or flag fields) before and after. */
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+  reason: string;
+  rulesetVersion: number;
+  /** Set when the enablement guard refused and the actor forced it. */
+  forced?: FlagGuardOverride;
+}
+
+export const FlagUpdatedV1 = defineEvent<FlagUpdatedV1, 'FlagUpdated'>({
+  type: 'FlagUpdated',
+  version: 1,
+  topic: TOPICS.flags,
+  description:
+    "A flag's rules, rollout or definition changed; carries the configuration before and after.",
+  schema: {
+    type: 'object',
+    properties: {
+      project: PROJECT,
+      flagKey: FLAG_KEY,
+      environment: { type: 'string', minLength: 1, nullable: true },
+      change: { type: 'string', enum: ['rules', 'rollout', 'definition'] },
+      before: ENVIRONMENT_CONFIG,
+      after: ENVIRONMENT_CONFIG,
+      reason: REASON,
+      rulesetVersion: RULESET_VERSION,
+      forced: {
+        type: 'object',
+        properties: {
+          reason: REASON,
+          instances: { type: 'array', items: { type: 'string' } },
+        },
+        required: ['reason', 'instances'],
+        additionalProperties: false,
+        nullable: true,
+      },
+    },
+    required: ['project', 'flagKey', 'change', 'before', 'after', 'reason', 'rulesetVersion'],
+    additionalProperties: false,
+  },
+});
+
+export interface FlagKilledV1 {
+  project: string;
+  flagKey: string;
+  environment: string;
+  /** The environment configuration before the kill (after: the same, with enabled false). */
+  before: Record<string, unknown>;
+  reason: string;
+  rulesetVersion: number;
+}
+
+export const FlagKilledV1 = defineEvent<FlagKilledV1, 'FlagKilled'>({
+  type: 'FlagKilled',
+  version: 1,
+  topic: TOPICS.flags,
+  description: 'Kill switch: the flag was turned off in one environment; SDKs serve off.',
+  schema: {
+    type: 'object',
+    properties: {
+      project: PROJECT,
+      flagKey: FLAG_KEY,
+      environment: { type: 'string', minLength: 1 },
+      before: ENVIRONMENT_CONFIG,
+      reason: REASON,
+      rulesetVersion: RULESET_VERSION,
+    },
+    required: ['project', 'flagKey', 'environment', 'before', 'reason', 'rulesetVersion'],
+    additionalProperties: false,
+  },
+});
+
+export interface FlagRetiredV1 {
+  project: string;
+  flagKey: string;
+  /** The flag's definition when it was retired, for the audit trail. */
+  before: Record<string, unknown>;
+  reason: string;
+  rulesetVersion: number;
+}
+
+export const FlagRetiredV1 = defineEvent<FlagRetiredV1, 'FlagRetired'>({
+  type: 'FlagRetired',
+  version: 1,
+  topic: TOPICS.flags,
+  description:
+    'A flag was archived: it leaves the ruleset and its name is tombstoned, never to be reused.',
+  schema: {
+    type: 'object',
+    properties: {
+      project: PROJECT,
+      flagKey: FLAG_KEY,
+      before: ENVIRONMENT_CONFIG,
+      reason: REASON,
+      rulesetVersion: RULESET_VERSION,
+    },
+    required: ['project', 'flagKey', 'before', 'reason', 'rulesetVersion'],
+    additionalProperties: false,
+  },
+});
+
+export interface FlagExtendedV1 {
+  project: string;
+  flagKey: string;
+  /** The expiry before (absent: the type's default, or never) and the new one. */
+  expiresAtBefore?: string;
+  expiresAt: string;
+  reason: string;
+  rulesetVersion: number;
+}
+
+export const FlagExtendedV1 = defineEvent<FlagExtendedV1, 'FlagExtended'>({
+  type: 'FlagExtended',
+  version: 1,
+  topic: TOPICS.flags,
+  description: "A flag's expiry date was moved; an expired flag stops blocking releases.",
+  schema: {
+    type: 'object',
+    properties: {
+      project: PROJECT,
+      flagKey: FLAG_KEY,
+      expiresAtBefore: { ...INSTANT, nullable: true },
+      expiresAt: INSTANT,
+      reason: REASON,
+      rulesetVersion: RULESET_VERSION,
+    },
+    required: ['project', 'flagKey', 'expiresAt', 'reason', 'rulesetVersion'],
+    additionalProperties: false,
+  },
+});
+
+/** Flag debt noticed by the service's sweep: once per flag and condition (until extended). */
+export interface FlagDebtDetectedV1 {
+  project: string;
+  flagKey: string;
+  flagType: FlagType;
+  /** potentially-stale: past its type's lifetime (a nag); expired: past its expiry (a gate). */
+  condition: 'potentially-stale' | 'expired';
+  /** When the condition began (from the flag's dates, not the clock of the sweep). */
+  since: string;
+  owner: string;
+  reason: string;
+  rulesetVersion: number;
+}
+
+export const FlagDebtDetectedV1 = defineEvent<FlagDebtDetectedV1, 'FlagDebtDetected'>({
+  type: 'FlagDebtDetected',
+  version: 1,
+  topic: TOPICS.flags,
+  description:
+    'A flag became potentially stale or expired; an expired flag can block releases of the services that read it.',
+  schema: {
+    type: 'object',
+    properties: {
+      project: PROJECT,
+      flagKey: FLAG_KEY,
+      flagType: { type: 'string', enum: FLAG_TYPE_ENUM as FlagType[] },
+      condition: { type: 'string', enum: ['potentially-stale', 'expired'] },
+      since: INSTANT,
+      owner: { type: 'string', minLength: 1 },
+      reason: REASON,
+      rulesetVersion: RULESET_VERSION,
+    },
+    required: [
+      'project',
+      'flagKey',
+      'flagType',
+      'condition',
+      'since',
+      'owner',
+      'reason',
+      'rulesetVersion',
+    ],
     additionalProperties: false,
   },
 });
