@@ -1,3 +1,5 @@
+import type { ServiceTrafficStats } from './embedded/traffic-stats';
+
 /**
  * The data-plane port: the one interface the router uses to make traffic follow a route table,
  * whatever actually moves the packets (the embedded Node proxy, HAProxy, later Envoy or a
@@ -84,6 +86,11 @@ export interface DataPlane {
   readonly kind: string;
   apply(table: RouteTable): Promise<AppliedRoute>;
   current(service: string): Promise<AppliedRoute | undefined>;
+  /**
+   * Cumulative traffic per group since the data plane started, for providers that count it (the
+   * analysis reads it); undefined for a service it has no route for yet.
+   */
+  stats?(service: string): Promise<ServiceTrafficStats | undefined>;
   close(): Promise<void>;
 }
 

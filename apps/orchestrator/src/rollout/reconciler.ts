@@ -6,7 +6,12 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { NewEvent, Verdict, VersionGroup } from '@rollgate/contracts';
+import {
+  USER_STICKY_HEADER,
+  type NewEvent,
+  type Verdict,
+  type VersionGroup,
+} from '@rollgate/contracts';
 import { fold, type Decision } from '@rollgate/event-sourcing';
 import { EventStore } from '@rollgate/persistence';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
@@ -32,7 +37,6 @@ import { AnalysisVerdictEntity, RouteAnswerEntity } from './signals.entity';
 export const FLEET_MANAGER = Symbol('FLEET_MANAGER');
 
 const ORIGIN = { actor: 'service:orchestrator', causationId: null };
-const STICKY_HEADER = 'x-user-id';
 
 /**
  * The release loop: compares what each active release needs (its fold) with what runs, and does
@@ -303,7 +307,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         service: release.service,
         weights: Object.fromEntries(Object.entries(weights).filter(([, w]) => w !== undefined)),
         backends: this.fleet.backends(release.service, groups),
-        stickyHeader: STICKY_HEADER,
+        stickyHeader: USER_STICKY_HEADER,
       },
     });
     return 'waiting';

@@ -11,15 +11,20 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { USER_STICKY_HEADER } from '@rollgate/contracts';
 import {
   defaultDataPlaneRegistry,
-  EmbeddedProxyDataPlane,
+  HAPROXY_KIND,
   type DataPlane,
+  type HaproxyOptions,
   type RouteTable,
 } from '@rollgate/data-planes';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import { RouteEntity } from './route.entity';
 import { RouteRequestHandler } from './route-request.handler';
+
+/** Room for a blue-green switch (two full sets) or a canary step of a service with 7 replicas. */
+const HAPROXY_SLOTS_PER_SERVICE = 16;
 
 /** Owns the data plane of this router process and feeds it from the log. */
 @Injectable()
@@ -35,8 +40,21 @@ export class DataPlaneHolder implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    const kind = this.runtime.config.dataPlane;
-    this.current = await defaultDataPlaneRegistry().create(kind, {});
+    const { dataPlane: kind, haproxyServices } = this.runtime.config;
+    // HAProxy writes one frontend per service into its config at start; the embedded proxy
+    // opens listeners as routes arrive.
+    const options: HaproxyOptions | object =
+      kind === HAPROXY_KIND
+        ? {
+            services: haproxyServices.map(({ service, port }) => ({
+              service,
+              port,
+              slots: HAPROXY_SLOTS_PER_SERVICE,
+              stickyHeader: USER_STICKY_HEADER,
+            })),
+          }
+        : {};
+    this.current = await defaultDataPlaneRegistry().create(kind, options);
     // The data plane forgets everything when the process stops: restore the confirmed routes.
     const routes = await this.runtime.dataSource.manager.find(RouteEntity);
     for (const route of routes) {
@@ -76,16 +94,14 @@ export class RoutesController {
   @Get(':service/stats')
   @ApiOperation({
     summary:
-      'Cumulative requests, errors and latency histograms per version group (embedded proxy)',
+      'Cumulative requests, errors and (embedded proxy only) latency histograms per version group',
   })
-  stats(@Param('service') service: string) {
+  async stats(@Param('service') service: string) {
     const dataPlane = this.holder.dataPlane;
-    if (!(dataPlane instanceof EmbeddedProxyDataPlane)) {
-      throw new NotFoundException(
-        `the ${dataPlane.kind} data plane does not serve traffic statistics here`,
-      );
+    if (!dataPlane.stats) {
+      throw new NotFoundException(`the ${dataPlane.kind} data plane does not count traffic`);
     }
-    const stats = dataPlane.stats(service);
+    const stats = await dataPlane.stats(service);
     if (!stats) throw new NotFoundException(`no traffic statistics for service ${service}`);
     return stats;
   }

@@ -122,3 +122,6 @@ export const RouteApplyFailedV1 = defineEvent<RouteApplyFailedV1, 'RouteApplyFai
     additionalProperties: false,
   },
 });
+
+/** The header the orchestrator asks routes to be sticky by, so one user sees one version. */
+export const USER_STICKY_HEADER = 'x-user-id';

@@ -137,7 +137,7 @@ describe('embedded proxy routing real HTTP traffic', () => {
       group: 'canary',
       instance: 'canary-down',
     });
-    expect(proxy.stats('broken')?.groups.canary).toMatchObject({ requests: 1, errors: 1 });
+    expect((await proxy.stats('broken'))?.groups.canary).toMatchObject({ requests: 1, errors: 1 });
   });
 
   it('counts requests, errors and latencies per group (a canary that answers 500 slowly)', async () => {
@@ -147,9 +147,9 @@ describe('embedded proxy routing real HTTP traffic', () => {
         table('stats', { stable: 80, canary: 20 }, [stable1, failing]),
       );
       await sendRequests(endpoint, 500);
-      const before = proxy.stats('stats')!;
+      const before = (await proxy.stats('stats'))!;
       await sendRequests(endpoint, 100);
-      const after = proxy.stats('stats')!;
+      const after = (await proxy.stats('stats'))!;
 
       expect(before.groups.stable).toMatchObject({ requests: 400, errors: 0 });
       expect(before.groups.canary).toMatchObject({ requests: 100, errors: 100 });

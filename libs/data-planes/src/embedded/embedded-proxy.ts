@@ -71,8 +71,8 @@ export class EmbeddedProxyDataPlane implements DataPlane {
   }
 
   /** Cumulative traffic counters of a service, or undefined before its first `apply`. */
-  stats(service: string): ServiceTrafficStats | undefined {
-    return this.listeners.get(service)?.traffic.snapshot();
+  stats(service: string): Promise<ServiceTrafficStats | undefined> {
+    return Promise.resolve(this.listeners.get(service)?.traffic.snapshot());
   }
 
   /** Where the service's listener accepts requests, or undefined before its first `apply`. */

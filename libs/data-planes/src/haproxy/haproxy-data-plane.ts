@@ -36,6 +36,8 @@ import {
   weightAndStateCommands,
 } from './slot-commands';
 import { SlotTable, planSlots } from './slots';
+import { GroupTrafficAccounts } from './traffic-counters';
+import type { ServiceTrafficStats } from '../embedded/traffic-stats';
 
 export const HAPROXY_KIND = 'haproxy';
 
@@ -75,6 +77,7 @@ interface ServiceRoute {
   readonly stickyHeader: string | undefined;
   /** The slot plan last sent to HAProxy; the read-back checks HAProxy against it. */
   slots: SlotTable;
+  readonly traffic: GroupTrafficAccounts;
 }
 
 interface HaproxyParts {
@@ -139,6 +142,15 @@ export class HaproxyDataPlane implements DataPlane {
     });
   }
 
+  /** Cumulative responses and 5xx errors per group (no latency: HAProxy keeps no histograms). */
+  stats(service: string): Promise<ServiceTrafficStats | undefined> {
+    return this.guard(service, async () => {
+      const route = this.declared(service);
+      const counts = await this.parts.api.serverCounts(backendName(service));
+      return route.traffic.snapshot(service, counts);
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.parts.process.stop();
@@ -154,6 +166,10 @@ export class HaproxyDataPlane implements DataPlane {
     const next = planSlots(route.slots, resolved, route.capacity);
     const backend = backendName(route.service);
     const live = await this.parts.api.serversState(backend);
+    // Close the traffic accounts of slots changing hands while the old instance still holds them.
+    if (route.traffic.changes(next)) {
+      route.traffic.move(next, await this.parts.api.serverCounts(backend));
+    }
     // Record the intent before any command: if one fails, the read-back and the next apply
     // compare HAProxy against it, and the next apply re-sends whatever differs.
     route.slots = next;
@@ -305,6 +321,7 @@ async function declareServices(
       capacity,
       stickyHeader,
       slots,
+      traffic: new GroupTrafficAccounts(),
     });
   }
   return services;

@@ -52,6 +52,7 @@ describe('HAProxy data plane against a real haproxy process', () => {
         },
         { service: 'profile', stickyHeader: 'x-user-id' },
         { service: 'tiny', slots: 2 },
+        { service: 'counted', slots: 2 },
       ],
     });
   }, 300_000);
@@ -127,6 +128,35 @@ describe('HAProxy data plane against a real haproxy process', () => {
     expectShares(sharesBy(replies, 'group'), weights);
     expect(sharesBy(replies, 'id')['canary-1']).toBeUndefined(); // its slot went back to maintenance
     expect(haproxy.pid).toBe(pid);
+  });
+
+  it('counts responses and 5xx per group, keeping what a slot counted with the group it served', async () => {
+    const failing = await startTestBackend('canary', 'canary-500', { status: 500 });
+    try {
+      const endpoint = (
+        await haproxy.apply(table('counted', { stable: 50, canary: 50 }, [stable1, failing]))
+      ).endpoint;
+      await sendRequests(endpoint, 200);
+      expect((await haproxy.stats('counted'))?.groups).toMatchObject({
+        stable: { requests: 100, errors: 0 },
+        canary: { requests: 100, errors: 100 },
+        baseline: { requests: 0, errors: 0 },
+      });
+
+      // The failing canary leaves: its slot goes idle but the canary keeps what it counted.
+      await haproxy.apply(table('counted', { stable: 100 }, [stable1]));
+      await sendRequests(endpoint, 100);
+      // A healthy canary takes the same slot: it starts from that slot's counters, not from 0.
+      await haproxy.apply(table('counted', { stable: 50, canary: 50 }, [stable1, spare]));
+      await sendRequests(endpoint, 100);
+
+      const groups = (await haproxy.stats('counted'))!.groups;
+      expect(groups.stable).toMatchObject({ requests: 250, errors: 0 });
+      expect(groups.canary).toMatchObject({ requests: 150, errors: 100 });
+      expect(groups.canary.latency.count).toBe(0); // HAProxy keeps no latency histograms
+    } finally {
+      await failing.close();
+    }
   });
 
   it('refuses more instances than the service has slots, and invalid tables, naming the problem', async () => {

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { parseServerCounts, type ServerCounts } from './traffic-counters';
 
 /** One row of `show servers state <backend>`, the fields the adapter reads back. */
 export interface ServerState {
@@ -116,6 +117,12 @@ export class HaproxyRuntimeApi {
     if (commands.length === 0) return;
     const answer = (await this.send(commands.join(';'))).trim();
     if (answer.length > 0) throw new Error(`HAProxy refused a command: ${answer}`);
+  }
+
+  /** Lifetime response and error counts of each server slot of a backend (`show stat`). */
+  async serverCounts(backend: string): Promise<Map<string, ServerCounts>> {
+    const answer = await this.send(`show stat ${backend} 4 -1`);
+    return parseServerCounts(answer, backend);
   }
 
   async serversState(backend: string): Promise<ServerState[]> {

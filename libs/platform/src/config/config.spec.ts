@@ -23,6 +23,7 @@ describe('parseConfig', () => {
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
       schemaPrefix: 'rollgate_',
       dataPlane: 'embedded',
+      haproxyServices: [],
       reconciler: 'on',
       fleetProfilesFile: undefined,
     });
@@ -60,6 +61,32 @@ describe('parseConfig', () => {
           "ROLLGATE_SCHEMA_PREFIX: must be lowercase letters, digits and _, got 'Bad-'",
         ],
       }) as Error,
+    );
+  });
+
+  it('reads the services HAProxy routes, and refuses the haproxy data plane without any', () => {
+    expect(
+      parseConfig({
+        ROLLGATE_DATA_PLANE: 'haproxy',
+        ROLLGATE_HAPROXY_SERVICES: 'checkout:8081, orders',
+      }).haproxyServices,
+    ).toEqual([
+      { service: 'checkout', port: 8081 },
+      { service: 'orders', port: 0 },
+    ]);
+    expect(() =>
+      parseConfig({ ROLLGATE_HAPROXY_SERVICES: 'Checkout:1,orders:99999,a:1,a:2' }),
+    ).toThrow(
+      expect.objectContaining({
+        problems: [
+          "ROLLGATE_HAPROXY_SERVICES: 'Checkout:1' is not service[:port] (a service name, port 0-65535)",
+          "ROLLGATE_HAPROXY_SERVICES: 'orders:99999' is not service[:port] (a service name, port 0-65535)",
+          "ROLLGATE_HAPROXY_SERVICES: 'a' is listed twice",
+        ],
+      }) as Error,
+    );
+    expect(() => parseConfig({ ROLLGATE_DATA_PLANE: 'haproxy' })).toThrow(
+      /the haproxy data plane needs the services it routes/,
     );
   });
 

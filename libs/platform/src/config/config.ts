@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { SERVICE_NAME_PATTERN } from '@rollgate/contracts';
 
 // The one place that reads process.env: everything else receives a typed RollgateConfig.
 
@@ -49,6 +50,11 @@ export interface RollgateConfig {
   schemaPrefix: string;
   /** What routes traffic: the embedded Node proxy or HAProxy. */
   dataPlane: DataPlaneKind;
+  /**
+   * Services HAProxy gets a frontend for (its config is written at start), with their ports;
+   * port 0 takes a free one. From ROLLGATE_HAPROXY_SERVICES, e.g. `checkout:8081,orders:8082`.
+   */
+  haproxyServices: readonly { service: string; port: number }[];
   /** off: the orchestrator records releases but does not drive them (API tests, read replicas). */
   reconciler: 'on' | 'off';
   /** JSON file mapping digests to sample-service behaviour for the local fleet (drills, demos). */
@@ -153,6 +159,13 @@ export function parseConfig(env: Env): RollgateConfig {
     ['embedded', 'haproxy'],
     'embedded',
   );
+  const haproxyServices = parseHaproxyServices(text('ROLLGATE_HAPROXY_SERVICES', '') as string);
+  problems.push(...haproxyServices.problems);
+  if (dataPlane === 'haproxy' && haproxyServices.services.length === 0) {
+    problems.push(
+      'ROLLGATE_HAPROXY_SERVICES: the haproxy data plane needs the services it routes, e.g. checkout:8081,orders:8082',
+    );
+  }
   const reconciler = oneOf<'on' | 'off'>('ROLLGATE_RECONCILER', ['on', 'off'], 'on');
   const profiles = text('ROLLGATE_FLEET_PROFILES', undefined);
   const fleetProfilesFile = profiles === undefined ? undefined : resolve(profiles);
@@ -160,6 +173,7 @@ export function parseConfig(env: Env): RollgateConfig {
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     dataPlane,
+    haproxyServices: haproxyServices.services,
     reconciler,
     fleetProfilesFile,
     schemaPrefix,
@@ -192,4 +206,32 @@ let loaded: RollgateConfig | undefined;
 export function loadConfig(): RollgateConfig {
   loaded ??= parseConfig(process.env);
   return loaded;
+}
+
+const serviceName = new RegExp(SERVICE_NAME_PATTERN);
+
+/** `name:port` items separated by commas; a missing port means 0 (a free port). */
+function parseHaproxyServices(value: string): {
+  services: { service: string; port: number }[];
+  problems: string[];
+} {
+  const services: { service: string; port: number }[] = [];
+  const problems: string[] = [];
+  for (const item of value
+    .split(',')
+    .map((i) => i.trim())
+    .filter(Boolean)) {
+    const [service = '', portText = '0', ...rest] = item.split(':');
+    const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+    if (!serviceName.test(service) || !(port <= 65535) || rest.length > 0) {
+      problems.push(
+        `ROLLGATE_HAPROXY_SERVICES: '${item}' is not service[:port] (a service name, port 0-65535)`,
+      );
+    } else if (services.some((s) => s.service === service)) {
+      problems.push(`ROLLGATE_HAPROXY_SERVICES: '${service}' is listed twice`);
+    } else {
+      services.push({ service, port });
+    }
+  }
+  return { services, problems };
 }
