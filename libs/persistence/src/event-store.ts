@@ -37,11 +37,18 @@ function isUniqueViolation(error: unknown): boolean {
  * See docs/adr/0004-command-concurrency.md.
  */
 export class EventStore {
+  private readonly committedListeners: (() => void)[] = [];
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly catalog: EventCatalog = eventCatalog,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** Called after `execute` commits new events: the outbox relay publishes them now, not on its next poll. */
+  afterCommit(listener: () => void): void {
+    this.committedListeners.push(listener);
+  }
 
   async load(
     streamId: string,
@@ -68,11 +75,13 @@ export class EventStore {
     const retries = options.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await inTransaction(this.dataSource, async (manager) => {
+        const appended = await inTransaction(this.dataSource, async (manager) => {
           const history = await this.load(streamId, manager);
           const decided = decide(fold(aggregate, history));
           return this.appendInTransaction(manager, streamId, history.length, decided);
         });
+        if (appended.length > 0) for (const listener of this.committedListeners) listener();
+        return appended;
       } catch (error) {
         const conflict = error instanceof ConcurrencyConflictError || isUniqueViolation(error);
         if (!conflict) throw error;

@@ -152,6 +152,17 @@ describe.each(storages)('persistence on %s', (label, storage) => {
     expect(stream[0]!.sequence).toBe(1);
   });
 
+  it('tells its listeners after a command commits events, and only then', async () => {
+    const notified = new EventStore(dataSource);
+    const commits: number[] = [];
+    notified.afterCommit(() => commits.push(commits.length));
+    const service = `kick-${randomUUID().slice(0, 6)}`;
+    await startRelease(notified, service, 'rel-1');
+    await expect(startRelease(notified, service, 'rel-2')).rejects.toBeInstanceOf(DomainError);
+    await notified.execute(serviceReleases, `service:${service}`, () => []);
+    expect(commits).toEqual([0]);
+  });
+
   it('refuses a write at a stale expected version', async () => {
     const streamId = `service:stale-${randomUUID().slice(0, 6)}`;
     await inTransaction(dataSource, (m) =>

@@ -76,12 +76,14 @@ export async function openServiceRuntime(
       groupId: `rollgate-${service}-${projection.name}`,
     });
   const projections = persistence.projections.map(runnerOf);
+  const eventStore = new EventStore(dataSource);
+  eventStore.afterCommit(() => relay.kick());
   return {
     service,
     config,
     log,
     dataSource,
-    eventStore: new EventStore(dataSource),
+    eventStore,
     relay,
     projections,
     addProjection(projection) {
