@@ -1,0 +1,6 @@
+export * from './plan';
+export * from './snapshot';
+export * from './program';
+export * from './lint';
+export * from './gate';
+export * from './migration';
