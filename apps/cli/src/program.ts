@@ -5,6 +5,7 @@ import { PROBE_TIMEOUT_MS } from './status/probe-health';
 import { statusCommand } from './status/status.command';
 import { judgeCommand } from './judge/judge.command';
 import { deployCommand, releaseActionCommands, releaseCommand } from './releases/releases.commands';
+import { replayCommand } from './audit/replay.command';
 
 export interface CliDependencies {
   config: RollgateConfig;
@@ -35,6 +36,7 @@ export function buildProgram(context: CliContext, setExitCode: (code: number) =>
   program.addCommand(deployCommand(context, setExitCode));
   program.addCommand(releaseCommand(context, setExitCode));
   for (const command of releaseActionCommands(context, setExitCode)) program.addCommand(command);
+  program.addCommand(replayCommand(context, setExitCode));
   // addCommand does not pass settings down: every command reports errors the same way.
   for (const command of program.commands) {
     command

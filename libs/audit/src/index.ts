@@ -3,3 +3,4 @@ export * from './release-subject';
 export * from './correlated-subject';
 export * from './render';
 export * from './audit-subjects';
+export * from './testing/release-history';

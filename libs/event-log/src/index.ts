@@ -4,3 +4,4 @@ export * from './partitioner';
 export * from './tracing';
 export { EmbeddedEventLog, type EmbeddedEventLogOptions } from './embedded/embedded-event-log';
 export { KafkaEventLog, type KafkaEventLogOptions } from './kafka/kafka-event-log';
+export * from './read-topics';

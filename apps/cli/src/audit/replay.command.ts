@@ -1,0 +1,102 @@
+import { Command, Option } from 'commander';
+import {
+  parseCut,
+  renderReportJson,
+  renderReportText,
+  replayReport,
+  ReplayCutError,
+  subjectOf,
+  type SubjectRef,
+} from '@rollgate/audit';
+import { MalformedEventError } from '@rollgate/event-log';
+import type { CliContext } from '../context';
+import { AuditLogError, describeStop, openAuditLog, readAuditLog } from './audit-log';
+
+type ExitCode = (code: number) => void;
+
+/** Exit codes: 1 nothing to replay, 2 bad arguments, 3 a malformed event stopped the replay. */
+export const REPLAY_EXIT = { notFound: 1, usage: 2, malformed: 3 } as const;
+
+interface ReplayOptions {
+  release?: string;
+  flag?: string;
+  migration?: string;
+  at?: string;
+  offset?: string;
+  json?: boolean;
+  skipInvalid?: boolean;
+}
+
+export function subjectRefOf(options: ReplayOptions): SubjectRef {
+  const given = (
+    [
+      ['release', options.release],
+      ['flag', options.flag],
+      ['migration', options.migration],
+    ] as const
+  ).filter(([, id]) => id !== undefined);
+  if (given.length !== 1) {
+    throw new ReplayCutError('name exactly one of --release ID, --flag NAME, --migration ID');
+  }
+  const [kind, id] = given[0]!;
+  return { kind, id: id! };
+}
+
+/** `rollgate replay --release ID [--at ISO | --offset N] [--json] [--skip-invalid]`. */
+export function replayCommand(context: CliContext, setExitCode: ExitCode): Command {
+  return new Command('replay')
+    .description(
+      'Rebuild a release (or flag, or migration) from the event log at a moment, with its timeline',
+    )
+    .option('--release <id>', 'a release id')
+    .option('--flag <name>', 'a feature flag key')
+    .option('--migration <id>', 'a migration id')
+    .addOption(new Option('--at <iso-time>', 'state as of this instant').conflicts('offset'))
+    .option('--offset <n>', 'state after the first N events of the timeline')
+    .option('--json', 'print JSON instead of text')
+    .option('--skip-invalid', 'report malformed or unknown events and go on (default: stop)')
+    .action(async (options: ReplayOptions) => {
+      let ref: SubjectRef;
+      let cut;
+      try {
+        ref = subjectRefOf(options);
+        cut = parseCut({
+          ...(options.at !== undefined ? { at: options.at } : {}),
+          ...(options.offset !== undefined ? { offset: options.offset } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof ReplayCutError)) throw error;
+        context.output.err(`error: ${error.message}\n`);
+        return setExitCode(REPLAY_EXIT.usage);
+      }
+      const subject = subjectOf(ref);
+      let log;
+      try {
+        log = openAuditLog(context.config);
+      } catch (error) {
+        if (!(error instanceof AuditLogError)) throw error;
+        context.output.err(`error: ${error.message}\n`);
+        return setExitCode(REPLAY_EXIT.notFound);
+      }
+      try {
+        const { events } = await readAuditLog(log, context.output, {
+          topics: subject.topics,
+          keep: (event) => subject.belongs(event),
+          skipInvalid: options.skipInvalid === true,
+        });
+        const report = replayReport(ref, events, cut);
+        if (report.events.total === 0) {
+          context.output.err(`error: ${ref.kind} ${ref.id} has no events in the log\n`);
+          return setExitCode(REPLAY_EXIT.notFound);
+        }
+        context.output.out(options.json ? renderReportJson(report) : renderReportText(report));
+        setExitCode(0);
+      } catch (error) {
+        if (!(error instanceof MalformedEventError)) throw error;
+        context.output.err(`${describeStop(error)}\n`);
+        setExitCode(REPLAY_EXIT.malformed);
+      } finally {
+        await log.close();
+      }
+    });
+}
