@@ -6,6 +6,7 @@ import {
   type ServicePersistence,
   type ServiceDescriptor,
 } from '@rollgate/platform';
+import { AuditModule } from './audit/audit.module';
 import { RELEASES_PERSISTENCE, ReleasesModule } from './releases/releases.module';
 import { ReleaseSignals1764000000300 } from './rollout/migrations/1764000000300-release-signals';
 import { RolloutModule } from './rollout/rollout.module';
@@ -36,6 +37,7 @@ export class OrchestratorAppModule {
       imports: [
         ...serviceAppImports(ORCHESTRATOR_SERVICE, options),
         ReleasesModule,
+        AuditModule,
         // The reconcile loop drives releases; off, the orchestrator only records them.
         ...(options.runtime.config.reconciler === 'on' ? [RolloutModule] : []),
       ],
