@@ -13,3 +13,4 @@ export {
   type SequentialRunState,
 } from './sequential/sequential-judge';
 export * from './sequential/sequential-settings';
+export * from './low-traffic';

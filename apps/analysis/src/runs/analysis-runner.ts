@@ -9,32 +9,37 @@ import type { EntityManager } from 'typeorm';
 import {
   TOPICS,
   type AnalysisIntervalScoredV1,
+  type AnalysisIntervalSideV1,
   type AnalysisRequestedV1,
   type EventEnvelope,
   type NewEvent,
   type Verdict,
 } from '@rollgate/contracts';
-import { createJudge, type JudgeVerdict } from '@rollgate/judges';
+import type { JudgeVerdict } from '@rollgate/judges';
 import { EventStore, inTransaction, type Projection } from '@rollgate/persistence';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import { AnalysisRunEntity } from './analysis-run.entity';
-import { minus, wentBackwards, type GroupCounters, type MetricSource } from './metric-source';
+import type { MetricSource } from './metric-source';
+import { scoreIntervals, type AnalysisPolicy, type Scoring } from './scoring';
+import {
+  LATENCY_BOUNDS_MS,
+  describeGroup,
+  emptyGroup,
+  histogramQuantile,
+  round,
+  type GroupSignals,
+  type WindowSignals,
+} from './signals';
 
 export const METRIC_SOURCE = Symbol('METRIC_SOURCE');
-/** This many NODATA intervals in a row end the run as FAIL: an outage never promotes. */
-export const MAX_NODATA_INTERVALS = 3;
+export const ANALYSIS_POLICY = Symbol('ANALYSIS_POLICY');
 
 const ORIGIN = { actor: 'service:analysis', causationId: null };
 
-/** Error indicators (1 = failed request) in arrival order, interval after interval. */
-function indicators(intervals: { requests: number; errors: number }[]): number[] {
-  return intervals.flatMap(({ requests, errors }) => [
-    ...Array<number>(errors).fill(1),
-    ...Array<number>(Math.max(0, requests - errors)).fill(0),
-  ]);
-}
+const failure = (source: MetricSource, error: unknown) =>
+  `metric source ${source.kind} failed: ${error instanceof Error ? error.message : String(error)}`;
 
-/** Records each AnalysisRequested as a run, with the source's counters at that moment. */
+/** Records each AnalysisRequested as a run, with the source's cursor at that moment. */
 export class AnalysisRequestHandler implements Projection {
   readonly name = 'analysis-requests';
   readonly topics = [TOPICS.analysis.name];
@@ -45,22 +50,31 @@ export class AnalysisRequestHandler implements Projection {
     if (event.type !== 'AnalysisRequested') return;
     const request = event.data as AnalysisRequestedV1;
     if (await manager.existsBy(AnalysisRunEntity, { runId: request.analysisRunId })) return;
-    const counters = await this.source.counters(request.service).catch(() => null);
+    // An unreachable source leaves the cursor empty: the first interval is then NODATA.
+    const cursor = await this.source.mark(request.service).catch(() => null);
     await manager.insert(AnalysisRunEntity, {
       runId: request.analysisRunId,
       request: JSON.stringify(request),
       startedAt: new Date().toISOString(),
-      startCounters: counters ? JSON.stringify(counters) : null,
+      startCounters: cursor,
       done: false,
     });
   }
 }
 
+/** What one interval's reading gave: signals, or why there are none. */
+interface Reading {
+  signals: WindowSignals | null;
+  cursor: string | null;
+  problem: string | null;
+}
+
 /**
- * Scores every open run once per interval: reads the source, compares canary with baseline with
- * the requested judge, and emits AnalysisIntervalScored, then AnalysisVerdictReached once the
- * judge is conclusive or the run is out of intervals. Interval timers are rebuilt from the runs
- * table and the log after a restart.
+ * Scores every open run once per interval: reads the golden signals of canary and baseline from
+ * the metric source, lets the low-traffic policy choose the judge and the window, scores all
+ * intervals so far, and emits AnalysisIntervalScored, then AnalysisVerdictReached once the judge
+ * is conclusive or the window is over. A source that fails or has no data gives NODATA, never
+ * PASS; a streak of them ends the run as FAIL. Timers are rebuilt from the table and the log.
  */
 @Injectable()
 export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -72,6 +86,7 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
     private readonly eventStore: EventStore,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
     @Inject(METRIC_SOURCE) private readonly source: MetricSource,
+    @Inject(ANALYSIS_POLICY) private readonly policy: AnalysisPolicy,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -102,22 +117,34 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
     const scored = history
       .filter((e) => e.type === 'AnalysisIntervalScored')
       .map((e) => e.data as AnalysisIntervalScoredV1);
-    const dueAt = Date.parse(run.startedAt) + (scored.length + 1) * request.intervalSeconds * 1000;
+    const index = scored.length;
+    const dueAt = Date.parse(run.startedAt) + (index + 1) * request.intervalSeconds * 1000;
     if (Date.now() < dueAt) return;
-    const interval = await this.readInterval(run, scored);
-    const intervals = [...scored.map(sideCounts), ...(interval ? [interval] : [])];
-    const last = scored.length + 1 >= request.maxIntervals;
-    const verdict = this.judge(request.judge, intervals, last);
-    // No traffic at all in an interval is no data too: a dead data plane must not look quiet.
-    const empty = !interval || (interval.canary.requests === 0 && interval.baseline.requests === 0);
-    const nodataStreak = empty ? 1 + trailingNodata(scored) : 0;
-    const events: NewEvent[] = [this.intervalEvent(request, scored.length, interval, verdict)];
-    const final = this.finalVerdict(verdict.verdict, nodataStreak, last);
-    if (final) {
-      const reasons =
-        final === 'FAIL' && verdict.verdict === 'NODATA'
-          ? [`no data for ${nodataStreak} intervals in a row: failing safe`, ...verdict.reasons]
-          : verdict.reasons;
+
+    const reading = await this.read(request.service, run.startCounters);
+    const intervals = [...scored.map(signalsOf), ...(reading.signals ? [reading.signals] : [])];
+    const plannedWindow = request.maxIntervals * request.intervalSeconds;
+    const scoring = scoreIntervals({
+      judge: request.judge,
+      intervals,
+      elapsedSeconds: (index + 1) * request.intervalSeconds,
+      windowSeconds: plannedWindow,
+      last: false,
+      policy: this.policy,
+    });
+    // The low-traffic policy may lengthen the window (within its ceiling); never shorten it.
+    const windowSeconds = Math.max(plannedWindow, scoring.lowTraffic?.windowSeconds ?? 0);
+    const last = index + 1 >= Math.ceil(windowSeconds / request.intervalSeconds);
+    const final = last ? this.rescoreLast(request, intervals, index, windowSeconds) : scoring;
+
+    const quiet = !reading.signals || totalRequests(reading.signals) === 0;
+    const nodataStreak = quiet ? 1 + trailingNodata(scored) : 0;
+    const intervalVerdict = reading.signals ? final.verdict : nodataVerdict(reading.problem!);
+    const events: NewEvent[] = [
+      this.intervalEvent(request, index, reading, intervalVerdict, final.judge),
+    ];
+    const ending = this.finalVerdict(intervalVerdict.verdict, final, nodataStreak, last);
+    if (ending) {
       events.push({
         ...this.envelope(request),
         type: 'AnalysisVerdictReached',
@@ -125,93 +152,102 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
           analysisRunId: request.analysisRunId,
           releaseId: request.releaseId,
           service: request.service,
-          verdict: final,
-          score: verdict.score,
-          reasons,
+          verdict: ending,
+          score: intervalVerdict.score,
+          reasons: this.finalReasons(ending, intervalVerdict, scored, reading, nodataStreak),
         },
       });
     }
     await inTransaction(this.runtime.dataSource, async (manager) => {
       await this.eventStore.appendInTransaction(manager, streamId, history.length, events);
-      if (final) await manager.update(AnalysisRunEntity, { runId: run.runId }, { done: true });
+      await manager.update(
+        AnalysisRunEntity,
+        { runId: run.runId },
+        { done: ending !== null, startCounters: reading.cursor ?? run.startCounters },
+      );
     });
     this.runtime.relay.kick();
   }
 
-  /** This interval's counts, or null when the source could not be read (NODATA). */
-  private async readInterval(
-    run: AnalysisRunEntity,
-    scored: AnalysisIntervalScoredV1[],
-  ): Promise<GroupCounters | null> {
-    if (!run.startCounters) return null;
-    const now = await this.source.counters(JSON.parse(run.request).service).catch(() => null);
-    if (!now) return null;
-    const sinceStart = minus(now, JSON.parse(run.startCounters) as GroupCounters, true);
-    const before = scored.reduce(
-      (sum, s) => ({
-        canary: {
-          requests: sum.canary.requests + s.canary.requests,
-          errors: sum.canary.errors + s.canary.errors,
-        },
-        baseline: {
-          requests: sum.baseline.requests + s.baseline.requests,
-          errors: sum.baseline.errors + s.baseline.errors,
-        },
-      }),
-      { canary: { requests: 0, errors: 0 }, baseline: { requests: 0, errors: 0 } },
-    );
-    if (wentBackwards(sinceStart, before)) {
-      // The source restarted and its counters began again: rebase, and count this interval as
-      // having no data rather than reading a negative difference as a quiet canary.
-      const rebased = minus(now, before, true);
-      await this.runtime.dataSource.manager.update(
-        AnalysisRunEntity,
-        { runId: run.runId },
-        { startCounters: JSON.stringify(rebased) },
+  private rescoreLast(
+    request: AnalysisRequestedV1,
+    intervals: WindowSignals[],
+    index: number,
+    windowSeconds: number,
+  ): Scoring {
+    return scoreIntervals({
+      judge: request.judge,
+      intervals,
+      elapsedSeconds: (index + 1) * request.intervalSeconds,
+      windowSeconds,
+      last: true,
+      policy: this.policy,
+    });
+  }
+
+  /** This interval's signals, or the reason there are none (the interval is then NODATA). */
+  private async read(service: string, cursor: string | null): Promise<Reading> {
+    if (cursor === null) {
+      // The source could not be read when the run started: start counting now.
+      const mark = await this.source.mark(service).then(
+        (value) => ({ value, problem: null }),
+        (error: unknown) => ({ value: null, problem: failure(this.source, error) }),
       );
-      return null;
+      return {
+        signals: null,
+        cursor: mark.value,
+        problem:
+          mark.problem ??
+          `metric source ${this.source.kind} could not be read when the run started; counting from now`,
+      };
     }
-    return minus(sinceStart, before);
+    try {
+      const reading = await this.source.readSince(service, cursor);
+      return {
+        signals: reading.signals,
+        cursor: reading.cursor,
+        problem: reading.signals
+          ? null
+          : `metric source ${this.source.kind}: ${reading.problem ?? 'no data'}`,
+      };
+    } catch (error) {
+      this.logger.warn(failure(this.source, error));
+      return { signals: null, cursor: null, problem: failure(this.source, error) };
+    }
   }
 
   /**
-   * The requested judge on everything seen so far. A sequential judge may stay inconclusive at
-   * the end of the window (it needs much data to prove "no regression"); the window then closes
-   * like a fixed-horizon analysis, with the kayenta judge on the same data.
+   * PASS and FAIL end a run, except that the threshold fallback passes only at the end of the
+   * window (it checks bounds, it cannot prove much from a few requests); a NODATA streak ends it
+   * as FAIL; at the last interval the reading stands. An interval without data never ends PASS.
    */
-  private judge(name: string, intervals: GroupCounters[], last: boolean): JudgeVerdict {
-    const baseline = indicators(intervals.map((i) => i.baseline));
-    const canary = indicators(intervals.map((i) => i.canary));
-    if (baseline.length === 0 || canary.length === 0) {
-      return {
-        verdict: 'NODATA',
-        score: 0,
-        metrics: [],
-        reasons: ['no requests reached the canary or the baseline yet'],
-      };
-    }
-    const request = {
-      metrics: [
-        { name: 'error-rate', baseline, canary, direction: 'increase' as const, critical: true },
-      ],
-    };
-    const verdict = createJudge(name).judge(request);
-    if (!last || name !== 'sequential' || verdict.verdict !== 'MARGINAL') return verdict;
-    const horizon = createJudge('kayenta').judge(request);
-    return {
-      ...horizon,
-      reasons: [
-        `sequential judge inconclusive at the end of the window; fixed-horizon kayenta judge: ${horizon.verdict}`,
-        ...horizon.reasons,
-      ],
-    };
+  private finalVerdict(
+    verdict: Verdict,
+    scoring: Scoring,
+    nodataStreak: number,
+    last: boolean,
+  ): Verdict | null {
+    if (nodataStreak >= this.policy.maxNodataIntervals) return 'FAIL';
+    if (verdict === 'FAIL') return verdict;
+    if (verdict === 'PASS' && (last || scoring.judge !== 'threshold')) return verdict;
+    return last ? verdict : null;
   }
 
-  /** PASS and FAIL end a run; NODATA ends it as FAIL after a streak; at the last interval the reading stands. */
-  private finalVerdict(verdict: Verdict, nodataStreak: number, last: boolean): Verdict | null {
-    if (verdict === 'PASS' || verdict === 'FAIL') return verdict;
-    if (nodataStreak >= MAX_NODATA_INTERVALS) return 'FAIL';
-    return last ? verdict : null;
+  private finalReasons(
+    ending: Verdict,
+    verdict: JudgeVerdict,
+    scored: AnalysisIntervalScoredV1[],
+    reading: Reading,
+    nodataStreak: number,
+  ): string[] {
+    if (ending !== 'FAIL' || nodataStreak < this.policy.maxNodataIntervals) return verdict.reasons;
+    const problems = [
+      ...new Set([
+        ...scored.slice(scored.length - (nodataStreak - 1)).flatMap((s) => s.reasons.slice(0, 1)),
+        ...(reading.problem ? [reading.problem] : ['no requests in the interval']),
+      ]),
+    ];
+    return [`no data for ${nodataStreak} intervals in a row: failing safe`, ...problems];
   }
 
   private envelope(request: AnalysisRequestedV1) {
@@ -227,36 +263,73 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
   private intervalEvent(
     request: AnalysisRequestedV1,
     index: number,
-    interval: GroupCounters | null,
+    reading: Reading,
     verdict: JudgeVerdict,
+    judge: string,
   ): NewEvent {
+    const signals = reading.signals;
+    const reasons = signals
+      ? [
+          ...verdict.reasons,
+          ...verdict.metrics.map((m) => `${m.name}: ${m.classification}: ${m.reason}`),
+          describeGroup('canary', signals.canary),
+          describeGroup('baseline', signals.baseline),
+        ]
+      : verdict.reasons;
     const data: AnalysisIntervalScoredV1 = {
       analysisRunId: request.analysisRunId,
       releaseId: request.releaseId,
       service: request.service,
       interval: index,
-      verdict: interval ? verdict.verdict : 'NODATA',
+      verdict: verdict.verdict,
       score: verdict.score,
-      reasons: interval ? verdict.reasons : [`metric source ${this.source.kind} gave no data`],
-      canary: interval?.canary ?? { requests: 0, errors: 0 },
-      baseline: interval?.baseline ?? { requests: 0, errors: 0 },
+      reasons,
+      judge,
+      canary: sideOf(signals?.canary),
+      baseline: sideOf(signals?.baseline),
     };
     return { ...this.envelope(request), type: 'AnalysisIntervalScored', data };
   }
 }
 
-function sideCounts(scored: AnalysisIntervalScoredV1): GroupCounters {
+function nodataVerdict(problem: string): JudgeVerdict {
+  return { verdict: 'NODATA', score: 0, metrics: [], reasons: [problem] };
+}
+
+const totalRequests = (signals: WindowSignals) =>
+  signals.canary.requests + signals.baseline.requests;
+
+/** The event's view of one group: counts, p50/p99, saturation and the histogram itself. */
+function sideOf(group: GroupSignals | undefined): AnalysisIntervalSideV1 {
+  if (!group) return { requests: 0, errors: 0 };
+  const p50 = histogramQuantile(group.latencyCounts, 0.5);
+  const p99 = histogramQuantile(group.latencyCounts, 0.99);
   return {
-    canary: { requests: scored.canary.requests, errors: scored.canary.errors },
-    baseline: { requests: scored.baseline.requests, errors: scored.baseline.errors },
+    requests: group.requests,
+    errors: group.errors,
+    ...(p50 === null ? {} : { p50Ms: round(p50), p99Ms: round(p99!) }),
+    ...(group.saturation === null ? {} : { saturation: round(Math.max(0, group.saturation)) }),
+    latencyCounts: group.latencyCounts,
+    latencyBoundsMs: [...LATENCY_BOUNDS_MS],
   };
+}
+
+/** The signals an interval event recorded (events from before histograms were kept have none). */
+function signalsOf(scored: AnalysisIntervalScoredV1): WindowSignals {
+  const group = (side: AnalysisIntervalSideV1): GroupSignals => ({
+    requests: side.requests,
+    errors: side.errors,
+    latencyCounts: side.latencyCounts ?? emptyGroup().latencyCounts,
+    saturation: side.saturation ?? null,
+  });
+  return { canary: group(scored.canary), baseline: group(scored.baseline) };
 }
 
 function trailingNodata(scored: AnalysisIntervalScoredV1[]): number {
   let streak = 0;
   for (
     let i = scored.length - 1;
-    i >= 0 && scored[i]!.verdict === 'NODATA' && scored[i]!.canary.requests === 0;
+    i >= 0 && scored[i]!.canary.requests === 0 && scored[i]!.baseline.requests === 0;
     i--
   )
     streak++;

@@ -1,16 +1,46 @@
 import { Inject, Module, type OnModuleInit } from '@nestjs/common';
-import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
-import { AnalysisRequestHandler, AnalysisRunner, METRIC_SOURCE } from './analysis-runner';
+import { SERVICE_RUNTIME, type RollgateConfig, type ServiceRuntime } from '@rollgate/platform';
+import {
+  ANALYSIS_POLICY,
+  AnalysisRequestHandler,
+  AnalysisRunner,
+  METRIC_SOURCE,
+} from './analysis-runner';
 import { RouterStatsSource, type MetricSource } from './metric-source';
+import { PrometheusSource } from './prometheus-source';
+import type { AnalysisPolicy } from './scoring';
 
-/** Analysis runs: recorded from the log, scored on a timer against the router's statistics. */
+/** The configured metric source: the router's data-plane counters, or Prometheus. */
+export function metricSourceFor(config: RollgateConfig): MetricSource {
+  return config.analysis.metricSource === 'prometheus'
+    ? new PrometheusSource(config.analysis.prometheusUrl!)
+    : new RouterStatsSource(config.serviceUrls.router);
+}
+
+export function analysisPolicyFor(config: RollgateConfig): AnalysisPolicy {
+  const analysis = config.analysis;
+  return {
+    maxNodataIntervals: analysis.maxNodataIntervals,
+    lowTraffic: {
+      minimumRequests: analysis.minimumRequests,
+      maxWindowFactor: analysis.maxWindowFactor,
+    },
+    fallback: { maxErrorRate: analysis.fallbackMaxErrorRate, maxP99Ms: analysis.fallbackMaxP99Ms },
+  };
+}
+
+/** Analysis runs: recorded from the log, scored on a timer against the configured source. */
 @Module({
   providers: [
     {
       provide: METRIC_SOURCE,
       inject: [SERVICE_RUNTIME],
-      useFactory: (runtime: ServiceRuntime) =>
-        new RouterStatsSource(runtime.config.serviceUrls.router),
+      useFactory: (runtime: ServiceRuntime) => metricSourceFor(runtime.config),
+    },
+    {
+      provide: ANALYSIS_POLICY,
+      inject: [SERVICE_RUNTIME],
+      useFactory: (runtime: ServiceRuntime) => analysisPolicyFor(runtime.config),
     },
     AnalysisRunner,
   ],

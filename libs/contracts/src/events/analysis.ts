@@ -88,8 +88,23 @@ export interface AnalysisIntervalScoredV1 {
   verdict: Verdict;
   score?: number;
   reasons: string[];
-  canary: { requests: number; errors: number; p50Ms?: number; p99Ms?: number };
-  baseline: { requests: number; errors: number; p50Ms?: number; p99Ms?: number };
+  canary: AnalysisIntervalSideV1;
+  baseline: AnalysisIntervalSideV1;
+  /** The judge that scored this interval (the low-traffic policy may swap in `threshold`). */
+  judge?: string;
+}
+
+/** One group's golden signals over one interval. */
+export interface AnalysisIntervalSideV1 {
+  requests: number;
+  errors: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  /** Mean requests in flight per instance over the interval. */
+  saturation?: number;
+  /** Latency histogram: counts per bucket of `latencyBoundsMs` (ms, inclusive) plus overflow. */
+  latencyCounts?: number[];
+  latencyBoundsMs?: number[];
 }
 
 const sideSchema = {
@@ -99,6 +114,9 @@ const sideSchema = {
     errors: { type: 'integer', minimum: 0 },
     p50Ms: { type: 'number', minimum: 0, nullable: true },
     p99Ms: { type: 'number', minimum: 0, nullable: true },
+    saturation: { type: 'number', minimum: 0, nullable: true },
+    latencyCounts: { type: 'array', items: { type: 'integer', minimum: 0 }, nullable: true },
+    latencyBoundsMs: { type: 'array', items: { type: 'number', minimum: 0 }, nullable: true },
   },
   required: ['requests', 'errors'],
   additionalProperties: false,
@@ -124,6 +142,7 @@ export const AnalysisIntervalScoredV1 = defineEvent<
       reasons: { type: 'array', items: { type: 'string' } },
       canary: sideSchema,
       baseline: sideSchema,
+      judge: { type: 'string', nullable: true },
     },
     required: [
       'analysisRunId',

@@ -26,7 +26,43 @@ describe('parseConfig', () => {
       haproxyServices: [],
       reconciler: 'on',
       fleetProfilesFile: undefined,
+      analysis: {
+        metricSource: 'embedded',
+        prometheusUrl: undefined,
+        maxNodataIntervals: 3,
+        minimumRequests: 200,
+        maxWindowFactor: 3,
+        fallbackMaxErrorRate: 0.05,
+        fallbackMaxP99Ms: 1000,
+      },
     });
+  });
+
+  it('reads the analysis settings and names each invalid one', () => {
+    expect(
+      parseConfig({
+        ROLLGATE_METRIC_SOURCE: 'prometheus',
+        ROLLGATE_PROMETHEUS_URL: 'http://127.0.0.1:9090/',
+        ROLLGATE_ANALYSIS_MAX_NODATA: '5',
+      }).analysis,
+    ).toMatchObject({
+      metricSource: 'prometheus',
+      prometheusUrl: 'http://127.0.0.1:9090',
+      maxNodataIntervals: 5,
+    });
+    expect(() => parseConfig({ ROLLGATE_METRIC_SOURCE: 'prometheus' })).toThrow(
+      /ROLLGATE_PROMETHEUS_URL: the prometheus metric source needs the server/,
+    );
+    expect(() =>
+      parseConfig({
+        ROLLGATE_METRIC_SOURCE: 'graphite',
+        ROLLGATE_PROMETHEUS_URL: 'prom:9090',
+        ROLLGATE_ANALYSIS_MAX_WINDOW_FACTOR: '4',
+        ROLLGATE_ANALYSIS_MAX_NODATA: '1.5',
+      }),
+    ).toThrow(
+      /ROLLGATE_METRIC_SOURCE: must be one of embedded, prometheus[\s\S]*ROLLGATE_PROMETHEUS_URL: must be an http\(s\) URL[\s\S]*ROLLGATE_ANALYSIS_MAX_NODATA: must be an integer between 1 and 100[\s\S]*ROLLGATE_ANALYSIS_MAX_WINDOW_FACTOR: must be a number between 1 and 3/,
+    );
   });
 
   it('production mode means Kafka and PostgreSQL unless overridden one by one', () => {

@@ -59,6 +59,27 @@ export interface RollgateConfig {
   reconciler: 'on' | 'off';
   /** JSON file mapping digests to sample-service behaviour for the local fleet (drills, demos). */
   fleetProfilesFile: string | undefined;
+  /** Where analysis reads the golden signals, and how it judges them (README: canary analysis). */
+  analysis: AnalysisConfig;
+}
+
+export type MetricSourceKind = 'embedded' | 'prometheus';
+
+export interface AnalysisConfig {
+  /** embedded: the router's data-plane counters; prometheus: PromQL over HTTP. */
+  metricSource: MetricSourceKind;
+  /** Base URL of Prometheus (ROLLGATE_PROMETHEUS_URL); required for the prometheus source. */
+  prometheusUrl: string | undefined;
+  /** NODATA intervals in a row that end a run as FAIL (ROLLGATE_ANALYSIS_MAX_NODATA, default 3). */
+  maxNodataIntervals: number;
+  /** Requests per group a comparison needs (ROLLGATE_ANALYSIS_MIN_REQUESTS, default 200). */
+  minimumRequests: number;
+  /** Longest window as a multiple of the plan (ROLLGATE_ANALYSIS_MAX_WINDOW_FACTOR, 1-3, default 3). */
+  maxWindowFactor: number;
+  /** Low-traffic fallback bounds on the canary (ROLLGATE_ANALYSIS_FALLBACK_MAX_ERROR_RATE, default 0.05). */
+  fallbackMaxErrorRate: number;
+  /** (ROLLGATE_ANALYSIS_FALLBACK_MAX_P99_MS, default 1000). */
+  fallbackMaxP99Ms: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -170,8 +191,11 @@ export function parseConfig(env: Env): RollgateConfig {
   const profiles = text('ROLLGATE_FLEET_PROFILES', undefined);
   const fleetProfilesFile = profiles === undefined ? undefined : resolve(profiles);
 
+  const analysis = parseAnalysisConfig(text, oneOf, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
+    analysis,
     dataPlane,
     haproxyServices: haproxyServices.services,
     reconciler,
@@ -188,6 +212,53 @@ export function parseConfig(env: Env): RollgateConfig {
     dataDir,
     kafkaBrokers,
     databaseUrl,
+  };
+}
+
+function parseAnalysisConfig(
+  text: (key: string, fallback: string | undefined) => string | undefined,
+  oneOf: <T extends string>(key: string, allowed: readonly T[], fallback: T) => T,
+  problems: string[],
+): AnalysisConfig {
+  const number = (key: string, fallback: number, min: number, max: number, integer = false) => {
+    const raw = text(key, undefined);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (
+      !Number.isFinite(value) ||
+      value < min ||
+      value > max ||
+      (integer && !Number.isInteger(value))
+    ) {
+      problems.push(
+        `${key}: must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got '${raw}'`,
+      );
+      return fallback;
+    }
+    return value;
+  };
+  const metricSource = oneOf<MetricSourceKind>(
+    'ROLLGATE_METRIC_SOURCE',
+    ['embedded', 'prometheus'],
+    'embedded',
+  );
+  const prometheusUrl = text('ROLLGATE_PROMETHEUS_URL', undefined)?.replace(/\/+$/, '');
+  if (prometheusUrl !== undefined && !isHttpUrl(prometheusUrl)) {
+    problems.push(`ROLLGATE_PROMETHEUS_URL: must be an http(s) URL, got '${prometheusUrl}'`);
+  }
+  if (metricSource === 'prometheus' && prometheusUrl === undefined) {
+    problems.push(
+      'ROLLGATE_PROMETHEUS_URL: the prometheus metric source needs the server, e.g. http://127.0.0.1:9090',
+    );
+  }
+  return {
+    metricSource,
+    prometheusUrl,
+    maxNodataIntervals: number('ROLLGATE_ANALYSIS_MAX_NODATA', 3, 1, 100, true),
+    minimumRequests: number('ROLLGATE_ANALYSIS_MIN_REQUESTS', 200, 1, 1_000_000, true),
+    maxWindowFactor: number('ROLLGATE_ANALYSIS_MAX_WINDOW_FACTOR', 3, 1, 3),
+    fallbackMaxErrorRate: number('ROLLGATE_ANALYSIS_FALLBACK_MAX_ERROR_RATE', 0.05, 0, 1),
+    fallbackMaxP99Ms: number('ROLLGATE_ANALYSIS_FALLBACK_MAX_P99_MS', 1000, 1, 600_000),
   };
 }
 

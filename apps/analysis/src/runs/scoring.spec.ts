@@ -1,0 +1,138 @@
+import { createRandom, type Random } from '@rollgate/stats';
+import { DEFAULT_ANALYSIS_POLICY, goldenSignalMetrics, scoreIntervals } from './scoring';
+import {
+  LATENCY_BOUNDS_MS,
+  bucketOf,
+  emptyGroup,
+  histogramQuantile,
+  type GroupSignals,
+  type WindowSignals,
+} from './signals';
+
+/** One group's interval: `requests` requests, log-normal latency around `medianMs`. */
+function group(
+  random: Random,
+  requests: number,
+  errorRate: number,
+  medianMs: number,
+  saturation: number | null = 0.2,
+): GroupSignals {
+  const signals = emptyGroup();
+  signals.requests = requests;
+  signals.saturation = saturation;
+  for (let i = 0; i < requests; i++) {
+    if (random.bernoulli(errorRate)) signals.errors++;
+    signals.latencyCounts[bucketOf(medianMs * Math.exp(0.3 * random.normal()))]!++;
+  }
+  return signals;
+}
+
+function intervals(
+  count: number,
+  perInterval: number,
+  canary: { errorRate: number; medianMs: number },
+  seed = 1,
+): WindowSignals[] {
+  const random = createRandom(seed);
+  return Array.from({ length: count }, () => ({
+    canary: group(random, perInterval, canary.errorRate, canary.medianMs),
+    baseline: group(random, perInterval, 0.01, 40),
+  }));
+}
+
+const score = (data: WindowSignals[], last = false, windowSeconds = 60) =>
+  scoreIntervals({
+    judge: 'sequential',
+    intervals: data,
+    elapsedSeconds: data.length * 5,
+    windowSeconds,
+    last,
+    policy: DEFAULT_ANALYSIS_POLICY,
+  });
+
+describe('golden signals', () => {
+  it('reads p50 and p99 from a histogram as histogram_quantile does', () => {
+    const counts = emptyGroup().latencyCounts;
+    counts[bucketOf(40)] = 98; // (25, 50]
+    counts[bucketOf(200)] = 2; // (100, 250]
+    expect(LATENCY_BOUNDS_MS[bucketOf(40)]).toBe(50);
+    expect(histogramQuantile(counts, 0.5)).toBeCloseTo(25 + 25 * (50 / 98));
+    expect(histogramQuantile(counts, 0.99)).toBeCloseTo(100 + 150 * 0.5);
+    expect(histogramQuantile(emptyGroup().latencyCounts, 0.5)).toBeNull();
+  });
+
+  it('scores error rate per request, latency per request and saturation per interval', () => {
+    const { metrics, notes } = goldenSignalMetrics(
+      intervals(2, 50, { errorRate: 0, medianMs: 40 }),
+    );
+    expect(metrics.map((m) => [m.name, m.canary.length, m.critical ?? false])).toEqual([
+      ['error-rate', 100, true],
+      ['latency', 100, false],
+      ['saturation', 2, false],
+    ]);
+    expect(notes).toEqual([]);
+  });
+
+  it('leaves out a signal the source does not report, and says so', () => {
+    const data = intervals(2, 50, { errorRate: 0, medianMs: 40 }).map((i) => ({
+      canary: { ...i.canary, saturation: null },
+      baseline: { ...i.baseline, saturation: null },
+    }));
+    const { metrics, notes } = goldenSignalMetrics(data);
+    expect(metrics.map((m) => m.name)).toEqual(['error-rate', 'latency']);
+    expect(notes).toEqual(['saturation: not reported by the source for both groups; not scored']);
+  });
+});
+
+describe('scoring intervals', () => {
+  it('passes a healthy canary with enough traffic', () => {
+    const scoring = score(intervals(12, 100, { errorRate: 0.01, medianMs: 40 }), true);
+    expect(scoring.verdict.verdict).toBe('PASS');
+    expect(scoring.lowTraffic).toBeNull();
+  });
+
+  it('fails a canary whose latency doubled though its errors did not move, and says why', () => {
+    const scoring = score(intervals(6, 100, { errorRate: 0.01, medianMs: 80 }));
+    expect(scoring.verdict.verdict).toBe('FAIL');
+    const latency = scoring.verdict.metrics.find((m) => m.name === 'latency');
+    expect(latency?.classification).toBe('High');
+    expect(scoring.verdict.metrics.find((m) => m.name === 'error-rate')?.classification).not.toBe(
+      'High',
+    );
+  });
+
+  it('fails a canary whose error rate rose fivefold', () => {
+    const scoring = score(intervals(6, 100, { errorRate: 0.05, medianMs: 40 }));
+    expect(scoring.verdict.verdict).toBe('FAIL');
+    expect(scoring.verdict.metrics[0]).toMatchObject({
+      name: 'error-rate',
+      classification: 'High',
+    });
+  });
+
+  it('gives the threshold judge a service below the traffic floor, and says so', () => {
+    // 2 requests per group per 5 s interval: 200 requests would take 500 s; the ceiling is 36 s.
+    const scoring = score(intervals(1, 2, { errorRate: 0, medianMs: 40 }), false, 12);
+    expect(scoring.judge).toBe('threshold');
+    expect(scoring.lowTraffic?.policy).toBe('threshold-fallback');
+    expect(scoring.verdict.verdict).toBe('PASS');
+    expect(scoring.verdict.reasons[0]).toMatch(
+      /low traffic .* judged alone by the threshold judge/,
+    );
+  });
+
+  it('extends the window for a service that is slow but within the ceiling', () => {
+    // 20 requests per group per 5 s: 200 after 50 s, more than the 30 s planned, under 90 s.
+    const scoring = score(intervals(1, 20, { errorRate: 0, medianMs: 40 }), false, 30);
+    expect(scoring.lowTraffic).toMatchObject({ policy: 'extend-window', windowSeconds: 50 });
+    expect(scoring.judge).toBe('sequential');
+  });
+
+  it('is NODATA, never PASS, without requests on both sides', () => {
+    const data = intervals(2, 50, { errorRate: 0, medianMs: 40 }).map((i) => ({
+      ...i,
+      baseline: emptyGroup(),
+    }));
+    expect(score(data, true).verdict.verdict).toBe('NODATA');
+  });
+});

@@ -1,0 +1,184 @@
+import {
+  createJudge,
+  lowTrafficPolicy,
+  type JudgeSettings,
+  type JudgeVerdict,
+  type LowTrafficDecision,
+  type LowTrafficSettings,
+  type MetricInput,
+} from '@rollgate/judges';
+import {
+  errorIndicators,
+  latencySamples,
+  sumOf,
+  type GroupSignals,
+  type WindowSignals,
+} from './signals';
+
+/** How analysis runs judge; every field has a default (see README, "Automated canary analysis"). */
+export interface AnalysisPolicy {
+  /** This many NODATA intervals in a row end the run as FAIL. */
+  maxNodataIntervals: number;
+  lowTraffic: LowTrafficSettings;
+  /** Bounds the threshold judge checks on the canary alone when traffic is below the floor. */
+  fallback: { maxErrorRate: number; maxP99Ms: number };
+}
+
+export const DEFAULT_ANALYSIS_POLICY: AnalysisPolicy = {
+  maxNodataIntervals: 3,
+  lowTraffic: { minimumRequests: 200, maxWindowFactor: 3 },
+  fallback: { maxErrorRate: 0.05, maxP99Ms: 1000 },
+};
+
+/**
+ * Judge settings for the golden signals. Latency is judged per request (rebuilt from the
+ * histograms) on a log scale, with +25% as the smallest regression worth catching; saturation
+ * has one value per interval, so it needs few samples and absolute steps (0.5 requests in flight).
+ * Kayenta (the fixed-horizon close of an inconclusive sequential run) tolerates up to +20% mean
+ * latency and +50% saturation: with thousands of requests it would otherwise flag a difference of
+ * a millisecond between two processes on the same machine.
+ */
+export function judgeSettings(policy: AnalysisPolicy): JudgeSettings {
+  return {
+    sequential: {
+      metrics: {
+        'error-rate': { kind: 'proportion' },
+        latency: { kind: 'continuous', scale: 'log', minimumRegression: 0.25 },
+        saturation: {
+          kind: 'continuous',
+          scale: 'linear',
+          minimumRegression: 0.5,
+          minimumSamples: 3,
+          tailQuantiles: [],
+        },
+      },
+    },
+    kayenta: {
+      metrics: {
+        latency: { effectSize: { allowedIncrease: 1.2 } },
+        saturation: { effectSize: { allowedIncrease: 1.5 } },
+      },
+    },
+    threshold: {
+      conditions: {
+        'error-rate': { aggregate: 'mean', max: policy.fallback.maxErrorRate },
+        latency: { aggregate: 'p99', max: policy.fallback.maxP99Ms },
+      },
+    },
+  };
+}
+
+const side = (intervals: WindowSignals[], group: 'canary' | 'baseline'): GroupSignals[] =>
+  intervals.map((interval) => interval[group]);
+
+/**
+ * The judge's request for all intervals so far: error rate (one 0/1 per request, critical),
+ * latency (one value per request) and saturation (one value per interval). A signal the source
+ * does not report at all is left out, with a note, rather than scored as missing forever.
+ */
+export function goldenSignalMetrics(
+  intervals: WindowSignals[],
+  forThreshold = false,
+): { metrics: MetricInput[]; notes: string[] } {
+  const notes: string[] = [];
+  const canary = side(intervals, 'canary');
+  const baseline = side(intervals, 'baseline');
+  const metrics: MetricInput[] = [
+    {
+      name: 'error-rate',
+      baseline: baseline.flatMap(errorIndicators),
+      canary: canary.flatMap(errorIndicators),
+      direction: 'increase',
+      critical: true,
+    },
+  ];
+  const latencyOf = (groups: GroupSignals[]) =>
+    groups.flatMap((g) => latencySamples(g.latencyCounts));
+  const latency = { baseline: latencyOf(baseline), canary: latencyOf(canary) };
+  if (latency.canary.length > 0 || latency.baseline.length > 0) {
+    metrics.push({ name: 'latency', ...latency, direction: 'increase' });
+  } else if (sumOf(canary.map((g) => g.requests)) > 0) {
+    notes.push('latency: the source reports no latency histogram; not scored');
+  }
+  if (forThreshold) return { metrics, notes };
+  const saturationOf = (groups: GroupSignals[]) =>
+    groups.flatMap((g) => (g.saturation === null ? [] : [g.saturation]));
+  const saturation = { baseline: saturationOf(baseline), canary: saturationOf(canary) };
+  if (saturation.canary.length > 0 && saturation.baseline.length > 0) {
+    metrics.push({ name: 'saturation', ...saturation, direction: 'increase', weight: 0.5 });
+  } else {
+    notes.push('saturation: not reported by the source for both groups; not scored');
+  }
+  return { metrics, notes };
+}
+
+export interface Scoring {
+  verdict: JudgeVerdict;
+  judge: string;
+  lowTraffic: LowTrafficDecision | null;
+}
+
+/**
+ * Scores every interval so far with the requested judge, after the low-traffic policy had its
+ * say: below the floor the threshold judge checks the canary alone. A sequential judge still
+ * inconclusive at the end of the window closes it like a fixed-horizon analysis, with kayenta.
+ */
+export function scoreIntervals(args: {
+  judge: string;
+  intervals: WindowSignals[];
+  elapsedSeconds: number;
+  windowSeconds: number;
+  canarySharePercent?: number;
+  last: boolean;
+  policy: AnalysisPolicy;
+}): Scoring {
+  const { intervals, policy, last } = args;
+  const canaryRequests = sumOf(intervals.map((i) => i.canary.requests));
+  const baselineRequests = sumOf(intervals.map((i) => i.baseline.requests));
+  const lowTraffic = lowTrafficPolicy(
+    {
+      canaryRequests,
+      baselineRequests,
+      elapsedSeconds: args.elapsedSeconds,
+      windowSeconds: args.windowSeconds,
+      canarySharePercent: args.canarySharePercent,
+    },
+    policy.lowTraffic,
+  );
+  const settings = judgeSettings(policy);
+  const name = lowTraffic.policy === 'threshold-fallback' ? 'threshold' : args.judge;
+  const decided = lowTraffic.policy === 'normal' ? null : lowTraffic;
+  if (canaryRequests === 0 || (name !== 'threshold' && baselineRequests === 0)) {
+    return {
+      judge: name,
+      lowTraffic: decided,
+      verdict: {
+        verdict: 'NODATA',
+        score: 0,
+        metrics: [],
+        reasons: [
+          'no requests reached the canary or the baseline yet',
+          ...(decided?.reason ? [decided.reason] : []),
+        ],
+      },
+    };
+  }
+  const { metrics, notes } = goldenSignalMetrics(intervals, name === 'threshold');
+  const request = { metrics };
+  const verdict = createJudge(name, settings).judge(request);
+  const withNotes = (v: JudgeVerdict, lead: string[] = []): JudgeVerdict => ({
+    ...v,
+    reasons: [...lead, ...(decided?.reason ? [decided.reason] : []), ...v.reasons, ...notes],
+  });
+  if (!last || name !== 'sequential' || verdict.verdict !== 'MARGINAL') {
+    return { judge: name, lowTraffic: decided, verdict: withNotes(verdict) };
+  }
+  const horizon = createJudge('kayenta', settings).judge(request);
+  return {
+    judge: 'kayenta',
+    lowTraffic: decided,
+    verdict: withNotes(horizon, [
+      `sequential judge inconclusive at the end of the window; fixed-horizon kayenta judge: ${horizon.verdict}`,
+    ]),
+  };
+}

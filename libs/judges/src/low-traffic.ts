@@ -1,0 +1,117 @@
+import { formatNumber } from './describe';
+
+/**
+ * Low-traffic policy: a comparison of canary and baseline needs enough requests in both groups;
+ * a service with little traffic gets them by waiting longer, and below a floor it gets a plainer
+ * check (the threshold judge on the canary alone) instead of statistics on a handful of requests.
+ */
+export interface LowTrafficSettings {
+  /** Requests each group needs before a comparison is worth making. Default 200. */
+  minimumRequests: number;
+  /** The window may grow to at most this multiple of the planned window. Default 3 (1–3). */
+  maxWindowFactor: number;
+}
+
+export const DEFAULT_LOW_TRAFFIC_SETTINGS: LowTrafficSettings = {
+  minimumRequests: 200,
+  maxWindowFactor: 3,
+};
+
+export interface TrafficSoFar {
+  canaryRequests: number;
+  baselineRequests: number;
+  /** Seconds of analysis the counts cover (> 0). */
+  elapsedSeconds: number;
+  /** The planned analysis window in seconds. */
+  windowSeconds: number;
+  /** The canary's share of all traffic in percent, when known: used to suggest a larger one. */
+  canarySharePercent?: number;
+}
+
+export type LowTrafficPolicy = 'normal' | 'extend-window' | 'threshold-fallback';
+
+export interface LowTrafficDecision {
+  policy: LowTrafficPolicy;
+  /** The window to use: the planned one, or longer when extended. */
+  windowSeconds: number;
+  /** Requests per second per group so far (the mean of canary and baseline). */
+  ratePerSecond: number;
+  /** Estimated seconds from the start until a group has the minimum on average (Infinity: never). */
+  secondsToMinimum: number;
+  /** Why, for a person; null when traffic is enough. */
+  reason: string | null;
+}
+
+/**
+ * From the request rate seen so far, how long the step needs to reach the minimum sample, and
+ * what to do: nothing when the planned window suffices; extend the window when up to
+ * `maxWindowFactor` times the plan suffices; otherwise (below the floor rate of
+ * minimumRequests ÷ (window × factor)) fall back to the threshold judge. Pure.
+ */
+export function lowTrafficPolicy(
+  traffic: TrafficSoFar,
+  settings: LowTrafficSettings = DEFAULT_LOW_TRAFFIC_SETTINGS,
+): LowTrafficDecision {
+  const { minimumRequests, maxWindowFactor } = settings;
+  // The groups' mean: one group far below the other is a routing fault, not low traffic, and
+  // must stay a comparison (which then has no data) rather than pass on the canary alone.
+  const perGroup = (traffic.canaryRequests + traffic.baselineRequests) / 2;
+  const elapsed = Math.max(traffic.elapsedSeconds, Number.EPSILON);
+  const rate = perGroup / elapsed;
+  const planned = traffic.windowSeconds;
+  const ceiling = planned * maxWindowFactor;
+  const secondsToMinimum =
+    perGroup >= minimumRequests ? elapsed : rate > 0 ? minimumRequests / rate : Infinity;
+  const base = { ratePerSecond: rate, secondsToMinimum };
+  if (secondsToMinimum <= planned) {
+    return { ...base, policy: 'normal', windowSeconds: planned, reason: null };
+  }
+  const rates = `canary ${formatNumber(traffic.canaryRequests / elapsed)} req/s, baseline ${formatNumber(traffic.baselineRequests / elapsed)} req/s`;
+  const estimate = Number.isFinite(secondsToMinimum)
+    ? `${minimumRequests} requests per group take about ${Math.ceil(secondsToMinimum)} s`
+    : `no requests yet, so ${minimumRequests} requests per group cannot be estimated`;
+  if (secondsToMinimum <= ceiling) {
+    const windowSeconds = Math.ceil(secondsToMinimum);
+    return {
+      ...base,
+      policy: 'extend-window',
+      windowSeconds,
+      reason: `low traffic (${rates}): ${estimate}, so the ${planned} s window is extended to ${windowSeconds} s (ceiling ${ceiling} s)`,
+    };
+  }
+  const floor = minimumRequests / ceiling;
+  const share = suggestedShare(traffic, rate, minimumRequests);
+  return {
+    ...base,
+    policy: 'threshold-fallback',
+    windowSeconds: planned,
+    reason:
+      `low traffic (${rates}): ${estimate}, beyond the ${ceiling} s ceiling (${maxWindowFactor}× the ${planned} s window); ` +
+      `below the floor of ${formatNumber(floor)} req/s per group the canary is judged alone by the threshold judge, not compared with the baseline` +
+      (share ? `; a canary share of ${share}% would reach the minimum within the window` : ''),
+  };
+}
+
+/** The canary share (percent, at most 50: the baseline takes as much) that would suffice. */
+function suggestedShare(
+  traffic: TrafficSoFar,
+  rate: number,
+  minimumRequests: number,
+): number | null {
+  const share = traffic.canarySharePercent;
+  if (!share || rate <= 0) return null;
+  const needed = Math.ceil((share * minimumRequests) / (rate * traffic.windowSeconds));
+  return needed <= 50 ? needed : null;
+}
+
+/** Validates settings, naming the field; returns the resolved settings. */
+export function resolveLowTrafficSettings(
+  partial: Partial<LowTrafficSettings> = {},
+): LowTrafficSettings {
+  const settings = { ...DEFAULT_LOW_TRAFFIC_SETTINGS, ...partial };
+  if (!Number.isInteger(settings.minimumRequests) || settings.minimumRequests < 1)
+    throw new RangeError('lowTraffic.minimumRequests must be an integer ≥ 1');
+  if (!(settings.maxWindowFactor >= 1 && settings.maxWindowFactor <= 3))
+    throw new RangeError('lowTraffic.maxWindowFactor must be between 1 and 3');
+  return settings;
+}
