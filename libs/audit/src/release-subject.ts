@@ -9,7 +9,7 @@ import {
   type FleetDriftDetectedV1,
   type ReleasePlan,
   type ReleaseRequestedV1,
-  type ReleaseStepCompletedV1,
+  type ReleaseStepCompletedV2,
   type ReleaseStepStartedV1,
   type RouteAppliedV1,
   type RouteApplyFailedV1,
@@ -267,8 +267,12 @@ function describe(event: EventEnvelope, before: ReleaseAuditState): EventDescrip
       };
     }
     case 'ReleaseStepCompleted': {
-      const d = data as unknown as ReleaseStepCompletedV1;
-      return { summary: `step ${d.step} passed its gate`, reason: d.evidence, details: {} };
+      const d = data as unknown as ReleaseStepCompletedV2;
+      return {
+        summary: `step ${d.step} passed its ${d.gate.kind} gate`,
+        reason: d.gate.evidence,
+        details: { step: d.step, gate: d.gate.kind },
+      };
     }
     case 'FleetDriftDetected': {
       const d = data as unknown as FleetDriftDetectedV1;

@@ -1,3 +1,4 @@
+import { eventCatalog, upcastReleaseStepCompletedV1 } from '@rollgate/contracts';
 import { parseCut, ReplayCutError, replay, orderEvents, type AuditEvent } from './replay';
 import { releaseSubject, releaseView, type ReleaseAuditState } from './release-subject';
 import { renderReportJson, renderReportText, replayReport } from './audit-subjects';
@@ -177,5 +178,50 @@ describe('flags and migrations', () => {
     ]);
     expect(report.timeline).toHaveLength(1);
     expect(renderReportText(report)).toContain('operations: 2');
+  });
+});
+
+describe('a log that holds both versions of ReleaseStepCompleted', () => {
+  it('replays to the same state as an all-v2 log, through the upcaster', () => {
+    const v1 = releaseHistory({
+      releaseId: 'r-v',
+      service: 'cart',
+      start: START,
+      stepCompletedVersion: 1,
+    });
+    const v2 = releaseHistory({ releaseId: 'r-v', service: 'cart', start: START });
+    const cut = v1.findIndex((e) => e.type === 'ReleaseStepCompleted') + 1;
+    // Old producers wrote the first step, new ones the rest; the log decodes like any consumer.
+    const mixed = [...v1.slice(0, cut), ...v2.slice(cut)].map((e) =>
+      eventCatalog.decode(JSON.stringify(e)),
+    );
+    expect(v1[cut - 1]).toMatchObject({
+      version: 1,
+      data: { evidence: 'analysis PASS (score 95)' },
+    });
+    expect(mixed[cut - 1]).toMatchObject({
+      version: 2,
+      data: { gate: { kind: 'analysis', evidence: 'analysis PASS (score 95)' } },
+    });
+    const fromMixed = replayReport({ kind: 'release', id: 'r-v' }, asLogged(mixed));
+    const fromV2 = replayReport({ kind: 'release', id: 'r-v' }, asLogged(v2));
+    expect(renderReportJson(fromMixed)).toBe(renderReportJson(fromV2));
+    expect(fromMixed.view).toMatchObject({ phase: 'succeeded', step: 2, stepCompleted: true });
+    const completed = fromMixed.timeline.filter((e) => e.type === 'ReleaseStepCompleted');
+    expect(completed.map((e) => e.summary)).toEqual([
+      'step 0 passed its analysis gate',
+      'step 1 passed its analysis gate',
+      'step 2 passed its analysis gate',
+    ]);
+  });
+
+  it('reads the gate kind of every form v1 producers wrote, and unknown otherwise', () => {
+    const upcast = (evidence: string) =>
+      upcastReleaseStepCompletedV1({ releaseId: 'r', service: 's', step: 0, evidence }).gate.kind;
+    expect(upcast('analysis PASS: no regression')).toBe('analysis');
+    expect(upcast('promoted by user:alice')).toBe('promotion');
+    expect(upcast('all canary, baseline instances healthy')).toBe('health');
+    expect(upcast('blue kept warm for 300s')).toBe('warm');
+    expect(upcast('looked fine')).toBe('unknown');
   });
 });

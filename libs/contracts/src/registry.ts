@@ -25,8 +25,10 @@ import {
   ReleaseRollbackStartedV1,
   ReleaseRolledBackV1,
   ReleaseStepCompletedV1,
+  ReleaseStepCompletedV2,
   ReleaseStepStartedV1,
   ReleaseSucceededV1,
+  upcastReleaseStepCompletedV1,
 } from './events/releases';
 import { RouteAppliedV1, RouteApplyFailedV1, RouteChangeRequestedV1 } from './events/routing';
 
@@ -36,6 +38,7 @@ export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
   ReleaseAbortedV1,
   ReleaseStepStartedV1,
   ReleaseStepCompletedV1,
+  ReleaseStepCompletedV2,
   ReleasePausedV1,
   ReleaseResumedV1,
   ReleasePromotedV1,
@@ -59,6 +62,12 @@ export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
   MigrationPlannedV1,
 ] as EventDefinition[];
 
-export const UPCASTERS: readonly Upcaster[] = [];
+export const UPCASTERS: readonly Upcaster[] = [
+  {
+    type: 'ReleaseStepCompleted',
+    fromVersion: 1,
+    upcast: (data) => upcastReleaseStepCompletedV1(data as ReleaseStepCompletedV1),
+  },
+];
 
 export const eventCatalog = new EventCatalog(PUBLISHED_EVENTS, UPCASTERS);

@@ -20,10 +20,11 @@ function event(
   release: Pick<Release, 'releaseId' | 'service'>,
   origin: Origin,
   data: object,
+  version = 1,
 ): NewEvent {
   return {
     type,
-    version: 1,
+    version,
     actor: origin.actor,
     correlationId: release.releaseId,
     causationId: origin.causationId,
@@ -124,7 +125,9 @@ export function decideCompleteStep(
   const release = running(state, releaseId);
   if (!release || release.step !== step || release.stepCompleted) return [];
   if (release.phase !== 'progressing') return [];
-  return [event('ReleaseStepCompleted', release, origin, { step, evidence })];
+  // The step's own gate says what kind of evidence this is (ReleaseStepCompleted v2).
+  const gate = { kind: release.steps[step]?.gate ?? 'unknown', evidence };
+  return [event('ReleaseStepCompleted', release, origin, { step, gate }, 2)];
 }
 
 /**
@@ -234,10 +237,16 @@ export function decidePromote(
     );
   if (!release.stepCompleted && release.step >= 0) {
     events.push(
-      event('ReleaseStepCompleted', release, origin, {
-        step: release.step,
-        evidence: `promoted by ${origin.actor}`,
-      }),
+      event(
+        'ReleaseStepCompleted',
+        release,
+        origin,
+        {
+          step: release.step,
+          gate: { kind: 'promotion', evidence: `promoted by ${origin.actor}` },
+        },
+        2,
+      ),
     );
   }
   return events;

@@ -16,6 +16,8 @@ export interface HistoryOptions {
   spacing?: number;
   /** The last step's analysis fails and the release rolls back. */
   fail?: boolean;
+  /** Which ReleaseStepCompleted version to write; old logs hold version 1. Default 2. */
+  stepCompletedVersion?: 1 | 2;
 }
 
 const TOPIC_OF: Record<string, string> = Object.fromEntries(
@@ -39,7 +41,11 @@ export function releaseHistory(options: HistoryOptions): EventEnvelope[] {
   let sequence = 0;
   const events: EventEnvelope[] = [];
   const at = () => new Date((clock += spacing)).toISOString();
-  const emit = (input: Omit<NewEvent, 'correlationId' | 'key' | 'causationId' | 'version'>) => {
+  const emit = (
+    input: Omit<NewEvent, 'correlationId' | 'key' | 'causationId' | 'version'> & {
+      version?: number;
+    },
+  ) => {
     const occurredAt = at();
     const event = eventCatalog.create({
       version: 1,
@@ -166,7 +172,16 @@ export function releaseHistory(options: HistoryOptions): EventEnvelope[] {
     emit({
       type: 'ReleaseStepCompleted',
       actor: orchestrator,
-      data: { ...ref, step, evidence: `analysis PASS (score 95)` },
+      ...(options.stepCompletedVersion === 1
+        ? { version: 1, data: { ...ref, step, evidence: 'analysis PASS (score 95)' } }
+        : {
+            version: 2,
+            data: {
+              ...ref,
+              step,
+              gate: { kind: 'analysis', evidence: 'analysis PASS (score 95)' },
+            },
+          }),
     });
   }
   emit({

@@ -183,6 +183,63 @@ export const ReleaseStepCompletedV1 = defineEvent<ReleaseStepCompletedV1, 'Relea
   },
 });
 
+/** What kind of gate let a step pass; `unknown` only for v1 events whose evidence says nothing. */
+export type StepGateKind = 'analysis' | 'health' | 'warm' | 'promotion' | 'unknown';
+
+/**
+ * Version 2: the free-text `evidence` moved into a structured `gate`, so a postmortem can tell an
+ * analysis verdict from a health check or a person's promotion without parsing words.
+ */
+export interface ReleaseStepCompletedV2 {
+  releaseId: string;
+  service: string;
+  step: number;
+  gate: { kind: StepGateKind; evidence: string };
+}
+
+export const ReleaseStepCompletedV2 = defineEvent<ReleaseStepCompletedV2, 'ReleaseStepCompleted'>({
+  type: 'ReleaseStepCompleted',
+  version: 2,
+  topic: TOPICS.releases,
+  description: 'A release step passed its gate: which kind of gate, and the evidence.',
+  schema: {
+    type: 'object',
+    properties: {
+      ...releaseRef,
+      step: { type: 'integer', minimum: 0 },
+      gate: {
+        type: 'object',
+        properties: {
+          kind: { type: 'string', enum: ['analysis', 'health', 'warm', 'promotion', 'unknown'] },
+          evidence: { type: 'string', minLength: 1 },
+        },
+        required: ['kind', 'evidence'],
+        additionalProperties: false,
+      },
+    },
+    required: ['releaseId', 'service', 'step', 'gate'],
+    additionalProperties: false,
+  },
+});
+
+/**
+ * v1 -> v2. The v1 producers wrote evidence in a few fixed forms; the gate kind is read from
+ * them, and anything else is `unknown` rather than a guess. Pure: same v1 data, same v2 data.
+ */
+export function upcastReleaseStepCompletedV1(data: ReleaseStepCompletedV1): ReleaseStepCompletedV2 {
+  const { evidence, ...rest } = data;
+  const kind: StepGateKind = evidence.startsWith('analysis ')
+    ? 'analysis'
+    : evidence.startsWith('promoted by ')
+      ? 'promotion'
+      : / kept warm for /.test(evidence)
+        ? 'warm'
+        : /^all .* instances healthy$/.test(evidence)
+          ? 'health'
+          : 'unknown';
+  return { ...rest, gate: { kind, evidence } };
+}
+
 /** Why a release changed state, for the status line and the postmortem. */
 interface ReasonedV1 {
   releaseId: string;
