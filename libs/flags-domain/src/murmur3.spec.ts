@@ -36,6 +36,26 @@ describe('MurmurHash3 x86_32', () => {
     );
   });
 
+  it('hashes ASCII (the fast path) and ASCII broken by one non-ASCII character as UTF-8 bytes', () => {
+    const ascii = fc.string({
+      unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)),
+    });
+    fc.assert(
+      fc.property(
+        ascii,
+        ascii,
+        fc.constantFrom('', 'é', '€', '😀'),
+        fc.nat(),
+        (a, b, odd, seed) => {
+          const text = a + odd + b;
+          const bytes = Uint8Array.from(Buffer.from(text, 'utf8'));
+          expect(murmurHash3X86_32(text, seed)).toBe(murmurHash3X86_32(bytes, seed));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('always returns an unsigned 32-bit integer', () => {
     fc.assert(
       fc.property(fc.string(), fc.integer({ min: 0, max: 0xffffffff }), (text, seed) => {

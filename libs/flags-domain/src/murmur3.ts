@@ -22,10 +22,37 @@ function hashBytes(bytes: Uint8Array, seed: number): number {
 }
 
 /**
- * The same hash over the UTF-8 bytes of `text`, produced on the fly: no byte array is allocated,
- * which matters when every flag evaluation hashes.
+ * The same hash over the UTF-8 bytes of `text`. Keys are nearly always ASCII ("flag:user-42"),
+ * where a character is a byte: four characters make a block, with no per-byte bookkeeping. The
+ * first non-ASCII character sends the whole string to the general UTF-8 path.
  */
 function hashString(text: string, seed: number): number {
+  const length = text.length;
+  const blockEnd = length - (length & 3);
+  let h = seed >>> 0;
+  let i = 0;
+  for (; i < blockEnd; i += 4) {
+    const c0 = text.charCodeAt(i);
+    const c1 = text.charCodeAt(i + 1);
+    const c2 = text.charCodeAt(i + 2);
+    const c3 = text.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) >= 0x80) return hashUtf8String(text, seed);
+    h = mixBlock(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
+  }
+  let tail = 0;
+  for (let k = length - 1; k >= i; k--) {
+    const c = text.charCodeAt(k);
+    if (c >= 0x80) return hashUtf8String(text, seed);
+    tail = (tail << 8) | c;
+  }
+  h ^= scrambleBlock(tail);
+  return finalMix(h ^ length) >>> 0;
+}
+
+/**
+ * The general path: UTF-8 bytes produced on the fly, so no byte array is allocated.
+ */
+function hashUtf8String(text: string, seed: number): number {
   let h = seed >>> 0;
   let block = 0;
   let filled = 0;
