@@ -9,15 +9,15 @@ export const SERVICES = ['orchestrator', 'router', 'analysis', 'flags', 'migrati
 export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `rollgate-e2e-${name}-`));
 
 /** Environment that points every service and the CLI at ports base+1..base+5. */
-export function portsEnv(
-  base: number,
-): Record<string, string> & { ROLLGATE_ORCHESTRATOR_URL: string } {
-  const env: Record<string, string> = { ROLLGATE_ORCHESTRATOR_URL: '' };
+type ServiceUrls = { ROLLGATE_ORCHESTRATOR_URL: string; ROLLGATE_ROUTER_URL: string };
+
+export function portsEnv(base: number): Record<string, string> & ServiceUrls {
+  const env: Record<string, string> = {};
   SERVICES.forEach((service, i) => {
     env[`ROLLGATE_${service.toUpperCase()}_PORT`] = String(base + i + 1);
     env[`ROLLGATE_${service.toUpperCase()}_URL`] = `http://127.0.0.1:${base + i + 1}`;
   });
-  return env as Record<string, string> & { ROLLGATE_ORCHESTRATOR_URL: string };
+  return env as Record<string, string> & ServiceUrls;
 }
 
 export interface Proc {

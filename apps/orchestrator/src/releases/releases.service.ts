@@ -70,9 +70,7 @@ export class ReleasesService {
   }
 
   private async execute(service: string, decide: (state: ServiceReleasesState) => Decision) {
-    const events = await this.eventStore.execute(serviceReleases, serviceStreamId(service), decide);
-    if (events.length > 0) this.runtime.relay.kick();
-    return events;
+    return this.eventStore.execute(serviceReleases, serviceStreamId(service), decide);
   }
 
   async get(releaseId: string): Promise<ReleaseEntity> {

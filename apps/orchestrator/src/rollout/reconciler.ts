@@ -92,9 +92,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     service: string,
     decide: (state: ServiceReleasesState) => Decision,
   ): Promise<number> {
-    const events = await this.eventStore.execute(serviceReleases, serviceStreamId(service), decide);
-    if (events.length > 0) this.runtime.relay.kick();
-    return events.length;
+    return (await this.eventStore.execute(serviceReleases, serviceStreamId(service), decide))
+      .length;
   }
 
   async reconcile(service: string): Promise<void> {
@@ -324,7 +323,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     event: Pick<NewEvent, 'type' | 'data'>,
   ): Promise<void> {
     const streamId = `requests:${release.releaseId}`;
-    const events = await this.eventStore.execute(
+    await this.eventStore.execute(
       {
         name: 'release-requests',
         initial: () => new Set<string>(),
@@ -345,7 +344,6 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
               },
             ],
     );
-    if (events.length > 0) this.runtime.relay.kick();
   }
 
   /** Before success: the new build becomes stable and takes all traffic, the old one is retired. */
