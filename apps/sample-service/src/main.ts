@@ -1,10 +1,12 @@
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { outcome, parseBehaviour, prng } from './behaviour';
+import { createMetrics } from './metrics';
 
 /**
  * The sample service of the local fleet: a real HTTP process whose error rate and latency are
- * set per build, so a bad build really fails requests. It reports what it runs at GET /info.
+ * set per build, so a bad build really fails requests. It reports what it runs at GET /info and
+ * Prometheus metrics at GET /metrics (labelled with its service, version and group).
  */
 function main(): void {
   const env = process.env;
@@ -12,6 +14,7 @@ function main(): void {
     instanceId: env['SAMPLE_INSTANCE_ID'] ?? randomUUID(),
     service: env['SAMPLE_SERVICE'] ?? 'sample',
     version: env['SAMPLE_VERSION'] ?? 'dev',
+    group: env['SAMPLE_GROUP'] ?? 'stable',
     digest: env['SAMPLE_DIGEST'] ?? 'sha256:unknown',
     flags: (env['SAMPLE_FLAGS'] ?? '').split(',').filter(Boolean),
     pid: process.pid,
@@ -19,11 +22,25 @@ function main(): void {
   };
   const behaviour = parseBehaviour(env);
   const random = prng(Number(env['SAMPLE_SEED'] ?? process.pid));
+  const metrics = createMetrics({
+    service: identity.service,
+    version: identity.version,
+    group: identity.group,
+  });
   const server = createServer((req, res) => {
     if (req.url === '/info') return json(res, 200, { ...identity, behaviour });
     if (req.url === '/healthz') return json(res, 200, { status: 'ok' });
+    if (req.url === '/metrics') {
+      void metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+      });
+      return;
+    }
+    const done = metrics.track();
     const { status, delayMs } = outcome(behaviour, random);
     setTimeout(() => {
+      done(status);
       json(res, status, {
         service: identity.service,
         version: identity.version,

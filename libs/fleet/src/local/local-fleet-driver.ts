@@ -56,6 +56,7 @@ export class LocalFleetDriver implements FleetDriver {
       SAMPLE_INSTANCE_ID: id,
       SAMPLE_SERVICE: spec.service,
       SAMPLE_VERSION: runs.version,
+      SAMPLE_GROUP: spec.group,
       SAMPLE_DIGEST: runs.digest,
       SAMPLE_FLAGS: (spec.flags ?? []).join(','),
       ...(profile.errorRate !== undefined ? { SAMPLE_ERROR_RATE: String(profile.errorRate) } : {}),
