@@ -51,7 +51,13 @@ export default tseslint.config(
   },
   {
     // The embedded host composes the five apps into one process; tests may boot apps too.
-    files: ['apps/embedded/**/*.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],
+    // `rollgate audit rebuild` replays the services' own projections (apps/cli/src/audit/read-models.ts).
+    files: [
+      'apps/embedded/**/*.ts',
+      '**/*.int-spec.ts',
+      '**/*.e2e-spec.ts',
+      'apps/cli/src/audit/read-models.ts',
+    ],
     rules: { '@nx/enforce-module-boundaries': ['error', moduleBoundaries(['@rollgate/app-*'])] },
   },
   {

@@ -1,0 +1,97 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { SERVICE_NAMES, type ServiceName } from '@rollgate/platform';
+import type { CliContext } from '../context';
+import { AuditLogError, openAuditLog } from './audit-log';
+import { serviceReadModels } from './read-models';
+import { formatDifferences, rebuildReadModels } from './rebuild';
+
+type ExitCode = (code: number) => void;
+
+/** Exit codes of `audit rebuild --verify`: 1 the read models differ from the log. */
+export const AUDIT_EXIT = { differs: 1, usage: 2 } as const;
+
+const parseServices = (value: string): ServiceName[] => {
+  const names = value.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !(SERVICE_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(
+      `unknown service ${unknown.join(', ')} (one of ${SERVICE_NAMES.join(', ')})`,
+    );
+  }
+  return names as ServiceName[];
+};
+
+function rebuildCommand(context: CliContext, setExitCode: ExitCode): Command {
+  return new Command('rebuild')
+    .description(
+      "Rebuild every service's read models from the log into a fresh schema; with --verify compare them with the live ones row by row",
+    )
+    .option('--verify', 'compare with the live read models; exit 1 on any difference')
+    .option('--keep', 'keep the rebuilt schema or file after verifying')
+    .option('--services <names>', 'only these services, comma-separated', parseServices)
+    .action(async (options: { verify?: boolean; keep?: boolean; services?: ServiceName[] }) => {
+      let log;
+      try {
+        log = openAuditLog(context.config);
+      } catch (error) {
+        if (!(error instanceof AuditLogError)) throw error;
+        context.output.err(`error: ${error.message}\n`);
+        return setExitCode(AUDIT_EXIT.usage);
+      }
+      try {
+        const all = await serviceReadModels();
+        const wanted = options.services ?? [...SERVICE_NAMES];
+        const services = Object.fromEntries(wanted.map((s) => [s, all[s]]));
+        const results = await rebuildReadModels({
+          config: context.config,
+          log,
+          services,
+          verify: options.verify === true,
+          keep: options.keep === true,
+          progress: (line) => context.output.err(`${line}\n`),
+        });
+        for (const result of results) {
+          for (const message of result.malformed) context.output.err(`skipped ${message}\n`);
+          if (result.skipped) {
+            context.output.out(`${result.service}: skipped, ${result.skipped}\n`);
+            continue;
+          }
+          const rows = result.tables.map((t) => `${t.table} ${t.rows}`).join(', ');
+          const verdict = !options.verify
+            ? `rebuilt into ${result.target}`
+            : result.differences.length === 0
+              ? 'matches the log'
+              : `${result.differences.length} difference(s)`;
+          context.output.out(
+            `${result.service}: ${result.events} events; rows ${rows}; ${verdict}\n`,
+          );
+        }
+        const differences = results.flatMap((r) => r.differences);
+        if (differences.length > 0) {
+          context.output.out(`\n${formatDifferences(differences)}\n`);
+          context.output.err(
+            `error: ${differences.length} read-model row(s) differ from what the log says\n`,
+          );
+          return setExitCode(AUDIT_EXIT.differs);
+        }
+        setExitCode(0);
+      } finally {
+        await log.close();
+      }
+    });
+}
+
+/** `rollgate audit ...`: proofs that the live state is what the log says. */
+export function auditCommand(context: CliContext, setExitCode: ExitCode): Command {
+  const audit = new Command('audit').description(
+    'Audit the log: rebuild read models and verify them, export a release postmortem',
+  );
+  audit.addCommand(rebuildCommand(context, setExitCode));
+  for (const command of audit.commands) {
+    command
+      .exitOverride()
+      .configureOutput({ writeOut: context.output.out, writeErr: context.output.err })
+      .showHelpAfterError();
+  }
+  return audit;
+}
