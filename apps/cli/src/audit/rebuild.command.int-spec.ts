@@ -66,7 +66,10 @@ const modes: [string, Record<string, string>, (env: Record<string, string>) => S
 ];
 
 describe.each(modes)('rollgate audit rebuild --verify on %s', (_label, mode, sqlOf) => {
-  const env = { ...mode, ROLLGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'rollgate-rebuild-')) };
+  const env: Record<string, string> = {
+    ...mode,
+    ROLLGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'rollgate-rebuild-')),
+  };
   const sql = sqlOf(env);
   const tag = randomUUID().slice(0, 6);
   const good = `rel-ok-${tag}`;
@@ -102,7 +105,7 @@ describe.each(modes)('rollgate audit rebuild --verify on %s', (_label, mode, sql
   });
 
   afterAll(async () => {
-    if (env.ROLLGATE_MODE === 'production') {
+    if (env['ROLLGATE_MODE'] === 'production') {
       await dropSchema('postgres://postgres@127.0.0.1:5432/postgres', `${prefix}orchestrator`);
     }
   });
