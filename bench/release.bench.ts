@@ -1,0 +1,388 @@
+/**
+ * npm run bench:release — how fast routing follows a decision, and what a bad build costs users,
+ * on both data planes: the embedded default (one process, embedded log and proxy) and production
+ * (five processes, Kafka, PostgreSQL, HAProxy). Everything is real: fleet child processes, users
+ * sending 200 requests a second through the data plane. Medians of RUNS runs.
+ *
+ * - route: RouteChangeRequested (the orchestrator's decision) → RouteApplied (the data plane
+ *   confirmed), for every route change of the runs;
+ * - rollback switch: an abort while blue is kept warm (the decision) → the switch back confirmed;
+ * - bad build: stable fails 1 % of requests, the canary 5 % (a 5x regression) on a 5 % canary step;
+ *   time from the first request the bad build served to rollback complete, and the share of all
+ *   user requests in that time that the bad build failed. Goal: ≤ 60 s, < 0.5 %.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import type { EventEnvelope } from '@rollgate/contracts';
+import { issueToken, openEventLog, parseConfig } from '@rollgate/platform';
+import {
+  api,
+  healthy,
+  portsEnv,
+  SERVICES,
+  start,
+  stop,
+  tempDir,
+  waitFor,
+  waitForPhase,
+  waitForRelease,
+  type Proc,
+} from '../apps/e2e/src/support';
+
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
+const RATE = 200;
+const STABLE_ERRORS = 0.01;
+const BAD_ERRORS = 0.05;
+const SERVICE = 'bench';
+const HAPROXY_PORT = 18380;
+const databaseUrl =
+  process.env['ROLLGATE_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const median = (values: number[]) =>
+  values.length === 0 ? NaN : [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const newDigest = () => `sha256:${randomBytes(32).toString('hex')}`;
+
+interface Build {
+  digest: string;
+  version: string;
+}
+
+interface Plane {
+  name: string;
+  env: Record<string, string>;
+  token: string;
+  procs: Proc[];
+  dropSchemas?: () => Promise<void>;
+}
+
+interface ServedAt {
+  at: number;
+  version: string;
+  status: number;
+}
+
+// ---------- deployments ----------
+
+function builds(count: number, prefix: string): Build[] {
+  return Array.from({ length: count }, (_, i) => ({
+    digest: newDigest(),
+    version: `${prefix}${i}`,
+  }));
+}
+
+async function bootEmbedded(profiles: string): Promise<Plane> {
+  const dir = tempDir('bench-release');
+  const env = {
+    ...portsEnv(18300),
+    ROLLGATE_DATA_DIR: join(dir, 'data'),
+    ROLLGATE_TOKENS_FILE: join(dir, 'tokens.json'),
+    ROLLGATE_FLEET_PROFILES: profiles,
+  };
+  const token = issueToken(env.ROLLGATE_TOKENS_FILE, { subject: 'bench', scopes: ['admin'] });
+  const host = start('apps/embedded/src/main.ts', env);
+  await waitFor(() => host.output().includes('Rollgate is running'), `start:\n${host.output()}`);
+  return { name: 'embedded proxy (embedded mode)', env, token, procs: [host] };
+}
+
+async function bootProduction(profiles: string): Promise<Plane> {
+  const dir = tempDir('bench-release-prod');
+  const prefix = `bench${randomUUID().slice(0, 6)}_`;
+  const env = {
+    ...portsEnv(18400),
+    ROLLGATE_MODE: 'production',
+    ROLLGATE_DATA_PLANE: 'haproxy',
+    ROLLGATE_HAPROXY_SERVICES: `${SERVICE}:${HAPROXY_PORT}`,
+    ROLLGATE_SCHEMA_PREFIX: prefix,
+    ROLLGATE_FLEET_PROFILES: profiles,
+    ROLLGATE_TOKENS_FILE: join(dir, 'tokens.json'),
+    ROLLGATE_DATA_DIR: join(dir, 'data'),
+  };
+  const token = issueToken(env.ROLLGATE_TOKENS_FILE, { subject: 'bench', scopes: ['admin'] });
+  const procs = SERVICES.map((s) => start(`apps/${s}/src/main.ts`, env));
+  const urls = SERVICES.map(
+    (s) => (env as Record<string, string>)[`ROLLGATE_${s.toUpperCase()}_URL`]!,
+  );
+  await waitFor(
+    async () => (await Promise.all(urls.map(healthy))).every(Boolean),
+    'five healthy services',
+    120_000,
+  );
+  const dropSchemas = async () => {
+    const db = new DataSource({ type: 'postgres', url: databaseUrl });
+    await db.initialize();
+    for (const s of SERVICES) await db.query(`DROP SCHEMA IF EXISTS "${prefix}${s}" CASCADE`);
+    await db.destroy();
+  };
+  return { name: 'HAProxy (production mode)', env, token, procs, dropSchemas };
+}
+
+async function deploy(plane: Plane, build: Build, strategy: string, plan: object): Promise<string> {
+  const created = await api(
+    `${plane.env['ROLLGATE_ORCHESTRATOR_URL']}/releases`,
+    'POST',
+    plane.token,
+    {
+      service: SERVICE,
+      artifact: { name: SERVICE, digest: build.digest },
+      version: build.version,
+      strategy,
+      plan: { replicas: 2, ...plan },
+    },
+  );
+  if (created.status !== 201) throw new Error(`deploy refused: ${JSON.stringify(created.body)}`);
+  return created.body['releaseId'] as string;
+}
+
+const settle = (plane: Plane, id: string, phases: string[]) =>
+  waitForPhase(plane.env['ROLLGATE_ORCHESTRATOR_URL']!, id, phases, 180_000);
+
+async function endpointPort(plane: Plane): Promise<number> {
+  const route = await api(
+    `${plane.env['ROLLGATE_ROUTER_URL']}/routes/${SERVICE}`,
+    'GET',
+    undefined,
+  );
+  return (route.body['endpoint'] as { port: number }).port;
+}
+
+// ---------- users ----------
+
+/** Users at `perSecond` requests a second in total, each response stamped with when it came. */
+function users(port: number, perSecond: number) {
+  const served: ServedAt[] = [];
+  let running = true;
+  const workers = 20;
+  const loop = async (worker: number) => {
+    let n = 0;
+    while (running) {
+      const started = Date.now();
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/work`, {
+          headers: { 'x-user-id': `user-${worker}-${n++ % 100}` },
+          signal: AbortSignal.timeout(2_000),
+        });
+        const body = (await response.json()) as { version?: string };
+        served.push({ at: Date.now(), version: body.version ?? 'proxy', status: response.status });
+      } catch {
+        served.push({ at: Date.now(), version: 'unreachable', status: 0 });
+      }
+      const period = (workers * 1000) / perSecond;
+      await new Promise((r) => setTimeout(r, Math.max(0, period - (Date.now() - started))));
+    }
+  };
+  const all = Array.from({ length: workers }, (_, i) => loop(i));
+  return {
+    served,
+    stop: async () => {
+      running = false;
+      await Promise.all(all);
+    },
+  };
+}
+
+// ---------- the log ----------
+
+async function eventsOf(plane: Plane, releaseIds: Set<string>): Promise<EventEnvelope[]> {
+  const log = openEventLog(parseConfig(plane.env), `bench-release-${randomUUID().slice(0, 6)}`);
+  const events: EventEnvelope[] = [];
+  try {
+    for (const topic of ['rollgate.releases', 'rollgate.routing']) {
+      for await (const logged of log.readRange({ topic })) {
+        const data = logged.event.data as { releaseId?: string };
+        if (data.releaseId && releaseIds.has(data.releaseId)) events.push(logged.event);
+      }
+    }
+  } finally {
+    await log.close();
+  }
+  return events;
+}
+
+const time = (event: EventEnvelope) => Date.parse(event.occurredAt);
+
+/** RouteChangeRequested → RouteApplied, per request id. */
+function routeLatencies(events: EventEnvelope[]): number[] {
+  const requested = new Map<string, number>();
+  const latencies: number[] = [];
+  for (const event of events) {
+    const { requestId } = event.data as { requestId?: string };
+    if (!requestId) continue;
+    if (event.type === 'RouteChangeRequested') requested.set(requestId, time(event));
+    if (event.type === 'RouteApplied' && requested.has(requestId)) {
+      latencies.push(time(event) - requested.get(requestId)!);
+    }
+  }
+  return latencies;
+}
+
+/** The abort (decision) → the first route confirmed after it, of one release. */
+function switchBack(events: EventEnvelope[], releaseId: string): number {
+  const mine = events.filter((e) => (e.data as { releaseId?: string }).releaseId === releaseId);
+  const aborted = mine.find((e) => e.type === 'ReleaseAborted');
+  const applied = mine.find(
+    (e) => e.type === 'RouteApplied' && aborted && time(e) >= time(aborted),
+  );
+  return aborted && applied ? time(applied) - time(aborted) : NaN;
+}
+
+// ---------- scenarios ----------
+
+interface PlaneResult {
+  name: string;
+  route: number[];
+  switchBack: number[];
+  timeToRollback: number[];
+  failedByBad: number[];
+  failedAll: number[];
+  verdictReasons: string[];
+}
+
+async function measure(
+  boot: (profiles: string) => Promise<Plane>,
+  stable: Build,
+  bad: Build[],
+  green: Build[],
+  profiles: string,
+): Promise<PlaneResult> {
+  const plane = await boot(profiles);
+  const result: PlaneResult = {
+    name: plane.name,
+    route: [],
+    switchBack: [],
+    timeToRollback: [],
+    failedByBad: [],
+    failedAll: [],
+    verdictReasons: [],
+  };
+  const releaseIds = new Set<string>();
+  let traffic: ReturnType<typeof users> | undefined;
+  try {
+    const first = await deploy(plane, stable, 'canary', {});
+    releaseIds.add(first);
+    await settle(plane, first, ['succeeded']);
+    traffic = users(await endpointPort(plane), RATE);
+    await new Promise((r) => setTimeout(r, 3_000));
+
+    for (const build of bad) {
+      const from = traffic.served.length;
+      const id = await deploy(plane, build, 'canary', { canarySteps: [5, 25, 50] });
+      releaseIds.add(id);
+      const ended = await settle(plane, id, ['succeeded', 'rolled-back', 'paused']);
+      result.verdictReasons.push(`${String(ended['phase'])}: ${String(ended['reason'])}`);
+      const events = await eventsOf(plane, new Set([id]));
+      const rolledBack = events.find((e) => e.type === 'ReleaseRolledBack');
+      const window = traffic.served.slice(from);
+      const firstBad = window.find((s) => s.version === build.version);
+      if (!rolledBack || !firstBad) {
+        process.stdout.write(`  run ended ${String(ended['phase'])} without a rollback\n`);
+        continue;
+      }
+      const during = window.filter((s) => s.at >= firstBad.at && s.at <= time(rolledBack));
+      const failed = (s: ServedAt) => s.status >= 500 || s.status === 0;
+      result.timeToRollback.push((time(rolledBack) - firstBad.at) / 1000);
+      result.failedByBad.push(
+        during.filter((s) => s.version === build.version && failed(s)).length / during.length,
+      );
+      result.failedAll.push(during.filter(failed).length / during.length);
+      process.stdout.write(
+        `  ${plane.name}: bad build rolled back ${result.timeToRollback.at(-1)!.toFixed(1)} s after its first request\n`,
+      );
+    }
+
+    for (const build of green) {
+      const id = await deploy(plane, build, 'blue-green', { warmSeconds: 120 });
+      releaseIds.add(id);
+      await waitForRelease(
+        plane.env['ROLLGATE_ORCHESTRATOR_URL']!,
+        id,
+        (v) => v['step'] === 2,
+        'blue to be kept warm',
+        120_000,
+      );
+      await api(
+        `${plane.env['ROLLGATE_ORCHESTRATOR_URL']}/releases/${id}/abort`,
+        'POST',
+        plane.token,
+        {
+          reason: 'bench switch back',
+        },
+      );
+      await settle(plane, id, ['aborted']);
+      result.switchBack.push(switchBack(await eventsOf(plane, new Set([id])), id));
+    }
+    result.route = routeLatencies(await eventsOf(plane, releaseIds));
+  } finally {
+    await traffic?.stop();
+    await Promise.all(plane.procs.map((p) => stop(p)));
+    await plane.dropSchemas?.();
+  }
+  return result;
+}
+
+function printTable(results: PlaneResult[]): void {
+  const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
+  const rows = [
+    ['', ...results.map((r) => r.name)],
+    ['route change → confirmed, median (ms)', ...results.map((r) => median(r.route).toFixed(0))],
+    ['route change → confirmed, max (ms)', ...results.map((r) => Math.max(...r.route).toFixed(0))],
+    ['route changes measured', ...results.map((r) => String(r.route.length))],
+    ['abort → switched back, median (ms)', ...results.map((r) => median(r.switchBack).toFixed(0))],
+    [
+      'abort → switched back, max (ms)',
+      ...results.map((r) => Math.max(...r.switchBack).toFixed(0)),
+    ],
+    [
+      'bad build: first request → rolled back, median (s)',
+      ...results.map((r) => median(r.timeToRollback).toFixed(1)),
+    ],
+    ['bad build: worst run (s)', ...results.map((r) => Math.max(...r.timeToRollback).toFixed(1))],
+    ['requests failed by the bad build, median', ...results.map((r) => pct(median(r.failedByBad)))],
+    ['requests failed in all, median', ...results.map((r) => pct(median(r.failedAll)))],
+    ['bad builds rolled back', ...results.map((r) => `${r.timeToRollback.length}/${RUNS}`)],
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  const line = (row: string[]) => row.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ');
+  process.stdout.write(`\n${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('-|-')}\n`);
+  for (const row of rows.slice(1)) process.stdout.write(`${line(row)}\n`);
+  process.stdout.write(
+    `\nGoal: a 5x error regression (${pct(STABLE_ERRORS)} → ${pct(BAD_ERRORS)}) at ${RATE} req/s on a 5 % canary rolled back within 60 s, with under 0.50 % of all requests failed by the bad build.\n`,
+  );
+  for (const r of results) {
+    process.stdout.write(
+      `\n${r.name}, verdicts:\n${r.verdictReasons.map((v) => `  ${v}`).join('\n')}\n`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = tempDir('bench-release-profiles');
+  const stable = { digest: newDigest(), version: 'stable' };
+  const bad = builds(RUNS, 'bad');
+  const green = builds(RUNS, 'green');
+  const profiles = join(dir, 'profiles.json');
+  writeFileSync(
+    profiles,
+    JSON.stringify({
+      [stable.digest]: { errorRate: STABLE_ERRORS, latencyMs: 5 },
+      ...Object.fromEntries(bad.map((b) => [b.digest, { errorRate: BAD_ERRORS, latencyMs: 5 }])),
+      ...Object.fromEntries(
+        green.map((b) => [b.digest, { errorRate: STABLE_ERRORS, latencyMs: 5 }]),
+      ),
+    }),
+  );
+  process.stdout.write(`bench:release — ${RUNS} runs per data plane, ${RATE} req/s of users\n`);
+  const results = [
+    await measure(bootEmbedded, stable, bad, green, profiles),
+    await measure(bootProduction, stable, bad, green, profiles),
+  ];
+  printTable(results);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench:release failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+  );
+  process.exit(1);
+});
