@@ -1,0 +1,81 @@
+import type { EntityManager } from 'typeorm';
+import { TOPICS, type EventEnvelope } from '@rollgate/contracts';
+import { expiryDate, potentiallyStaleDate, type FlagDefinition } from '@rollgate/flags-domain';
+import {
+  evolveProjectFlags,
+  initialProjectState,
+  type ProjectFlagsState,
+} from '@rollgate/flags-domain/project';
+import type { Projection } from '@rollgate/persistence';
+import { FlagProjectEntity, FlagSummaryEntity } from './flag.entity';
+
+/**
+ * Folds flag events into `flag_projects` (the whole project state, with the same pure fold the
+ * write side uses) and `flag_summaries` (one row per flag, for list, stale and blocking queries).
+ */
+export class FlagsProjection implements Projection {
+  readonly name = 'flags';
+  readonly topics = [TOPICS.flags.name];
+
+  async apply(manager: EntityManager, event: EventEnvelope): Promise<void> {
+    const project = (event.data as { project?: string }).project;
+    if (!project) return;
+    const projects = manager.getRepository(FlagProjectEntity);
+    const row = await projects.findOneBy({ name: project });
+    const before: ProjectFlagsState = row
+      ? (JSON.parse(row.state) as ProjectFlagsState)
+      : initialProjectState(project);
+    // Sequences count the project stream: an event at or below the last one folded is a repeat.
+    if (before.version >= (event.sequence ?? 0)) return;
+    const after = evolveProjectFlags(before, event);
+    await projects.save({
+      name: project,
+      version: after.version,
+      blockReleasesOnExpired: after.blockReleasesOnExpiredFlags,
+      state: JSON.stringify(after),
+    });
+    const flagKey = (event.data as { flagKey?: string }).flagKey;
+    if (!flagKey) return;
+    const summaries = manager.getRepository(FlagSummaryEntity);
+    const live = after.flags[flagKey];
+    if (live) {
+      await summaries.save(summaryRow(project, live.definition, live.version));
+      return;
+    }
+    const retired = after.retired[flagKey];
+    const previous = before.flags[flagKey];
+    if (retired && previous) {
+      await summaries.save({
+        ...summaryRow(project, previous.definition, after.version),
+        enabledIn: '',
+        retired: true,
+        retiredAt: retired.retiredAt,
+      });
+    }
+  }
+}
+
+function summaryRow(
+  project: string,
+  definition: FlagDefinition,
+  version: number,
+): FlagSummaryEntity {
+  return {
+    project,
+    key: definition.key,
+    type: definition.type,
+    owner: definition.owner ?? '',
+    description: definition.description ?? '',
+    createdAt: definition.createdAt,
+    expiresAt: expiryDate(definition)?.toISOString() ?? null,
+    potentiallyStaleAt: potentiallyStaleDate(definition)?.toISOString() ?? null,
+    enabledIn: Object.entries(definition.environments)
+      .filter(([, environment]) => environment.enabled)
+      .map(([name]) => name)
+      .join(','),
+    definition: JSON.stringify(definition),
+    retired: false,
+    retiredAt: null,
+    version,
+  };
+}

@@ -1,0 +1,383 @@
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { EventEnvelope } from '@rollgate/contracts';
+import type { Decision } from '@rollgate/event-sourcing';
+import {
+  DEFAULT_ENVIRONMENTS,
+  evaluate,
+  expiryDate,
+  isExpired,
+  type EvaluationContext,
+  type EvaluationResult,
+  type FlagDefinition,
+  type FlagEnvironment,
+  type Prerequisite,
+} from '@rollgate/flags-domain';
+import {
+  DEFAULT_PROJECT,
+  decideConfigureProject,
+  decideCreateFlag,
+  decideExtend,
+  decideFlagDebt,
+  decideKill,
+  decideRetire,
+  decideSetRollout,
+  decideUpdateDefinition,
+  decideUpdateEnvironment,
+  FlagInputError,
+  projectFlagsAggregate,
+  projectStreamId,
+  releaseBlockingFlags,
+  turnsOn,
+  type FleetSnapshot,
+  type Origin,
+  type ProjectFlagsState,
+} from '@rollgate/flags-domain/project';
+import { EventStore } from '@rollgate/persistence';
+import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
+import { FlagProjectEntity, FlagSummaryEntity } from './flag.entity';
+import type {
+  DefinitionUpdateDto,
+  EnvironmentConfigDto,
+  FlagCreateDto,
+  ProjectCreateDto,
+  RolloutDto,
+} from './flags.dto';
+import { FLEET_VIEW, type FleetView } from './fleet-view';
+import { RulesetFeed, type ProjectSnapshot } from './ruleset-feed';
+
+export interface CommandResult {
+  project: string;
+  key: string;
+  rulesetVersion: number;
+  eventIds: string[];
+}
+
+/** How often the flag-debt sweep looks for newly stale and expired flags. */
+const DEBT_SWEEP_INTERVAL_MS = 60_000;
+const SWEEPER: Origin = { actor: 'service:flags', causationId: null };
+const NO_REASON = 'no reason given';
+
+/** Thin edge between HTTP and the pure flag decisions: load, decide, append, publish, notify. */
+@Injectable()
+export class FlagsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('flags');
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly eventStore: EventStore,
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
+    @Inject(FLEET_VIEW) private readonly fleet: FleetView,
+    private readonly feed: RulesetFeed,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.sweepTimer = setInterval(() => {
+      this.sweepDebt().catch((error: unknown) =>
+        this.logger.warn(`flag-debt sweep failed: ${String(error)}`),
+      );
+    }, DEBT_SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.sweepTimer);
+  }
+
+  // ---- commands --------------------------------------------------------------------------------
+
+  configureProject(body: ProjectCreateDto, actor: string): Promise<CommandResult> {
+    return this.execute(body.name, '', (state) =>
+      decideConfigureProject(
+        state,
+        {
+          environments:
+            body.environments ?? (state.exists ? state.environments : DEFAULT_ENVIRONMENTS),
+          blockReleasesOnExpiredFlags:
+            body.blockReleasesOnExpiredFlags ?? state.blockReleasesOnExpiredFlags,
+          reason: body.reason ?? NO_REASON,
+        },
+        origin(actor),
+      ),
+    );
+  }
+
+  create(body: FlagCreateDto, actor: string): Promise<CommandResult> {
+    const now = new Date();
+    return this.execute(body.project ?? DEFAULT_PROJECT, body.key, (state) =>
+      decideCreateFlag(
+        state,
+        {
+          key: body.key,
+          type: body.type,
+          owner: body.owner,
+          reason: body.reason ?? NO_REASON,
+          ...(body.description ? { description: body.description } : {}),
+          ...(body.expiresAt ? { expiresAt: body.expiresAt } : {}),
+        },
+        origin(actor),
+        now,
+      ),
+    );
+  }
+
+  async updateEnvironment(
+    project: string,
+    key: string,
+    environment: string,
+    body: EnvironmentConfigDto,
+    actor: string,
+  ): Promise<CommandResult> {
+    const { reason, force, ...config } = body;
+    if (force && !reason) {
+      throw badRequest([
+        { field: 'reason', problem: 'forcing past the enablement guard needs a reason' },
+      ]);
+    }
+    const current = await this.feed.current(project);
+    const before = current?.state.flags[key]?.definition.environments[environment];
+    // Only a change that turns the flag on asks the fleet; the decision checks again.
+    const fleet = turnsOn(before, config as FlagEnvironment)
+      ? await this.fleet.liveInstances()
+      : undefined;
+    return this.execute(project, key, (state) =>
+      decideUpdateEnvironment(
+        state,
+        {
+          key,
+          environment,
+          config: stripUndefined(config) as unknown as FlagEnvironment,
+          reason: reason ?? NO_REASON,
+          fleet: fleet ?? notAsked(),
+          ...(force ? { force: { reason: reason! } } : {}),
+        },
+        origin(actor),
+      ),
+    );
+  }
+
+  setRollout(project: string, key: string, body: RolloutDto, actor: string) {
+    return this.execute(project, key, (state) =>
+      decideSetRollout(
+        state,
+        {
+          key,
+          environment: body.environment,
+          percentage: body.percentage,
+          reason: body.reason ?? NO_REASON,
+          ...(body.groupId ? { groupId: body.groupId } : {}),
+        },
+        origin(actor),
+      ),
+    );
+  }
+
+  updateDefinition(project: string, key: string, body: DefinitionUpdateDto, actor: string) {
+    return this.execute(project, key, (state) =>
+      decideUpdateDefinition(
+        state,
+        {
+          key,
+          reason: body.reason ?? NO_REASON,
+          ...(body.owner !== undefined ? { owner: body.owner } : {}),
+          ...(body.description !== undefined ? { description: body.description } : {}),
+          ...(body.prerequisites !== undefined
+            ? { prerequisites: body.prerequisites as Prerequisite[] }
+            : {}),
+        },
+        origin(actor),
+      ),
+    );
+  }
+
+  kill(project: string, key: string, environment: string, reason: string, actor: string) {
+    return this.execute(project, key, (state) =>
+      decideKill(state, { key, environment, reason }, origin(actor)),
+    );
+  }
+
+  retire(project: string, key: string, reason: string, actor: string) {
+    return this.execute(project, key, (state) =>
+      decideRetire(state, { key, reason }, origin(actor)),
+    );
+  }
+
+  extend(
+    project: string,
+    key: string,
+    expiresAt: string,
+    reason: string | undefined,
+    actor: string,
+  ) {
+    const now = new Date();
+    return this.execute(project, key, (state) =>
+      decideExtend(state, { key, expiresAt, reason: reason ?? NO_REASON }, origin(actor), now),
+    );
+  }
+
+  /** Raises FlagDebtDetected for flags that became stale or expired since the last sweep. */
+  async sweepDebt(now = new Date()): Promise<number> {
+    let raised = 0;
+    for (const project of await this.projectNames()) {
+      const result = await this.execute(project, '', (state) =>
+        state.exists ? decideFlagDebt(state, now, SWEEPER) : [],
+      );
+      raised += result.eventIds.length;
+    }
+    return raised;
+  }
+
+  private async execute(
+    project: string,
+    key: string,
+    decide: (state: ProjectFlagsState) => Decision,
+  ): Promise<CommandResult> {
+    let events: EventEnvelope[];
+    try {
+      events = await this.eventStore.execute(
+        projectFlagsAggregate(project),
+        projectStreamId(project),
+        decide,
+      );
+    } catch (error) {
+      if (error instanceof FlagInputError) throw badRequest(error.problems);
+      throw error;
+    }
+    if (events.length > 0) this.runtime.relay.kick();
+    // Streams hear about the change now, not when the log delivers it back.
+    await this.feed.changed(project);
+    const last = events[events.length - 1]?.data as { rulesetVersion?: number } | undefined;
+    const version = last?.rulesetVersion ?? (await this.feed.current(project))?.state.version ?? 0;
+    return { project, key, rulesetVersion: version, eventIds: events.map((e) => e.id) };
+  }
+
+  // ---- queries ---------------------------------------------------------------------------------
+
+  async snapshot(project: string): Promise<ProjectSnapshot> {
+    const snapshot = await this.feed.current(project);
+    if (!snapshot) throw new NotFoundException(`flag project "${project}" not found`);
+    return snapshot;
+  }
+
+  async evaluate(
+    project: string,
+    key: string,
+    environment: string,
+    context: EvaluationContext,
+  ): Promise<EvaluationResult> {
+    const { ruleset } = await this.snapshot(project);
+    return evaluate(ruleset, key, environment, context);
+  }
+
+  async get(project: string, key: string): Promise<FlagSummaryEntity> {
+    const row = await this.runtime.dataSource.manager.findOneBy(FlagSummaryEntity, {
+      project,
+      key,
+    });
+    if (!row) throw new NotFoundException(`flag "${key}" not found in project "${project}"`);
+    return row;
+  }
+
+  list(project: string, includeRetired: boolean): Promise<FlagSummaryEntity[]> {
+    return this.runtime.dataSource.manager.find(FlagSummaryEntity, {
+      where: includeRetired ? { project } : { project, retired: false },
+      order: { key: 'ASC' },
+    });
+  }
+
+  /** Potentially stale and expired flags (after a sweep, so their events are raised first). */
+  async stale(project: string | undefined, now = new Date()) {
+    await this.sweepDebt(now);
+    const rows = await this.runtime.dataSource.manager.find(FlagSummaryEntity, {
+      where: project ? { project, retired: false } : { retired: false },
+      order: { project: 'ASC', key: 'ASC' },
+    });
+    const at = now.toISOString();
+    return rows
+      .filter((row) => row.potentiallyStaleAt !== null && row.potentiallyStaleAt < at)
+      .map((row) => ({
+        project: row.project,
+        key: row.key,
+        type: row.type,
+        owner: row.owner,
+        createdAt: row.createdAt,
+        potentiallyStaleAt: row.potentiallyStaleAt,
+        expiresAt: row.expiresAt,
+        expired: row.expiresAt !== null && row.expiresAt < at,
+      }));
+  }
+
+  /**
+   * Expired flags that block a new release of `service`, in projects that ask for it. The flags a
+   * service reads are those its live builds declare, plus any the caller names (the new build's).
+   */
+  async blocking(service: string, declared: readonly string[], now = new Date()) {
+    const fleet = await this.fleet.liveInstances();
+    const fromFleet = fleet.ok
+      ? fleet.instances.filter((i) => i.service === service).flatMap((i) => i.flags ?? [])
+      : [];
+    const reads = [...new Set([...declared, ...fromFleet])].sort();
+    const projects = await this.runtime.dataSource.manager.find(FlagProjectEntity, {
+      where: { blockReleasesOnExpired: true },
+    });
+    const blocking: { project: string; key: string; owner: string; expiresAt: string }[] = [];
+    for (const { name } of projects) {
+      const snapshot = await this.feed.current(name);
+      if (!snapshot) continue;
+      for (const flag of releaseBlockingFlags(snapshot.state, reads, now)) {
+        blocking.push({ project: name, ...debtOf(flag, now) });
+      }
+    }
+    return {
+      service,
+      reads,
+      fleetChecked: fleet.ok,
+      ...(fleet.ok ? {} : { fleetError: fleet.error }),
+      blocked: blocking.length > 0,
+      flags: blocking,
+    };
+  }
+
+  private async projectNames(): Promise<string[]> {
+    const rows = await this.runtime.dataSource.manager.find(FlagProjectEntity, {
+      select: { name: true },
+    });
+    return [...new Set([DEFAULT_PROJECT, ...rows.map((r) => r.name)])];
+  }
+}
+
+function debtOf(flag: FlagDefinition, now: Date) {
+  return {
+    key: flag.key,
+    owner: flag.owner ?? '',
+    expiresAt: expiryDate(flag)?.toISOString() ?? '',
+    expired: isExpired(flag, now),
+  };
+}
+
+function origin(actor: string): Origin {
+  return { actor, causationId: null };
+}
+
+/**
+ * For changes that did not turn the flag on when they were read: should a concurrent change make
+ * this one turn it on after all, the guard refuses rather than pass unchecked.
+ */
+function notAsked(): FleetSnapshot {
+  return { ok: false, error: 'the flag changed while the request was checked; retry' };
+}
+
+function badRequest(problems: readonly { field: string; problem: string }[]) {
+  return new BadRequestException({ message: 'validation failed', details: [...problems] });
+}
+
+function stripUndefined(value: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+}
