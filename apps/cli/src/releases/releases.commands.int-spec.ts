@@ -72,8 +72,17 @@ describe('rollgate release commands against a real orchestrator', () => {
     expect(await shown(releaseId, 'paused')).toContain('reason  freeze');
     expect((await run('resume', releaseId)).exitCode).toBe(0);
     await shown(releaseId, 'progressing');
+    const watching = run('release', releaseId, '--watch');
+    await new Promise((r) => setTimeout(r, 300));
     expect((await run('abort', releaseId, '-r', 'not today')).exitCode).toBe(0);
     expect(await shown(releaseId, 'aborted')).toContain('aborted by user:cli-user: not today');
+    // --watch printed the release live until it ended, and fails a pipeline that waits on it.
+    const watched = await watching;
+    expect(watched.exitCode).toBe(1);
+    expect(watched.stdout.indexOf('phase   progressing')).toBeGreaterThanOrEqual(0);
+    expect(watched.stdout.indexOf('phase   aborted')).toBeGreaterThan(
+      watched.stdout.indexOf('phase   progressing'),
+    );
     const list = await run('release', '-s', 'checkout');
     expect(list.stdout).toMatch(
       new RegExp(`${releaseId}\\s+checkout\\s+\\S+\\s+canary\\s+aborted`),

@@ -46,6 +46,42 @@ async function guarded(
 
 const orchestrator = (context: CliContext) => context.config.serviceUrls.orchestrator;
 
+const FINAL_PHASES = ['succeeded', 'rolled-back', 'aborted'];
+const WATCH_INTERVAL_MS = 1_000;
+
+const getRelease = (context: CliContext, releaseId: string) =>
+  callApi<ReleaseView>(
+    orchestrator(context),
+    'GET',
+    `/releases/${encodeURIComponent(releaseId)}`,
+    undefined,
+  );
+
+/**
+ * Follows a release live: prints its progress block each time it changes, until it ends. Exit
+ * code 0 when it succeeded, 1 when it was rolled back or aborted, so a pipeline step can wait on it.
+ */
+async function watchRelease(context: CliContext, setExitCode: ExitCode, releaseId: string) {
+  let shown = '';
+  for (;;) {
+    const release = await getRelease(context, releaseId).catch((error: unknown) => {
+      // Just created: the read model may not have it yet.
+      if (error instanceof ApiError && error.status === 404 && shown === '') return undefined;
+      throw error;
+    });
+    if (release) {
+      const text = formatRelease(release);
+      if (text !== shown) context.output.out(`${shown ? '\n' : ''}${text}`);
+      shown = text;
+      if (FINAL_PHASES.includes(release.phase)) {
+        if (release.phase !== 'succeeded') setExitCode(1);
+        return;
+      }
+    }
+    await new Promise((r) => setTimeout(r, WATCH_INTERVAL_MS));
+  }
+}
+
 export function deployCommand(context: CliContext, setExitCode: ExitCode): Command {
   return new Command('deploy')
     .description('Start a release of a digest-pinned build')
@@ -62,6 +98,7 @@ export function deployCommand(context: CliContext, setExitCode: ExitCode): Comma
     .option('--replicas <n>', 'instances when done', parseInteger)
     .option('--max-surge <n>', 'rolling: instances replaced per batch', parseInteger)
     .option('--json', 'print the answer as JSON')
+    .option('-w, --watch', 'follow the release live until it ends; exit 1 unless it succeeds')
     .action(async (options: Record<string, unknown>) =>
       guarded(context, setExitCode, async () => {
         const plan = Object.fromEntries(
@@ -88,6 +125,7 @@ export function deployCommand(context: CliContext, setExitCode: ExitCode): Comma
         context.output.out(
           options['json'] ? `${JSON.stringify(answer)}\n` : `release ${answer.releaseId} started\n`,
         );
+        if (options['watch']) await watchRelease(context, setExitCode, answer.releaseId);
       }),
     );
 }
@@ -129,6 +167,12 @@ export function releaseActionCommands(context: CliContext, setExitCode: ExitCode
   ];
 }
 
+interface ReleaseOptions {
+  service?: string;
+  json?: boolean;
+  watch?: boolean;
+}
+
 /** `rollgate release [ID]`: one release with its steps, or the list (optionally per service). */
 export function releaseCommand(context: CliContext, setExitCode: ExitCode): Command {
   return new Command('release')
@@ -136,15 +180,12 @@ export function releaseCommand(context: CliContext, setExitCode: ExitCode): Comm
     .argument('[release]', 'release id')
     .option('-s, --service <name>', 'list only this service')
     .option('--json', 'print JSON')
-    .action(async (releaseId: string | undefined, options: { service?: string; json?: boolean }) =>
+    .option('-w, --watch', 'follow the release live until it ends; exit 1 unless it succeeds')
+    .action(async (releaseId: string | undefined, options: ReleaseOptions) =>
       guarded(context, setExitCode, async () => {
+        if (releaseId && options.watch) return watchRelease(context, setExitCode, releaseId);
         if (releaseId) {
-          const release = await callApi<ReleaseView>(
-            orchestrator(context),
-            'GET',
-            `/releases/${encodeURIComponent(releaseId)}`,
-            undefined,
-          );
+          const release = await getRelease(context, releaseId);
           context.output.out(
             options.json ? `${JSON.stringify(release, null, 2)}\n` : formatRelease(release),
           );
