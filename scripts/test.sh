@@ -34,7 +34,7 @@ npx eslint . --max-warnings 0
 npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
 
 ensure_postgres
-bash infra/haproxy/ensure.sh >/dev/null && bash infra/prometheus/ensure.sh >/dev/null
+bash infra/haproxy/ensure.sh >/dev/null && bash infra/prometheus/ensure.sh >/dev/null && bash infra/chromium/ensure.sh >/dev/null
 if ! kafka_port_open; then
   step "Starting Kafka (KRaft, single node)"
   KAFKA_FRESH=1 bash infra/kafka/start.sh

@@ -1,14 +1,23 @@
+import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
+import {
+  parseCut,
+  renderPostmortemHtml,
+  replayReport,
+  ReplayCutError,
+  subjectOf,
+} from '@rollgate/audit';
+import { MalformedEventError } from '@rollgate/event-log';
 import { SERVICE_NAMES, type ServiceName } from '@rollgate/platform';
 import type { CliContext } from '../context';
-import { AuditLogError, openAuditLog } from './audit-log';
+import { AuditLogError, describeStop, openAuditLog, readAuditLog } from './audit-log';
 import { serviceReadModels } from './read-models';
 import { formatDifferences, rebuildReadModels } from './rebuild';
 
 type ExitCode = (code: number) => void;
 
 /** Exit codes of `audit rebuild --verify`: 1 the read models differ from the log. */
-export const AUDIT_EXIT = { differs: 1, usage: 2 } as const;
+export const AUDIT_EXIT = { differs: 1, notFound: 1, usage: 2, malformed: 3 } as const;
 
 const parseServices = (value: string): ServiceName[] => {
   const names = value.split(',').map((s) => s.trim());
@@ -81,12 +90,69 @@ function rebuildCommand(context: CliContext, setExitCode: ExitCode): Command {
     });
 }
 
+function exportCommand(context: CliContext, setExitCode: ExitCode): Command {
+  return new Command('export')
+    .description(
+      'Write an offline postmortem page of a release: timeline, route weights, baseline-vs-canary charts',
+    )
+    .requiredOption('--release <id>', 'a release id')
+    .requiredOption('--out <file.html>', 'where to write the page')
+    .option('--at <iso-time>', 'the release as of this instant')
+    .option('--skip-invalid', 'report malformed or unknown events and go on (default: stop)')
+    .action(
+      async (options: { release: string; out: string; at?: string; skipInvalid?: boolean }) => {
+        let cut;
+        try {
+          cut = parseCut(options.at !== undefined ? { at: options.at } : {});
+        } catch (error) {
+          if (!(error instanceof ReplayCutError)) throw error;
+          context.output.err(`error: ${error.message}\n`);
+          return setExitCode(AUDIT_EXIT.usage);
+        }
+        const ref = { kind: 'release' as const, id: options.release };
+        const subject = subjectOf(ref);
+        let log;
+        try {
+          log = openAuditLog(context.config);
+        } catch (error) {
+          if (!(error instanceof AuditLogError)) throw error;
+          context.output.err(`error: ${error.message}\n`);
+          return setExitCode(AUDIT_EXIT.notFound);
+        }
+        try {
+          const { events } = await readAuditLog(log, context.output, {
+            topics: subject.topics,
+            keep: (event) => subject.belongs(event),
+            skipInvalid: options.skipInvalid === true,
+          });
+          const report = replayReport(ref, events, cut);
+          if (report.events.total === 0) {
+            context.output.err(`error: release ${options.release} has no events in the log\n`);
+            return setExitCode(AUDIT_EXIT.notFound);
+          }
+          await writeFile(options.out, renderPostmortemHtml(report), 'utf8');
+          context.output.out(
+            `wrote ${options.out}: ${report.events.replayed} events of release ${options.release}\n`,
+          );
+          setExitCode(0);
+        } catch (error) {
+          if (!(error instanceof MalformedEventError)) throw error;
+          context.output.err(`${describeStop(error)}\n`);
+          setExitCode(AUDIT_EXIT.malformed);
+        } finally {
+          await log.close();
+        }
+      },
+    );
+}
+
 /** `rollgate audit ...`: proofs that the live state is what the log says. */
 export function auditCommand(context: CliContext, setExitCode: ExitCode): Command {
   const audit = new Command('audit').description(
     'Audit the log: rebuild read models and verify them, export a release postmortem',
   );
   audit.addCommand(rebuildCommand(context, setExitCode));
+  audit.addCommand(exportCommand(context, setExitCode));
   for (const command of audit.commands) {
     command
       .exitOverride()
