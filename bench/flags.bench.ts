@@ -209,6 +209,7 @@ function printPropagation(results: PropagationResult[]) {
       'p50 ms': median(result.latenciesMs).toFixed(1),
       'p99 ms': percentile(result.latenciesMs, 0.99).toFixed(1),
       'max ms': Math.max(...result.latenciesMs).toFixed(1),
+      'API call p50 ms': median(result.apiMs).toFixed(1),
       note: result.note,
     })),
   );
