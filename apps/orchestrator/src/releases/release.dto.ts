@@ -36,6 +36,18 @@ export class ArtifactDto {
     message: 'must be an immutable content digest "sha256:<64 hex>", not a tag such as :latest',
   })
   digest!: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['new-checkout'],
+    description:
+      'Feature flags this build reads; a flag is not turned on while a build that does not declare it is live',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(500)
+  @Matches(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$/, { each: true, message: 'each must be a flag key' })
+  flags?: string[];
 }
 
 export class ReleasePlanDto {

@@ -33,7 +33,11 @@ export class ReleasesController {
     assertMayTouchService(principal, body.service);
     const { releaseId, events } = await this.releases.request({
       service: body.service,
-      artifact: { name: body.artifact.name, digest: body.artifact.digest },
+      artifact: {
+        name: body.artifact.name,
+        digest: body.artifact.digest,
+        ...(body.artifact.flags ? { flags: body.artifact.flags } : {}),
+      },
       strategy: body.strategy ?? 'canary',
       actor: principal.actor,
       ...(body.version ? { version: body.version } : {}),

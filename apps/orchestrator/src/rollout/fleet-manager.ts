@@ -5,6 +5,8 @@ import type { DriftObservation } from '@rollgate/releases';
 export interface Build {
   version: string;
   digest: string;
+  /** Flags the build reads; its instances report them (the flag enablement guard reads that). */
+  flags?: string[];
 }
 
 /** A route group, or `retiring`: out of every route, about to be stopped. */

@@ -166,12 +166,20 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private build(release: Release): Build {
-    return { version: release.version, digest: release.artifact.digest };
+    return {
+      version: release.version,
+      digest: release.artifact.digest,
+      ...(release.artifact.flags ? { flags: release.artifact.flags } : {}),
+    };
   }
 
   private stableBuild(state: ServiceReleasesState): Build | undefined {
     return state.stable
-      ? { version: state.stable.version, digest: state.stable.artifact.digest }
+      ? {
+          version: state.stable.version,
+          digest: state.stable.artifact.digest,
+          ...(state.stable.artifact.flags ? { flags: state.stable.artifact.flags } : {}),
+        }
       : undefined;
   }
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LocalFleetDriver, type BuildProfile } from '@rollgate/fleet';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
+import { FleetController } from './fleet.controller';
 import { FleetManager } from './fleet-manager';
 import { FLEET_MANAGER, Reconciler } from './reconciler';
 
@@ -17,6 +18,7 @@ function profilesOf(file: string | undefined): Map<string, BuildProfile> {
 
 /** Drives releases: the reconcile loop and the fleet it starts and stops. */
 @Module({
+  controllers: [FleetController],
   providers: [
     {
       provide: FLEET_MANAGER,

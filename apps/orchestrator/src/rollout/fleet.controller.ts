@@ -1,0 +1,31 @@
+import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { FleetManager } from './fleet-manager';
+import { FLEET_MANAGER } from './reconciler';
+
+/**
+ * What each live instance says it runs, flags included: the flags service's enablement guard
+ * asks here before a flag is turned on (the "7 of 8 servers" check).
+ */
+@ApiTags('fleet')
+@Controller('fleet')
+export class FleetController {
+  constructor(@Inject(FLEET_MANAGER) private readonly fleet: FleetManager) {}
+
+  @Get('instances')
+  @ApiQuery({ name: 'service', required: false })
+  @ApiOperation({ summary: 'Live instances and the build (version, digest, flags) each reports' })
+  async instances(@Query('service') service?: string) {
+    const observed = await this.fleet.driver.observe(service || undefined);
+    return {
+      instances: observed.map((instance) => ({
+        id: instance.id,
+        service: instance.service,
+        group: instance.group,
+        intended: instance.intended,
+        healthy: instance.healthy,
+        reported: instance.reported,
+      })),
+    };
+  }
+}
