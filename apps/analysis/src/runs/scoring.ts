@@ -157,8 +157,8 @@ export function scoreIntervals(args: {
         score: 0,
         metrics: [],
         reasons: [
-          'no requests reached the canary or the baseline yet',
           ...(decided?.reason ? [decided.reason] : []),
+          'no requests reached the canary or the baseline yet',
         ],
       },
     };

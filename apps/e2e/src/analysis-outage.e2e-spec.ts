@@ -1,0 +1,193 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { startPrometheus, waitForScrapes, type PrometheusServer } from '@rollgate/platform/testing';
+import {
+  deploy,
+  firstReleaseWithUsers,
+  settle,
+  type Build,
+  type ReleaseTarget,
+} from './release-scenarios';
+import { api, digest, portsEnv, start, stop, tempDir, waitFor, type Proc } from './support';
+
+// Ports 25000-25999: 25000+ the outage host, 25100+ the low-traffic host, 25200 discovery.
+const V1: Build = { digest: digest('a'), version: 'v1' };
+const V2: Build = { digest: digest('b'), version: 'v2' };
+
+function profilesFile(dir: string): string {
+  const file = join(dir, 'profiles.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      [V1.digest]: { errorRate: 0.002, latencyMs: 5 },
+      [V2.digest]: { errorRate: 0.002, latencyMs: 5 },
+    }),
+  );
+  return file;
+}
+
+async function startHost(
+  name: string,
+  base: number,
+  extra: Record<string, string> = {},
+): Promise<{ host: Proc; target: ReleaseTarget }> {
+  const dir = tempDir(name);
+  const env = {
+    ...portsEnv(base),
+    ROLLGATE_DATA_DIR: join(dir, 'data'),
+    ROLLGATE_TOKENS_FILE: join(dir, 'tokens.json'),
+    ROLLGATE_FLEET_PROFILES: profilesFile(dir),
+    ...extra,
+  };
+  const host = start('apps/embedded/src/main.ts', env);
+  await waitFor(
+    () => host.output().includes('Rollgate is running'),
+    `start:\n${host.output()}`,
+    90_000,
+  );
+  return {
+    host,
+    target: {
+      orchestrator: env.ROLLGATE_ORCHESTRATOR_URL,
+      router: env.ROLLGATE_ROUTER_URL,
+      token: readFileSync(join(dir, 'admin.token'), 'utf8').trim(),
+      service: name,
+      output: () => host.output(),
+    },
+  };
+}
+
+interface TimelineEntry {
+  type: string;
+  reason: string | null;
+  details: Record<string, unknown>;
+}
+
+/** Every event of a release as the log tells it (GET /releases/:id/timeline). */
+async function timeline(target: ReleaseTarget, releaseId: string): Promise<TimelineEntry[]> {
+  const answer = await api(
+    `${target.orchestrator}/releases/${releaseId}/timeline`,
+    'GET',
+    target.token,
+  );
+  expect(answer.status).toBe(200);
+  return answer.body['timeline'] as TimelineEntry[];
+}
+
+const ofType = (entries: TimelineEntry[], type: string) => entries.filter((e) => e.type === type);
+
+const canaryRequests = (entry: TimelineEntry) =>
+  (entry.details['canary'] as { requests: number } | undefined)?.requests ?? 0;
+
+/**
+ * Prometheus HTTP service discovery for the local fleet: every instance the router routes to, so
+ * Prometheus scrapes canary and baseline as soon as their route is confirmed (in Kubernetes this
+ * is kubernetes_sd on the pods).
+ */
+function fleetDiscovery(router: string, service: string, port: number): Promise<Server> {
+  const server = createServer((_req, res) => {
+    void fetch(`${router}/routes/${service}`)
+      .then((r) => (r.ok ? r.json() : { backends: {} }))
+      .then((route) => {
+        const { backends } = route as { backends?: Record<string, { port: number }[]> };
+        const targets = Object.values(backends ?? {})
+          .flat()
+          .map((b) => `127.0.0.1:${b.port}`);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify([{ targets: [...new Set(targets)], labels: {} }]));
+      })
+      .catch(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('[]');
+      });
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+describe('analysis fails safe', () => {
+  it('a release whose metric source goes down mid-analysis never promotes', async () => {
+    const discovery = await fleetDiscovery('http://127.0.0.1:25002', 'outage', 25200);
+    let prometheus: PrometheusServer | undefined;
+    let host: Proc | undefined;
+    let users: { stop: () => Promise<void> } | undefined;
+    try {
+      prometheus = await startPrometheus([
+        {
+          job_name: 'fleet',
+          http_sd_configs: [{ url: 'http://127.0.0.1:25200/', refresh_interval: '1s' }],
+        },
+      ]);
+      const started = await startHost('outage', 25000, {
+        ROLLGATE_METRIC_SOURCE: 'prometheus',
+        ROLLGATE_PROMETHEUS_URL: prometheus.url,
+      });
+      host = started.host;
+      const target = started.target;
+      users = (await firstReleaseWithUsers(target, V1, 100)).users;
+      await waitForScrapes(prometheus.url, 2);
+
+      const releaseId = await deploy(target, V2, 'canary', {
+        canarySteps: [25, 50],
+        stepSeconds: 15,
+      });
+      // The analysis scores an interval of real canary traffic read from Prometheus...
+      await waitFor(
+        async () =>
+          ofType(await timeline(target, releaseId), 'AnalysisIntervalScored').some(
+            (e) => canaryRequests(e) > 0,
+          ),
+        'an analysis interval scored on canary traffic from Prometheus',
+        60_000,
+      );
+      // ...when Prometheus dies.
+      await prometheus.stop('SIGKILL');
+
+      const ended = await settle(target, releaseId, ['succeeded', 'rolled-back'], 120_000);
+      expect(ended['phase']).toBe('rolled-back');
+      expect(String(ended['reason'])).toMatch(/analysis (FAIL|NODATA) at step \d/);
+      expect(String(ended['reason'])).toMatch(/metric source prometheus failed: fetch failed/);
+      const story = await timeline(target, releaseId);
+      expect(ofType(story, 'ReleaseSucceeded')).toEqual([]);
+      // Scored on data before the outage; NODATA after it, saying why.
+      const intervals = ofType(story, 'AnalysisIntervalScored');
+      expect(intervals.some((e) => canaryRequests(e) > 0)).toBe(true);
+      const last = intervals[intervals.length - 1]!;
+      expect(last.details['verdict']).toBe('NODATA');
+      expect(last.reason).toMatch(/^metric source prometheus failed: fetch failed/);
+    } finally {
+      await users?.stop();
+      if (host) await stop(host);
+      await prometheus?.stop('SIGKILL');
+      discovery.close();
+    }
+  }, 240_000);
+
+  it('a low-traffic service (2 req/s) gets the low-traffic policy and a verdict that says so', async () => {
+    const { host, target } = await startHost('quiet', 25100);
+    let users: { stop: () => Promise<void> } | undefined;
+    try {
+      users = (await firstReleaseWithUsers(target, V1, 2)).users;
+      const releaseId = await deploy(target, V2, 'canary', {
+        canarySteps: [20],
+        stepSeconds: 12,
+      });
+      const ended = await settle(target, releaseId, ['succeeded', 'rolled-back', 'paused']);
+      expect(ended).toMatchObject({ phase: 'succeeded', version: 'v2' });
+      const story = await timeline(target, releaseId);
+      const lowTraffic =
+        /^(analysis PASS: )?low traffic \(canary [\d.]+ req\/s, baseline [\d.]+ req\/s\): 200 requests per group take about \d+ s, beyond the 36 s ceiling .* judged alone by the threshold judge/;
+      // Every interval went to the threshold judge, and the verdict and the step say why.
+      const intervals = ofType(story, 'AnalysisIntervalScored');
+      expect(intervals.length).toBeGreaterThan(0);
+      for (const interval of intervals) expect(interval.reason).toMatch(lowTraffic);
+      const [verdict] = ofType(story, 'AnalysisVerdictReached');
+      expect(verdict).toMatchObject({ details: { verdict: 'PASS' } });
+      expect(verdict!.reason).toMatch(lowTraffic);
+      expect(ofType(story, 'ReleaseStepCompleted')[0]!.reason).toMatch(lowTraffic);
+    } finally {
+      await users?.stop();
+      await stop(host);
+    }
+  }, 180_000);
+});
