@@ -6,6 +6,7 @@ import { statusCommand } from './status/status.command';
 import { judgeCommand } from './judge/judge.command';
 import { deployCommand, releaseActionCommands, releaseCommand } from './releases/releases.commands';
 import { replayCommand } from './audit/replay.command';
+import { flagsCommand } from './flags/flags.commands';
 import { auditCommand } from './audit/audit.command';
 
 export interface CliDependencies {
@@ -38,6 +39,7 @@ export function buildProgram(context: CliContext, setExitCode: (code: number) =>
   program.addCommand(releaseCommand(context, setExitCode));
   for (const command of releaseActionCommands(context, setExitCode)) program.addCommand(command);
   program.addCommand(replayCommand(context, setExitCode));
+  program.addCommand(flagsCommand(context, setExitCode));
   program.addCommand(auditCommand(context, setExitCode));
   // addCommand does not pass settings down: every command reports errors the same way.
   for (const command of program.commands) {

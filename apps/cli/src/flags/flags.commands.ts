@@ -1,0 +1,376 @@
+import { Command, InvalidArgumentError } from 'commander';
+import type { CliContext } from '../context';
+import { ApiError, describeApiError } from '../releases/api-client';
+
+type ExitCode = (code: number) => void;
+
+interface FlagView {
+  project: string;
+  key: string;
+  type: string;
+  owner: string;
+  expiresAt: string | null;
+  enabledIn: string[];
+  retired: boolean;
+  definition: { environments: Record<string, Record<string, unknown>> };
+}
+
+interface StaleView {
+  project: string;
+  key: string;
+  type: string;
+  owner: string;
+  potentiallyStaleAt: string | null;
+  expiresAt: string | null;
+  expired: boolean;
+}
+
+interface Evaluation {
+  value: boolean;
+  variant?: { name: string; payload?: unknown };
+  reason: string;
+  errorCode?: string;
+  rulesetVersion: number;
+  explanation: string;
+}
+
+interface Accepted {
+  project: string;
+  key: string;
+  rulesetVersion: number;
+  eventIds: string[];
+}
+
+/** JSON over HTTP to the flags service; a failure becomes an ApiError with the server's words. */
+async function flagsApi<T>(
+  context: CliContext,
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH',
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const baseUrl = context.config.serviceUrls.flags;
+  let response: Response;
+  try {
+    response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        ...(context.token ? { authorization: `Bearer ${context.token}` } : {}),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (error) {
+    throw new ApiError(0, `cannot reach ${baseUrl}: ${(error as Error).message}`);
+  }
+  const text = await response.text();
+  const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  if (!response.ok) {
+    const details = Array.isArray(parsed['details']) ? (parsed['details'] as unknown[]) : [];
+    throw new ApiError(response.status, String(parsed['message'] ?? response.statusText), details);
+  }
+  return parsed as T;
+}
+
+async function guarded(context: CliContext, setExitCode: ExitCode, run: () => Promise<void>) {
+  try {
+    await run();
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    context.output.err(`${describeApiError(error)}\n`);
+    setExitCode(1);
+  }
+}
+
+function parseJsonObject(value: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError('expected JSON, e.g. \'{"userId":"u-42"}\'');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidArgumentError('expected a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function parsePercentage(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 100) {
+    throw new InvalidArgumentError('expected a whole percentage from 0 to 100');
+  }
+  return n;
+}
+
+const inProject = (path: string, project: string | undefined) =>
+  project ? `${path}?project=${encodeURIComponent(project)}` : path;
+
+const flagPath = (key: string, suffix = '') => `/flags/${encodeURIComponent(key)}${suffix}`;
+
+/** `rollgate flags …`: create, update, rollout, kill, retire, extend, list, stale and eval. */
+export function flagsCommand(context: CliContext, setExitCode: ExitCode): Command {
+  const flags = new Command('flags').description('Feature flags: rules, rollouts, kill switch');
+  const run =
+    <A extends unknown[]>(action: (...args: A) => Promise<void>) =>
+    (...args: A) =>
+      guarded(context, setExitCode, () => action(...args));
+  const done = (answer: Accepted, what: string) =>
+    context.output.out(
+      `${what} ${answer.project}/${answer.key} (ruleset version ${answer.rulesetVersion})\n`,
+    );
+
+  flags
+    .command('create')
+    .description('Create a flag, off in every environment')
+    .argument('<name>', 'flag key')
+    .requiredOption(
+      '-t, --type <type>',
+      'release | experiment | operational | kill-switch | permission',
+    )
+    .requiredOption('-o, --owner <owner>', 'who answers for the flag')
+    .option('-d, --description <text>')
+    .option('--expires <date>', 'ISO 8601 expiry (default: 40 days for release and experiment)')
+    .option('-p, --project <name>', 'project (default: default)')
+    .option('-r, --reason <why>', 'recorded on the event')
+    .action(
+      run(async (name: string, o: Record<string, string | undefined>) => {
+        const answer = await flagsApi<Accepted>(context, 'POST', '/flags', {
+          key: name,
+          type: o['type'],
+          owner: o['owner'],
+          ...(o['project'] ? { project: o['project'] } : {}),
+          ...(o['description'] ? { description: o['description'] } : {}),
+          ...(o['expires'] ? { expiresAt: o['expires'] } : {}),
+          ...(o['reason'] ? { reason: o['reason'] } : {}),
+        });
+        done(answer, 'created');
+      }),
+    );
+
+  flags
+    .command('update')
+    .description("Set a flag's rules in one environment, or switch it on or off there")
+    .argument('<name>', 'flag key')
+    .requiredOption('-e, --env <environment>', 'environment')
+    .option('--config <json>', 'the whole environment configuration as JSON', parseJsonObject)
+    .option('--on', 'switch on, keeping the rules')
+    .option('--off', 'switch off, keeping the rules')
+    .option('--force', 'turn on although live builds do not declare the flag (needs --reason)')
+    .option('-p, --project <name>')
+    .option('-r, --reason <why>', 'recorded on the event')
+    .action(
+      run(async (name: string, o: Record<string, unknown>) => {
+        const project = o['project'] as string | undefined;
+        const env = o['env'] as string;
+        let config = o['config'] as Record<string, unknown> | undefined;
+        if (!config && (o['on'] || o['off'])) {
+          const flag = await flagsApi<FlagView>(context, 'GET', inProject(flagPath(name), project));
+          config = { ...(flag.definition.environments[env] ?? {}), enabled: Boolean(o['on']) };
+        }
+        if (!config) throw new ApiError(0, 'give --config <json>, --on or --off');
+        const answer = await flagsApi<Accepted>(
+          context,
+          'PUT',
+          inProject(flagPath(name, `/environments/${encodeURIComponent(env)}`), project),
+          {
+            ...config,
+            ...(o['reason'] ? { reason: o['reason'] } : {}),
+            ...(o['force'] ? { force: true } : {}),
+          },
+        );
+        done(answer, 'updated');
+      }),
+    );
+
+  flags
+    .command('rollout')
+    .description('Set the percentage rollout of a flag in one environment')
+    .argument('<name>', 'flag key')
+    .argument('<percentage>', '0..100', parsePercentage)
+    .requiredOption('-e, --env <environment>', 'environment')
+    .option('-p, --project <name>')
+    .option('-r, --reason <why>')
+    .action(
+      run(async (name: string, percentage: number, o: Record<string, string | undefined>) => {
+        const answer = await flagsApi<Accepted>(
+          context,
+          'POST',
+          inProject(flagPath(name, '/rollout'), o['project']),
+          { environment: o['env'], percentage, ...(o['reason'] ? { reason: o['reason'] } : {}) },
+        );
+        done(answer, `rollout ${percentage}% for`);
+      }),
+    );
+
+  flags
+    .command('kill')
+    .description('Kill switch: turn a flag off in one environment, pushed to every SDK')
+    .argument('<name>', 'flag key')
+    .requiredOption('-e, --env <environment>', 'environment')
+    .requiredOption('-r, --reason <why>', 'recorded on the event')
+    .option('-p, --project <name>')
+    .action(
+      run(async (name: string, o: Record<string, string | undefined>) => {
+        const answer = await flagsApi<Accepted>(
+          context,
+          'POST',
+          inProject(flagPath(name, '/kill'), o['project']),
+          { environment: o['env'], reason: o['reason'] },
+        );
+        done(answer, answer.eventIds.length > 0 ? 'killed' : 'already off:');
+      }),
+    );
+
+  flags
+    .command('retire')
+    .description('Archive a flag; its name can never be used again')
+    .argument('<name>', 'flag key')
+    .requiredOption('-r, --reason <why>', 'recorded on the event')
+    .option('-p, --project <name>')
+    .action(
+      run(async (name: string, o: Record<string, string | undefined>) => {
+        const answer = await flagsApi<Accepted>(
+          context,
+          'POST',
+          inProject(flagPath(name, '/retire'), o['project']),
+          { reason: o['reason'] },
+        );
+        done(answer, 'retired');
+      }),
+    );
+
+  flags
+    .command('extend')
+    .description("Move a flag's expiry date")
+    .argument('<name>', 'flag key')
+    .requiredOption('--until <date>', 'new ISO 8601 expiry')
+    .option('-p, --project <name>')
+    .option('-r, --reason <why>')
+    .action(
+      run(async (name: string, o: Record<string, string | undefined>) => {
+        const answer = await flagsApi<Accepted>(
+          context,
+          'POST',
+          inProject(flagPath(name, '/extend'), o['project']),
+          { expiresAt: o['until'], ...(o['reason'] ? { reason: o['reason'] } : {}) },
+        );
+        done(answer, `extended to ${o['until']}:`);
+      }),
+    );
+
+  flags
+    .command('list')
+    .description('Flags of a project')
+    .option('-p, --project <name>')
+    .option('--retired', 'include retired flags')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (o: { project?: string; retired?: boolean; json?: boolean }) => {
+        const query = new URLSearchParams({
+          ...(o.project ? { project: o.project } : {}),
+          ...(o.retired ? { retired: 'true' } : {}),
+        }).toString();
+        const list = await flagsApi<FlagView[]>(
+          context,
+          'GET',
+          `/flags${query ? `?${query}` : ''}`,
+        );
+        if (o.json) return context.output.out(`${JSON.stringify(list, null, 2)}\n`);
+        context.output.out(
+          table(
+            ['FLAG', 'TYPE', 'OWNER', 'ON IN', 'EXPIRES'],
+            list.map((f) => [
+              f.retired ? `${f.key} (retired)` : f.key,
+              f.type,
+              f.owner,
+              f.enabledIn.join(',') || '-',
+              f.expiresAt ?? 'never',
+            ]),
+          ),
+        );
+      }),
+    );
+
+  flags
+    .command('stale')
+    .description('Potentially stale and expired flags (flag debt)')
+    .option('-p, --project <name>', 'one project (default: all)')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (o: { project?: string; json?: boolean }) => {
+        const list = await flagsApi<StaleView[]>(
+          context,
+          'GET',
+          inProject('/flags/stale', o.project),
+        );
+        if (o.json) return context.output.out(`${JSON.stringify(list, null, 2)}\n`);
+        if (list.length === 0) return context.output.out('no stale flags\n');
+        context.output.out(
+          table(
+            ['PROJECT', 'FLAG', 'TYPE', 'OWNER', 'STATE', 'SINCE'],
+            list.map((f) => [
+              f.project,
+              f.key,
+              f.type,
+              f.owner,
+              f.expired ? 'expired' : 'potentially stale',
+              (f.expired ? f.expiresAt : f.potentiallyStaleAt) ?? '',
+            ]),
+          ),
+        );
+      }),
+    );
+
+  flags
+    .command('eval')
+    .description('Evaluate a flag for a context on the server and say why')
+    .argument('<name>', 'flag key')
+    .option('-c, --context <json>', 'evaluation context', parseJsonObject, {})
+    .option('-e, --env <environment>', 'environment', 'production')
+    .option('-p, --project <name>')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (name: string, o: Record<string, unknown>) => {
+        const result = await flagsApi<Evaluation>(
+          context,
+          'POST',
+          inProject(flagPath(name, '/evaluate'), o['project'] as string | undefined),
+          { environment: o['env'], context: o['context'] },
+        );
+        if (o['json']) return context.output.out(`${JSON.stringify(result, null, 2)}\n`);
+        context.output.out(formatEvaluation(name, result));
+      }),
+    );
+
+  // Subcommands copy their parent's settings when created, before the program sets them.
+  for (const command of flags.commands) {
+    command
+      .exitOverride()
+      .configureOutput({ writeOut: context.output.out, writeErr: context.output.err })
+      .showHelpAfterError();
+  }
+  return flags;
+}
+
+export function formatEvaluation(name: string, result: Evaluation): string {
+  const value = result.value ? 'on' : 'off';
+  const variant = result.variant ? ` (variant ${result.variant.name})` : '';
+  const error = result.errorCode ? ` [${result.errorCode}]` : '';
+  return (
+    `${name}: ${value}${variant}\n` +
+    `  why: ${result.reason}${error}: ${result.explanation}\n` +
+    `  ruleset version: ${result.rulesetVersion}\n`
+  );
+}
+
+function table(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
+  return all
+    .map((row) =>
+      row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '),
+    )
+    .join('\n')
+    .concat('\n');
+}
