@@ -459,3 +459,79 @@ describe.each(modes)('flags service on %s', (_label, env, fleetPort) => {
     expect(retired.data).toMatchObject({ flagKey: 'old-promo', reason: 'promo over' });
   });
 });
+
+describe('flags service with two replicas on Kafka + PostgreSQL', () => {
+  const prefix = `flg${randomUUID().slice(0, 8)}_`;
+  const tokensFile = tempTokensFile();
+  const admin = issueToken(tokensFile, { subject: 'fiona', scopes: ['flags', 'read'] });
+  const apps: INestApplication[] = [];
+  let schemaUrl = '';
+
+  async function replica(): Promise<{ app: INestApplication; url: string }> {
+    const config = parseConfig({
+      ROLLGATE_MODE: 'production',
+      ROLLGATE_SCHEMA_PREFIX: prefix,
+      ROLLGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'rollgate-flg-')),
+      ROLLGATE_ORCHESTRATOR_URL: 'http://127.0.0.1:22199',
+    });
+    schemaUrl = config.databaseUrl;
+    const runtime = await openServiceRuntime(config, 'flags', FLAGS_PERSISTENCE);
+    const moduleRef = await Test.createTestingModule({
+      imports: [FlagsAppModule.forRoot({ tokenStore: new FileTokenStore(tokensFile), runtime })],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    setupHttpApp(app, FLAGS_SERVICE);
+    await app.listen(0, '127.0.0.1');
+    apps.push(app);
+    return { app, url: await app.getUrl() };
+  }
+
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    if (schemaUrl) await dropSchema(schemaUrl, `${prefix}flags`);
+  });
+
+  it('pushes a kill made on one replica to a stream held by the other, through the log', async () => {
+    const writer = await replica();
+    const reader = await replica();
+    const call = (method: 'post' | 'put', path: string, body: object) =>
+      request(writer.app.getHttpServer())
+        [method](path)
+        .set('Authorization', `Bearer ${admin}`)
+        .send(body);
+    await call('post', '/flags', { key: 'edge-cache', type: 'kill-switch', owner: 'sre' }).expect(
+      201,
+    );
+    await call('put', '/flags/edge-cache/environments/production', {
+      enabled: true,
+      defaultServe: true,
+      force: true,
+      reason: 'no fleet in this test',
+    }).expect(200);
+    const stream = openStream(`${reader.url}/flags/stream`, admin);
+    await stream.connected;
+    await eventually(
+      () => stream.events.length,
+      (n) => n === 1,
+      'the initial ruleset',
+    );
+    expect(stream.events[0]!.id).toBe('2');
+    const killed = await call('post', '/flags/edge-cache/kill', {
+      environment: 'production',
+      reason: 'cache poisoning',
+    }).expect(200);
+    const started = Date.now();
+    await eventually(
+      () => stream.events.length,
+      (n) => n === 2,
+      'the kill via the other replica',
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(stream.events[1]!.id).toBe(String(killed.body.rulesetVersion));
+    const ruleset = JSON.parse(stream.events[1]!.data!) as {
+      flags: { environments: Record<string, { enabled: boolean }> }[];
+    };
+    expect(ruleset.flags[0]!.environments['production']!.enabled).toBe(false);
+    stream.close();
+  });
+});
