@@ -494,11 +494,11 @@ describe('flags service with two replicas on Kafka + PostgreSQL', () => {
   it('pushes a kill made on one replica to a stream held by the other, through the log', async () => {
     const writer = await replica();
     const reader = await replica();
-    const call = (method: 'post' | 'put', path: string, body: object) =>
-      request(writer.app.getHttpServer())
-        [method](path)
-        .set('Authorization', `Bearer ${admin}`)
-        .send(body);
+    const call = (method: 'post' | 'put', path: string, body: object) => {
+      const server = request(writer.app.getHttpServer());
+      const test = method === 'post' ? server.post(path) : server.put(path);
+      return test.set('Authorization', `Bearer ${admin}`).send(body);
+    };
     await call('post', '/flags', { key: 'edge-cache', type: 'kill-switch', owner: 'sre' }).expect(
       201,
     );
