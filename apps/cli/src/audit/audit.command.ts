@@ -19,6 +19,13 @@ type ExitCode = (code: number) => void;
 /** Exit codes of `audit rebuild --verify`: 1 the read models differ from the log. */
 export const AUDIT_EXIT = { differs: 1, notFound: 1, usage: 2, malformed: 3 } as const;
 
+const parseCount = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError('expected a whole number above 0');
+  return n;
+};
+
 const parseServices = (value: string): ServiceName[] => {
   const names = value.split(',').map((s) => s.trim());
   const unknown = names.filter((n) => !(SERVICE_NAMES as readonly string[]).includes(n));
@@ -38,56 +45,65 @@ function rebuildCommand(context: CliContext, setExitCode: ExitCode): Command {
     .option('--verify', 'compare with the live read models; exit 1 on any difference')
     .option('--keep', 'keep the rebuilt schema or file after verifying')
     .option('--services <names>', 'only these services, comma-separated', parseServices)
-    .action(async (options: { verify?: boolean; keep?: boolean; services?: ServiceName[] }) => {
-      let log;
-      try {
-        log = openAuditLog(context.config);
-      } catch (error) {
-        if (!(error instanceof AuditLogError)) throw error;
-        context.output.err(`error: ${error.message}\n`);
-        return setExitCode(AUDIT_EXIT.usage);
-      }
-      try {
-        const all = await serviceReadModels();
-        const wanted = options.services ?? [...SERVICE_NAMES];
-        const services = Object.fromEntries(wanted.map((s) => [s, all[s]]));
-        const results = await rebuildReadModels({
-          config: context.config,
-          log,
-          services,
-          verify: options.verify === true,
-          keep: options.keep === true,
-          progress: (line) => context.output.err(`${line}\n`),
-        });
-        for (const result of results) {
-          for (const message of result.malformed) context.output.err(`skipped ${message}\n`);
-          if (result.skipped) {
-            context.output.out(`${result.service}: skipped, ${result.skipped}\n`);
-            continue;
+    .option('--progress-every <n>', 'a progress line every N events (default 50000)', parseCount)
+    .action(
+      async (options: {
+        verify?: boolean;
+        keep?: boolean;
+        services?: ServiceName[];
+        progressEvery?: number;
+      }) => {
+        let log;
+        try {
+          log = openAuditLog(context.config);
+        } catch (error) {
+          if (!(error instanceof AuditLogError)) throw error;
+          context.output.err(`error: ${error.message}\n`);
+          return setExitCode(AUDIT_EXIT.usage);
+        }
+        try {
+          const all = await serviceReadModels();
+          const wanted = options.services ?? [...SERVICE_NAMES];
+          const services = Object.fromEntries(wanted.map((s) => [s, all[s]]));
+          const results = await rebuildReadModels({
+            config: context.config,
+            log,
+            services,
+            verify: options.verify === true,
+            keep: options.keep === true,
+            progress: (line) => context.output.err(`${line}\n`),
+            ...(options.progressEvery ? { progressEvery: options.progressEvery } : {}),
+          });
+          for (const result of results) {
+            for (const message of result.malformed) context.output.err(`skipped ${message}\n`);
+            if (result.skipped) {
+              context.output.out(`${result.service}: skipped, ${result.skipped}\n`);
+              continue;
+            }
+            const rows = result.tables.map((t) => `${t.table} ${t.rows}`).join(', ');
+            const verdict = !options.verify
+              ? `rebuilt into ${result.target}`
+              : result.differences.length === 0
+                ? 'matches the log'
+                : `${result.differences.length} difference(s)`;
+            context.output.out(
+              `${result.service}: ${result.events} events; rows ${rows}; ${verdict}\n`,
+            );
           }
-          const rows = result.tables.map((t) => `${t.table} ${t.rows}`).join(', ');
-          const verdict = !options.verify
-            ? `rebuilt into ${result.target}`
-            : result.differences.length === 0
-              ? 'matches the log'
-              : `${result.differences.length} difference(s)`;
-          context.output.out(
-            `${result.service}: ${result.events} events; rows ${rows}; ${verdict}\n`,
-          );
+          const differences = results.flatMap((r) => r.differences);
+          if (differences.length > 0) {
+            context.output.out(`\n${formatDifferences(differences)}\n`);
+            context.output.err(
+              `error: ${differences.length} read-model row(s) differ from what the log says\n`,
+            );
+            return setExitCode(AUDIT_EXIT.differs);
+          }
+          setExitCode(0);
+        } finally {
+          await log.close();
         }
-        const differences = results.flatMap((r) => r.differences);
-        if (differences.length > 0) {
-          context.output.out(`\n${formatDifferences(differences)}\n`);
-          context.output.err(
-            `error: ${differences.length} read-model row(s) differ from what the log says\n`,
-          );
-          return setExitCode(AUDIT_EXIT.differs);
-        }
-        setExitCode(0);
-      } finally {
-        await log.close();
-      }
-    });
+      },
+    );
 }
 
 function exportCommand(context: CliContext, setExitCode: ExitCode): Command {
