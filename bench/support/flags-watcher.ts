@@ -48,7 +48,14 @@ client.on('error', (error) => report('error', { message: error.message }));
 const stop = () => void client.close().then(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
-process.stdin.on('end', stop); // the parent went away
-process.stdin.resume();
+// Exit with the parent (a bench or a test), even when it dies without signalling.
+const parent = process.ppid;
+setInterval(() => {
+  try {
+    process.kill(parent, 0);
+  } catch {
+    stop();
+  }
+}, 1_000).unref();
 
 client.start().catch((error: Error) => report('error', { message: error.message }));
