@@ -147,4 +147,45 @@ describe('flag enablement guard on the embedded default, with the real orchestra
     expect(again.output).toContain('error (409)');
     expect(again.output).toContain('can never be reused');
   }, 60_000);
+
+  it('blocks a release whose build reads an expired flag, in a project that asks for it, until it is extended', async () => {
+    const project = await api(`${flags}/flags/projects`, 'POST', token, {
+      name: 'shop',
+      blockReleasesOnExpiredFlags: true,
+    });
+    expect(project.status).toBe(201);
+    const expiresAt = new Date(Date.now() + 1_000).toISOString();
+    const flag = {
+      project: 'shop',
+      key: 'summer-sale',
+      type: 'release',
+      owner: 'growth',
+      expiresAt,
+    };
+    expect((await api(`${flags}/flags`, 'POST', token, flag)).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const release = () =>
+      api(`${orchestrator}/releases`, 'POST', token, {
+        service: 'shop-web',
+        artifact: { name: 'shop-web', digest: digest('5'), flags: ['summer-sale'] },
+      });
+    const blocked = await release();
+    expect(blocked.status).toBe(409);
+    expect(String(blocked.body['message'])).toContain('shop/summer-sale');
+    const extended = await api(`${flags}/flags/summer-sale/extend?project=shop`, 'POST', token, {
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      reason: 'sale extended a week',
+    });
+    expect(extended.status).toBe(200);
+    const allowed = await release();
+    expect(allowed.status).toBe(201);
+    await api(
+      `${orchestrator}/releases/${allowed.body['releaseId'] as string}/abort`,
+      'POST',
+      token,
+      {
+        reason: 'test over',
+      },
+    );
+  }, 60_000);
 });

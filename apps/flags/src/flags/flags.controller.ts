@@ -264,10 +264,14 @@ export class FlagsController {
     return this.flags.stale(project || undefined);
   }
 
+  // Public, like the orchestrator's reads: the orchestrator asks it on every release request.
   @Get('blocking')
-  @RequireScopes('read')
   @ApiQuery({ name: 'service', required: true })
-  @ApiQuery({ name: 'flags', required: false, description: 'Flags the new build reads, a,b,c' })
+  @ApiQuery({
+    name: 'flags',
+    required: false,
+    description: 'Flags the new build reads, a,b,c; default: what its live builds declare',
+  })
   @ApiOperation({
     summary: 'Expired flags that block a new release of a service (projects that ask for it)',
   })
@@ -278,10 +282,13 @@ export class FlagsController {
         details: [{ field: 'service', problem: 'required: /flags/blocking?service=<name>' }],
       });
     }
-    const declared = (flags ?? '')
-      .split(',')
-      .map((f) => f.trim())
-      .filter(Boolean);
+    const declared =
+      flags === undefined
+        ? undefined
+        : flags
+            .split(',')
+            .map((f) => f.trim())
+            .filter(Boolean);
     return this.flags.blocking(service, declared);
   }
 

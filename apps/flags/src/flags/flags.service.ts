@@ -315,15 +315,16 @@ export class FlagsService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /**
-   * Expired flags that block a new release of `service`, in projects that ask for it. The flags a
-   * service reads are those its live builds declare, plus any the caller names (the new build's).
+   * Expired flags that block a new release of `service`, in projects that ask for it, among the
+   * flags the new build reads (`declared`) or, when not given, those its live builds declare.
    */
-  async blocking(service: string, declared: readonly string[], now = new Date()) {
-    const fleet = await this.fleet.liveInstances();
-    const fromFleet = fleet.ok
+  async blocking(service: string, declared: readonly string[] | undefined, now = new Date()) {
+    // A new build names what it reads; otherwise the service reads what its live builds declare.
+    const fleet = declared ? undefined : await this.fleet.liveInstances();
+    const fromFleet = fleet?.ok
       ? fleet.instances.filter((i) => i.service === service).flatMap((i) => i.flags ?? [])
       : [];
-    const reads = [...new Set([...declared, ...fromFleet])].sort();
+    const reads = [...new Set(declared ?? fromFleet)].sort();
     const projects = await this.runtime.dataSource.manager.find(FlagProjectEntity, {
       where: { blockReleasesOnExpired: true },
     });
@@ -338,8 +339,7 @@ export class FlagsService implements OnApplicationBootstrap, OnApplicationShutdo
     return {
       service,
       reads,
-      fleetChecked: fleet.ok,
-      ...(fleet.ok ? {} : { fleetError: fleet.error }),
+      ...(fleet && !fleet.ok ? { fleetError: fleet.error } : {}),
       blocked: blocking.length > 0,
       flags: blocking,
     };

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import type { ServicePersistence } from '@rollgate/platform';
+import { SERVICE_RUNTIME, type ServicePersistence, type ServiceRuntime } from '@rollgate/platform';
+import { FLAG_DEBT_CHECK, HttpFlagDebtCheck } from './flag-debt-check';
 import { ReleasesReadModel1764000000100 } from './migrations/1764000000100-releases-read-model';
 import { ReleaseEntity } from './release.entity';
 import { ReleaseProjection } from './release.projection';
@@ -12,5 +13,16 @@ export const RELEASES_PERSISTENCE: ServicePersistence = {
   projections: [new ReleaseProjection()],
 };
 
-@Module({ controllers: [ReleasesController], providers: [ReleasesService] })
+@Module({
+  controllers: [ReleasesController],
+  providers: [
+    ReleasesService,
+    {
+      provide: FLAG_DEBT_CHECK,
+      inject: [SERVICE_RUNTIME],
+      useFactory: (runtime: ServiceRuntime) =>
+        new HttpFlagDebtCheck(runtime.config.serviceUrls.flags, runtime.config.token),
+    },
+  ],
+})
 export class ReleasesModule {}

@@ -1,4 +1,10 @@
-import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  Inject,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import type { ArtifactRef, ReleasePlan, ReleaseStrategy } from '@rollgate/contracts';
 import type { Decision } from '@rollgate/event-sourcing';
@@ -17,6 +23,7 @@ import {
   type Origin,
   type ServiceReleasesState,
 } from '@rollgate/releases';
+import { FLAG_DEBT_CHECK, type FlagDebtCheck } from './flag-debt-check';
 import { ReleaseEntity } from './release.entity';
 
 export interface ReleaseRequest {
@@ -34,12 +41,22 @@ export class ReleasesService {
   constructor(
     private readonly eventStore: EventStore,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
+    @Inject(FLAG_DEBT_CHECK) private readonly flagDebt: FlagDebtCheck,
   ) {}
 
   async request(input: ReleaseRequest) {
     const problems = planProblems(input.strategy, withPlanDefaults(input.plan));
     if (problems.length > 0) {
       throw new BadRequestException({ message: 'validation failed', details: problems });
+    }
+    // Flag debt: an expired flag the new build still reads blocks it (where its project says so).
+    const blocking = await this.flagDebt.blockingFlags(input.service, input.artifact.flags ?? []);
+    if (blocking.length > 0) {
+      const names = blocking.map((f) => `${f.project}/${f.key} (expired ${f.expiresAt})`);
+      throw new ConflictException({
+        message: `the build reads expired flags: ${names.join(', ')}; extend or retire them first`,
+        details: blocking,
+      });
     }
     const releaseId = uuidv7();
     const events = await this.execute(input.service, (state) =>
