@@ -1,4 +1,5 @@
-import { flagSubject, migrationSubject } from './correlated-subject';
+import { migrationSubject } from './correlated-subject';
+import { flagSubject } from './flag-subject';
 import { releaseSubject, releaseView, type ReleaseAuditState } from './release-subject';
 import { canonicalJson, renderTimelineText } from './render';
 import {

@@ -59,10 +59,6 @@ export function correlatedSubject(
   };
 }
 
-/** A feature flag by key ("key" or "project/key"). */
-export const flagSubject = (name: string) =>
-  correlatedSubject('flag', name, [TOPICS.flags.name], ['flagKey', 'flag', 'key']);
-
 /** A schema migration by id. */
 export const migrationSubject = (migrationId: string) =>
   correlatedSubject('migration', migrationId, [TOPICS.migrations.name], ['migrationId']);

@@ -49,7 +49,7 @@ export function replayCommand(context: CliContext, setExitCode: ExitCode): Comma
       'Rebuild a release (or flag, or migration) from the event log at a moment, with its timeline',
     )
     .option('--release <id>', 'a release id')
-    .option('--flag <name>', 'a feature flag key')
+    .option('--flag <name>', 'a feature flag: key (default project) or project/key')
     .option('--migration <id>', 'a migration id')
     .addOption(new Option('--at <iso-time>', 'state as of this instant').conflicts('offset'))
     .option('--offset <n>', 'state after the first N events of the timeline')
