@@ -59,7 +59,6 @@ function flagLog(): AuditEvent[] {
         fleet: { ok: true, instances: [] },
       },
       origin,
-      now(),
     ),
   );
   commit(
@@ -67,7 +66,6 @@ function flagLog(): AuditEvent[] {
       state,
       { key: 'new-checkout', environment: 'production', percentage: 10, reason: 'canary users' },
       origin,
-      now(),
     ),
   );
   commit(
