@@ -3,6 +3,7 @@ import {
   Inject,
   Logger,
   Module,
+  type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -19,7 +20,9 @@ export const SERVICE_RUNTIME = Symbol('SERVICE_RUNTIME');
  * A crashed consumer is fatal: /health turns 503 and stays so until the process restarts.
  */
 @Module({})
-export class RuntimeModule implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RuntimeModule
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger: Logger;
   private subscriptions: Subscription[] = [];
 
@@ -60,6 +63,15 @@ export class RuntimeModule implements OnApplicationBootstrap, OnApplicationShutd
     for (const subscription of this.subscriptions) {
       this.logger.log(`consumer ${subscription.groupId} started`);
     }
+  }
+
+  /**
+   * Consumers stop first, before any provider closes what their handlers use (the router's data
+   * plane, the fleet): a handler running against a closing data plane would report a route as
+   * failed and roll back a healthy release just because the process was stopping.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.runtime.projections.map((p) => p.stop()));
   }
 
   async onApplicationShutdown(): Promise<void> {
