@@ -236,6 +236,9 @@ interface PlaneResult {
   timeToRollback: number[];
   failedByBad: number[];
   failedAll: number[];
+  /** Share of user requests the bad build served, and the request rate the users achieved. */
+  badShare: number[];
+  rate: number[];
   verdictReasons: string[];
 }
 
@@ -254,6 +257,8 @@ async function measure(
     timeToRollback: [],
     failedByBad: [],
     failedAll: [],
+    badShare: [],
+    rate: [],
     verdictReasons: [],
   };
   const releaseIds = new Set<string>();
@@ -286,6 +291,10 @@ async function measure(
         during.filter((s) => s.version === build.version && failed(s)).length / during.length,
       );
       result.failedAll.push(during.filter(failed).length / during.length);
+      result.badShare.push(
+        during.filter((s) => s.version === build.version).length / during.length,
+      );
+      result.rate.push(during.length / ((time(rolledBack) - firstBad.at) / 1000));
       process.stdout.write(
         `  ${plane.name}: bad build rolled back ${result.timeToRollback.at(-1)!.toFixed(1)} s after its first request\n`,
       );
@@ -340,6 +349,8 @@ function printTable(results: PlaneResult[]): void {
     ['bad build: worst run (s)', ...results.map((r) => Math.max(...r.timeToRollback).toFixed(1))],
     ['requests failed by the bad build, median', ...results.map((r) => pct(median(r.failedByBad)))],
     ['requests failed in all, median', ...results.map((r) => pct(median(r.failedAll)))],
+    ['requests served by the bad build, median', ...results.map((r) => pct(median(r.badShare)))],
+    ['user requests per second, median', ...results.map((r) => median(r.rate).toFixed(0))],
     ['bad builds rolled back', ...results.map((r) => `${r.timeToRollback.length}/${RUNS}`)],
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
