@@ -85,6 +85,17 @@ describe('rollgate flags commands against a real flags service', () => {
     expect(killed.stdout).toBe('killed default/new-cart (ruleset version 5)\n');
     const off = await run('eval', 'new-cart', '-e', 'production', '--context', '{"country":"NO"}');
     expect(off.stdout).toMatch(/^new-cart: off\n {2}why: OFF/);
+    // Replay: what the same user got before the kill, and before the flag was turned on.
+    const before = ['eval', 'new-cart', '-e', 'production', '--context', '{"country":"NO"}'];
+    const atFour = await run(...before, '--ruleset-version', '4');
+    expect(atFour.stdout).toMatch(/^new-cart: on\n[^]*ruleset version: 4\n$/);
+    const atTwo = await run(...before, '--ruleset-version', '2');
+    expect(atTwo.stdout).toMatch(/^new-cart: off\n {2}why: OFF[^]*ruleset version: 2\n$/);
+    const atStart = await run(...before, '--at', '2000-01-01T00:00:00Z');
+    expect(atStart.stdout).toMatch(/^new-cart: off\n {2}why: FLAG_NOT_FOUND/);
+    const badInstant = await run(...before, '--at', 'yesterday');
+    expect(badInstant.exitCode).toBe(1);
+    expect(badInstant.stderr).toContain('at: must be an ISO 8601 date-time');
   });
 
   it('names the field of an invalid rule, refuses a retired name and lists flags', async () => {

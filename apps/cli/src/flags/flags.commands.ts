@@ -103,6 +103,12 @@ function parsePercentage(value: string): number {
   return n;
 }
 
+function parseVersion(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a ruleset version');
+  return n;
+}
+
 const inProject = (path: string, project: string | undefined) =>
   project ? `${path}?project=${encodeURIComponent(project)}` : path;
 
@@ -328,6 +334,8 @@ export function flagsCommand(context: CliContext, setExitCode: ExitCode): Comman
     .argument('<name>', 'flag key')
     .option('-c, --context <json>', 'evaluation context', parseJsonObject, {})
     .option('-e, --env <environment>', 'environment', 'production')
+    .option('--at <instant>', 'replay: with the rules as they were then (ISO 8601 with a zone)')
+    .option('--ruleset-version <n>', 'replay: with this ruleset version', parseVersion)
     .option('-p, --project <name>')
     .option('--json', 'print JSON')
     .action(
@@ -336,7 +344,12 @@ export function flagsCommand(context: CliContext, setExitCode: ExitCode): Comman
           context,
           'POST',
           inProject(flagPath(name, '/evaluate'), o['project'] as string | undefined),
-          { environment: o['env'], context: o['context'] },
+          {
+            environment: o['env'],
+            context: o['context'],
+            ...(o['at'] !== undefined ? { at: o['at'] } : {}),
+            ...(o['rulesetVersion'] !== undefined ? { version: o['rulesetVersion'] } : {}),
+          },
         );
         if (o['json']) return context.output.out(`${JSON.stringify(result, null, 2)}\n`);
         context.output.out(formatEvaluation(name, result));

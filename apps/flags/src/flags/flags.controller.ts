@@ -118,6 +118,7 @@ export class FlagsController {
   @ApiQuery({ name: 'project', required: false })
   @ApiOperation({
     summary: 'Evaluate a flag for a context on the server: value, variant, reason and why',
+    description: 'With `at` or `version`, with the ruleset as it was then (replay).',
   })
   async evaluate(
     @Param('key') key: string,
@@ -129,6 +130,10 @@ export class FlagsController {
       key,
       body.environment,
       body.context ?? {},
+      {
+        ...(body.at !== undefined ? { at: body.at } : {}),
+        ...(body.version !== undefined ? { version: body.version } : {}),
+      },
     );
     return { value: result.enabled, ...result };
   }

@@ -219,6 +219,20 @@ export class EvaluateDto {
   @IsOptional()
   @IsObject()
   context?: Record<string, string | number | boolean | null>;
+
+  @ApiPropertyOptional({
+    example: '2026-03-01T12:00:00Z',
+    description: 'Evaluate with the ruleset as it was at this instant (replay)',
+  })
+  @IsOptional()
+  @IsString()
+  at?: string;
+
+  @ApiPropertyOptional({ description: 'Evaluate with this ruleset version (replay)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  version?: number;
 }
 
 /** Answer to a command: the events it appended and the ruleset version they produced. */

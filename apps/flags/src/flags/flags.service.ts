@@ -8,12 +8,14 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { EventEnvelope } from '@rollgate/contracts';
-import type { Decision } from '@rollgate/event-sourcing';
+import { fold, type Decision } from '@rollgate/event-sourcing';
 import {
+  buildRuleset,
   DEFAULT_ENVIRONMENTS,
   evaluate,
   expiryDate,
   isExpired,
+  parseIsoInstant,
   type EvaluationContext,
   type EvaluationResult,
   type FlagDefinition,
@@ -35,6 +37,7 @@ import {
   projectFlagsAggregate,
   projectStreamId,
   releaseBlockingFlags,
+  rulesetOf,
   turnsOn,
   type FleetSnapshot,
   type Origin,
@@ -52,6 +55,12 @@ import type {
 } from './flags.dto';
 import { FLEET_VIEW, type FleetView } from './fleet-view';
 import { RulesetFeed, type ProjectSnapshot } from './ruleset-feed';
+
+/** Which ruleset to evaluate with: the current one unless a version or an instant is given. */
+export interface AsOf {
+  version?: number;
+  at?: string;
+}
 
 export interface CommandResult {
   project: string;
@@ -271,9 +280,36 @@ export class FlagsService implements OnApplicationBootstrap, OnApplicationShutdo
     key: string,
     environment: string,
     context: EvaluationContext,
+    asOf: AsOf = {},
   ): Promise<EvaluationResult> {
     const { ruleset } = await this.snapshot(project);
-    return evaluate(ruleset, key, environment, context);
+    if (asOf.at === undefined && asOf.version === undefined) {
+      return evaluate(ruleset, key, environment, context);
+    }
+    return evaluate(await this.rulesetAsOf(project, asOf), key, environment, context);
+  }
+
+  /**
+   * Replay: the project's ruleset as it was at a version or an instant, folded from its stream,
+   * so "what did this user get then" has the same answer as it had then.
+   */
+  private async rulesetAsOf(project: string, asOf: AsOf) {
+    const instant = asOf.at === undefined ? undefined : parseIsoInstant(asOf.at);
+    if (asOf.at !== undefined && instant === undefined) {
+      throw badRequest([
+        { field: 'at', problem: 'must be an ISO 8601 date-time with a time zone' },
+      ]);
+    }
+    const history = await this.eventStore.load(projectStreamId(project));
+    const kept = history.filter(
+      (event) =>
+        (asOf.version === undefined || (event.sequence ?? 0) <= asOf.version) &&
+        (instant === undefined || Date.parse(event.occurredAt) <= instant),
+    );
+    const state = fold(projectFlagsAggregate(project), kept);
+    const built = buildRuleset(rulesetOf(state));
+    if (!built.ok) throw new Error(`ruleset ${project}@${state.version} does not build`);
+    return built.ruleset;
   }
 
   async get(project: string, key: string): Promise<FlagSummaryEntity> {
