@@ -179,16 +179,16 @@ describe('FlagsClient against a real server', () => {
     expect(events).toEqual(['ready', 'stale', 'recovered']);
   });
 
-  it('reopens a stream that has gone silent (no data and no pings)', async () => {
+  it('reopens a stream that has gone silent (no data, no pings) and polls meanwhile, so changes still arrive', async () => {
     const server = await serve(23105);
     server.streamSilent = true;
     const client = connect(server, { streamIdleTimeoutMs: 150 });
     await client.start();
-    await until(
-      () => server.requestsTo('/flags/stream').length >= 3,
-      'reconnects of a dead stream',
-    );
-    expect(client.version).toBe(1);
+    server.publish({ flags: withKilled(fixtureFlags, 'simple') }); // never sent on the stream
+    await until(() => client.version === 2, 'the change, by polling');
+    expect(client.isEnabled('simple', user)).toBe(false);
+    await until(() => server.requestsTo('/flags/stream').length >= 2, 'the stream to be reopened');
+    expect(client.isStale()).toBe(false);
   });
 
   it('keeps serving the current ruleset when the stream sends an invalid one', async () => {

@@ -66,8 +66,12 @@ export interface FlagsClientEvents extends Record<string, unknown> {
 
 export type ClientStatus = 'NOT_READY' | 'READY' | 'STALE' | 'ERROR' | 'CLOSED';
 
-/** How a stream attempt ended. */
-type StreamOutcome = 'dropped' | 'refused' | 'closed';
+/**
+ * How a stream attempt ended: `dropped` after it carried data, `silent` when it opened but sent
+ * not a byte (not even a ping: a buffering proxy, a half-dead connection), `refused` when it
+ * could not be opened, `closed` by close().
+ */
+type StreamOutcome = 'dropped' | 'silent' | 'refused' | 'closed';
 
 const DEFAULTS = {
   project: 'default',
@@ -289,7 +293,8 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
         await this.sleep(this.backoff(failures));
         continue;
       }
-      // The stream could not be opened: poll with ETags until it is time to try again.
+      // The stream could not be opened, or carried nothing: a connection that looks open must not
+      // stop changes from arriving, so poll with ETags until it is time to try again.
       failures++;
       await this.pollUntil(Date.now() + this.backoff(failures));
     }
@@ -361,6 +366,7 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
       idle = setTimeout(() => controller.abort(), this.options.streamIdleTimeoutMs);
     };
     let opened = false;
+    let received = false;
     try {
       const headers = this.headers('text/event-stream');
       headers['cache-control'] = 'no-cache';
@@ -388,13 +394,15 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
+        received = true;
         resetIdle();
         parser.push(decoder.decode(value, { stream: true }));
       }
-      return this.closed ? 'closed' : 'dropped';
+      if (this.closed) return 'closed';
+      return received ? 'dropped' : this.silent();
     } catch (error) {
       if (this.closed) return 'closed';
-      if (opened) return 'dropped';
+      if (opened) return received ? 'dropped' : this.silent();
       this.reportError(asError(error));
       return 'refused';
     } finally {
@@ -402,6 +410,11 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
       clearTimeout(idle);
       controller.abort(); // releases the connection whatever happened
     }
+  }
+
+  private silent(): StreamOutcome {
+    this.reportError(new Error('the stream ended without sending anything, not even a ping'));
+    return 'silent';
   }
 
   private applyText(text: string): void {
