@@ -11,7 +11,7 @@ import {
 } from './release-scenarios';
 import { api, digest, portsEnv, start, stop, tempDir, waitFor, type Proc } from './support';
 
-// Ports 25000-25999: 25000+ the outage host, 25100+ the low-traffic host, 25200 discovery.
+// Ports 25000-25999: 25001-25005 the Rollgate host, 25200 fleet discovery for Prometheus.
 const V1: Build = { digest: digest('a'), version: 'v1' };
 const V2: Build = { digest: digest('b'), version: 'v2' };
 
@@ -85,109 +85,116 @@ const canaryRequests = (entry: TimelineEntry) =>
  * Prometheus scrapes canary and baseline as soon as their route is confirmed (in Kubernetes this
  * is kubernetes_sd on the pods).
  */
-function fleetDiscovery(router: string, service: string, port: number): Promise<Server> {
+function fleetDiscovery(router: string, services: string[], port: number): Promise<Server> {
+  const instancesOf = async (service: string) => {
+    const response = await fetch(`${router}/routes/${service}`);
+    if (!response.ok) return [];
+    const { backends } = (await response.json()) as {
+      backends?: Record<string, { port: number }[]>;
+    };
+    return Object.values(backends ?? {})
+      .flat()
+      .map((b) => `127.0.0.1:${b.port}`);
+  };
   const server = createServer((_req, res) => {
-    void fetch(`${router}/routes/${service}`)
-      .then((r) => (r.ok ? r.json() : { backends: {} }))
-      .then((route) => {
-        const { backends } = route as { backends?: Record<string, { port: number }[]> };
-        const targets = Object.values(backends ?? {})
-          .flat()
-          .map((b) => `127.0.0.1:${b.port}`);
+    void Promise.all(services.map(instancesOf))
+      .then((lists) => [{ targets: [...new Set(lists.flat())], labels: {} }])
+      .catch(() => [])
+      .then((groups) => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify([{ targets: [...new Set(targets)], labels: {} }]));
-      })
-      .catch(() => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('[]');
+        res.end(JSON.stringify(groups));
       });
   });
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
-describe('analysis fails safe', () => {
-  it('a release whose metric source goes down mid-analysis never promotes', async () => {
-    const discovery = await fleetDiscovery('http://127.0.0.1:25002', 'outage', 25200);
-    let prometheus: PrometheusServer | undefined;
-    let host: Proc | undefined;
-    let users: { stop: () => Promise<void> } | undefined;
-    try {
-      prometheus = await startPrometheus([
-        {
-          job_name: 'fleet',
-          http_sd_configs: [{ url: 'http://127.0.0.1:25200/', refresh_interval: '1s' }],
-        },
-      ]);
-      const started = await startHost('outage', 25000, {
-        ROLLGATE_METRIC_SOURCE: 'prometheus',
-        ROLLGATE_PROMETHEUS_URL: prometheus.url,
-      });
-      host = started.host;
-      const target = started.target;
-      users = (await firstReleaseWithUsers(target, V1, 100)).users;
-      await waitForScrapes(prometheus.url, 2);
+describe('analysis on Prometheus: low traffic, and a source that dies', () => {
+  let discovery: Server;
+  let prometheus: PrometheusServer;
+  let host: Proc;
+  let quiet: ReleaseTarget;
+  let outage: ReleaseTarget;
+  let users: { stop: () => Promise<void> }[] = [];
 
-      const releaseId = await deploy(target, V2, 'canary', {
-        canarySteps: [25, 50],
-        stepSeconds: 15,
-      });
-      // The analysis scores an interval of real canary traffic read from Prometheus...
-      await waitFor(
-        async () =>
-          ofType(await timeline(target, releaseId), 'AnalysisIntervalScored').some(
-            (e) => canaryRequests(e) > 0,
-          ),
-        'an analysis interval scored on canary traffic from Prometheus',
-        60_000,
-      );
-      // ...when Prometheus dies.
-      await prometheus.stop('SIGKILL');
+  beforeAll(async () => {
+    discovery = await fleetDiscovery('http://127.0.0.1:25002', ['quiet', 'outage'], 25200);
+    prometheus = await startPrometheus([
+      {
+        job_name: 'fleet',
+        http_sd_configs: [{ url: 'http://127.0.0.1:25200/', refresh_interval: '1s' }],
+      },
+    ]);
+    const started = await startHost('analysis', 25000, {
+      ROLLGATE_METRIC_SOURCE: 'prometheus',
+      ROLLGATE_PROMETHEUS_URL: prometheus.url,
+      // Prometheus discovers new instances a few seconds late: tolerate a few empty intervals.
+      ROLLGATE_ANALYSIS_MAX_NODATA: '5',
+    });
+    host = started.host;
+    quiet = { ...started.target, service: 'quiet' };
+    outage = { ...started.target, service: 'outage' };
+  }, 120_000);
 
-      const ended = await settle(target, releaseId, ['succeeded', 'rolled-back'], 120_000);
-      expect(ended['phase']).toBe('rolled-back');
-      expect(String(ended['reason'])).toMatch(/analysis (FAIL|NODATA) at step \d/);
-      expect(String(ended['reason'])).toMatch(/metric source prometheus failed: fetch failed/);
-      const story = await timeline(target, releaseId);
-      expect(ofType(story, 'ReleaseSucceeded')).toEqual([]);
-      // Scored on data before the outage; NODATA after it, saying why.
-      const intervals = ofType(story, 'AnalysisIntervalScored');
-      expect(intervals.some((e) => canaryRequests(e) > 0)).toBe(true);
-      const last = intervals[intervals.length - 1]!;
-      expect(last.details['verdict']).toBe('NODATA');
-      expect(last.reason).toMatch(/^metric source prometheus failed: fetch failed/);
-    } finally {
-      await users?.stop();
-      if (host) await stop(host);
-      await prometheus?.stop('SIGKILL');
-      discovery.close();
-    }
-  }, 240_000);
+  afterAll(async () => {
+    await Promise.all(users.map((u) => u.stop()));
+    users = [];
+    if (host) await stop(host);
+    await prometheus?.stop('SIGKILL');
+    discovery?.close();
+  });
 
   it('a low-traffic service (2 req/s) gets the low-traffic policy and a verdict that says so', async () => {
-    const { host, target } = await startHost('quiet', 25100);
-    let users: { stop: () => Promise<void> } | undefined;
-    try {
-      users = (await firstReleaseWithUsers(target, V1, 2)).users;
-      const releaseId = await deploy(target, V2, 'canary', {
-        canarySteps: [20],
-        stepSeconds: 12,
-      });
-      const ended = await settle(target, releaseId, ['succeeded', 'rolled-back', 'paused']);
-      expect(ended).toMatchObject({ phase: 'succeeded', version: 'v2' });
-      const story = await timeline(target, releaseId);
-      const lowTraffic =
-        /^(analysis PASS: )?low traffic \(canary [\d.]+ req\/s, baseline [\d.]+ req\/s\): 200 requests per group take about \d+ s, beyond the 36 s ceiling .* judged alone by the threshold judge/;
-      // Every interval went to the threshold judge, and the verdict and the step say why.
-      const intervals = ofType(story, 'AnalysisIntervalScored');
-      expect(intervals.length).toBeGreaterThan(0);
-      for (const interval of intervals) expect(interval.reason).toMatch(lowTraffic);
-      const [verdict] = ofType(story, 'AnalysisVerdictReached');
-      expect(verdict).toMatchObject({ details: { verdict: 'PASS' } });
-      expect(verdict!.reason).toMatch(lowTraffic);
-      expect(ofType(story, 'ReleaseStepCompleted')[0]!.reason).toMatch(lowTraffic);
-    } finally {
-      await users?.stop();
-      await stop(host);
-    }
+    const first = await firstReleaseWithUsers(quiet, V1, 2);
+    users.push(first.users);
+    await waitForScrapes(prometheus.url, 2);
+    const releaseId = await deploy(quiet, V2, 'canary', { canarySteps: [20], stepSeconds: 12 });
+    const ended = await settle(quiet, releaseId, ['succeeded', 'rolled-back', 'paused']);
+    expect(ended).toMatchObject({ phase: 'succeeded', version: 'v2' });
+    await first.users.stop();
+    const story = await timeline(quiet, releaseId);
+    const lowTraffic =
+      /^(analysis PASS: )?low traffic \(canary [\d.]+ req\/s, baseline [\d.]+ req\/s\): .*beyond the 36 s ceiling .* judged alone by the threshold judge/;
+    // Every interval went to the threshold judge, and the verdict and the step say why.
+    const intervals = ofType(story, 'AnalysisIntervalScored');
+    expect(intervals.length).toBeGreaterThan(0);
+    for (const interval of intervals) expect(interval.reason).toMatch(lowTraffic);
+    expect(intervals.some((e) => canaryRequests(e) > 0)).toBe(true);
+    const [verdict] = ofType(story, 'AnalysisVerdictReached');
+    expect(verdict).toMatchObject({ details: { verdict: 'PASS' } });
+    expect(verdict!.reason).toMatch(lowTraffic);
+    expect(ofType(story, 'ReleaseStepCompleted')[0]!.reason).toMatch(lowTraffic);
+  }, 120_000);
+
+  it('a release whose metric source goes down mid-analysis never promotes', async () => {
+    const first = await firstReleaseWithUsers(outage, V1, 100);
+    users.push(first.users);
+    const releaseId = await deploy(outage, V2, 'canary', {
+      canarySteps: [25, 50],
+      stepSeconds: 15,
+    });
+    // The analysis scores an interval of real canary traffic read from Prometheus...
+    await waitFor(
+      async () =>
+        ofType(await timeline(outage, releaseId), 'AnalysisIntervalScored').some(
+          (e) => canaryRequests(e) > 0,
+        ),
+      'an analysis interval scored on canary traffic from Prometheus',
+      60_000,
+    );
+    // ...when Prometheus dies.
+    await prometheus.stop('SIGKILL');
+
+    const ended = await settle(outage, releaseId, ['succeeded', 'rolled-back'], 120_000);
+    expect(ended['phase']).toBe('rolled-back');
+    expect(String(ended['reason'])).toMatch(/analysis (FAIL|NODATA) at step \d/);
+    expect(String(ended['reason'])).toMatch(/metric source prometheus failed: fetch failed/);
+    const story = await timeline(outage, releaseId);
+    expect(ofType(story, 'ReleaseSucceeded')).toEqual([]);
+    // Scored on data before the outage; NODATA after it, saying why.
+    const intervals = ofType(story, 'AnalysisIntervalScored');
+    expect(intervals.some((e) => canaryRequests(e) > 0)).toBe(true);
+    const last = intervals[intervals.length - 1]!;
+    expect(last.details['verdict']).toBe('NODATA');
+    expect(last.reason).toMatch(/^metric source prometheus failed: fetch failed/);
   }, 180_000);
 });
