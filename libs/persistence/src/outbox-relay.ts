@@ -6,6 +6,10 @@ import type { EventLog } from '@rollgate/event-log';
 import { OutboxEntity } from './entities';
 import { inTransaction } from './transaction';
 
+/** First key of the outbox advisory lock ("RGOB"); the second is the outbox table's hash. */
+const OUTBOX_LOCK_CLASS = 0x52474f42;
+const CONTENDED_RETRY_MS = 50;
+
 export interface OutboxRelayOptions {
   batchSize?: number;
   /** Safety net: how often it looks even when nobody called `kick()`. */
@@ -22,6 +26,8 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<number> | undefined;
   private again = false;
+  /** Another relay held the outbox: look again shortly rather than wait for the next poll. */
+  private contended = false;
   private readonly batchSize: number;
   private readonly intervalMs: number;
 
@@ -60,7 +66,10 @@ export class OutboxRelay {
       })
       .finally(() => {
         this.inFlight = undefined;
-        if (this.again) {
+        if (this.contended) {
+          this.contended = false;
+          setTimeout(() => this.kick(), CONTENDED_RETRY_MS).unref();
+        } else if (this.again) {
           this.again = false;
           this.kick();
         }
@@ -83,6 +92,10 @@ export class OutboxRelay {
    * uncommitted of another command is read.
    */
   private async publishBatch(manager: EntityManager): Promise<number> {
+    if (!(await this.claim(manager))) {
+      this.contended = true;
+      return 0;
+    }
     const rows = await manager.find(OutboxEntity, { order: { id: 'ASC' }, take: this.batchSize });
     if (rows.length === 0) return 0;
     for (const group of groupByTraceContext(rows)) {
@@ -98,6 +111,21 @@ export class OutboxRelay {
     }
     await manager.delete(OutboxEntity, { id: In(rows.map((row) => row.id)) });
     return rows.length;
+  }
+
+  /**
+   * Only one relay of an outbox publishes at a time (a transaction-scoped advisory lock), so
+   * several processes of one service never publish a row twice nor overtake each other's
+   * older rows. SQLite needs none: one process owns the file and its transactions are queued.
+   */
+  private async claim(manager: EntityManager): Promise<boolean> {
+    if (manager.connection.options.type !== 'postgres') return true;
+    const table = manager.connection.getMetadata(OutboxEntity).tablePath;
+    const [row] = (await manager.query(
+      'SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS claimed',
+      [OUTBOX_LOCK_CLASS, table],
+    )) as { claimed: boolean }[];
+    return row?.claimed === true;
   }
 
   async pending(): Promise<number> {

@@ -286,3 +286,39 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promi
   }
   throw new Error('condition not met in time');
 }
+
+describe('outbox relays of one service in two processes (PostgreSQL)', () => {
+  const schema = `test_${randomUUID().slice(0, 8)}`;
+  const open = () =>
+    openServiceDataSource({
+      service: 'persistence-test',
+      schema,
+      storage: { kind: 'postgres', url: databaseUrl },
+      entities: PLATFORM_ENTITIES,
+      migrations: [PlatformTables1764000000000],
+    });
+  afterAll(() => dropSchema(databaseUrl, schema));
+
+  it('publishes each outbox row once when both relay at the same time', async () => {
+    const first = await open();
+    const second = await open();
+    const store = new EventStore(first);
+    const log = new EmbeddedEventLog({ file: join(dir, 'two-relays.db') });
+    try {
+      await log.ensureTopics([TOPICS.releases]);
+      const relays = [new OutboxRelay(first, log), new OutboxRelay(second, log)];
+      const services = Array.from({ length: 30 }, (_, i) => `two-${i}-${randomUUID().slice(0, 4)}`);
+      await Promise.all(services.map((service) => startRelease(store, service, `rel-${service}`)));
+
+      const published = await Promise.all(relays.map((relay) => relay.flush()));
+
+      expect(published.sort((a, b) => a - b)).toEqual([0, 30]);
+      const onLog: string[] = [];
+      for await (const e of log.readRange({ topic: TOPICS.releases.name })) onLog.push(e.event.key);
+      expect(onLog.sort()).toEqual([...services].sort());
+    } finally {
+      await log.close();
+      await Promise.all([first.destroy(), second.destroy()]);
+    }
+  });
+});
