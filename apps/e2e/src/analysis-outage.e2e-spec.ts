@@ -81,24 +81,28 @@ const canaryRequests = (entry: TimelineEntry) =>
   (entry.details['canary'] as { requests: number } | undefined)?.requests ?? 0;
 
 /**
- * Prometheus HTTP service discovery for the local fleet: every instance the router routes to, so
- * Prometheus scrapes canary and baseline as soon as their route is confirmed (in Kubernetes this
- * is kubernetes_sd on the pods).
+ * Prometheus HTTP service discovery for the local fleet: every instance the router routes to, in
+ * one target group per role, labelled `group` (as kubernetes_sd would label pods). A target label
+ * wins over the instance's own `group` label, so an instance promoted from canary to stable
+ * counts as stable from the next refresh on.
  */
 function fleetDiscovery(router: string, services: string[], port: number): Promise<Server> {
-  const instancesOf = async (service: string) => {
+  const groupsOf = async (service: string) => {
     const response = await fetch(`${router}/routes/${service}`);
     if (!response.ok) return [];
     const { backends } = (await response.json()) as {
       backends?: Record<string, { port: number }[]>;
     };
-    return Object.values(backends ?? {})
-      .flat()
-      .map((b) => `127.0.0.1:${b.port}`);
+    return Object.entries(backends ?? {})
+      .filter(([, instances]) => instances.length > 0)
+      .map(([group, instances]) => ({
+        targets: instances.map((b) => `127.0.0.1:${b.port}`),
+        labels: { group },
+      }));
   };
   const server = createServer((_req, res) => {
-    void Promise.all(services.map(instancesOf))
-      .then((lists) => [{ targets: [...new Set(lists.flat())], labels: {} }])
+    void Promise.all(services.map(groupsOf))
+      .then((lists) => lists.flat())
       .catch(() => [])
       .then((groups) => {
         res.writeHead(200, { 'content-type': 'application/json' });
