@@ -39,11 +39,14 @@ describe('rollgate CLI', () => {
 
     expect(exitCode).toBe(0);
     expect(stderr).toBe('');
-    const lines = stdout.trimEnd().split('\n');
+    const [table, releases] = stdout.trimEnd().split('\n\n');
+    const lines = table!.split('\n');
     expect(lines[0]).toMatch(/^SERVICE\s+URL\s+STATUS\s+DETAIL$/);
     expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 3))).toEqual(
       SERVICE_NAMES.map((service) => [service, urls[service], 'up']),
     );
+    // These stand-in services answer /health only: the releases section says why it is empty.
+    expect(releases).toMatch(/^releases unknown: /);
   });
 
   it('status exits 1 and marks a service unreachable when nothing listens on its URL', async () => {

@@ -1,3 +1,5 @@
+import { FINAL_PHASES } from '@rollgate/releases';
+
 /** What GET /releases/:id answers, as far as the CLI shows it. */
 export interface ReleaseView {
   id: string;
@@ -61,6 +63,37 @@ export function formatReleaseList(releases: ReleaseView[]): string {
     `${Math.max(0, r.step + (r.stepCompleted ? 1 : 0))}/${r.steps.length}`,
   ]);
   const header = ['RELEASE', 'SERVICE', 'VERSION', 'STRATEGY', 'PHASE', 'STEPS'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+/** Whether a release has ended (succeeded, rolled back or aborted). */
+export const hasEnded = (release: ReleaseView) =>
+  (FINAL_PHASES as readonly string[]).includes(release.phase);
+
+/** Releases still in flight, one line each with a progress bar and the current step's weights. */
+export function formatActiveReleases(releases: ReleaseView[]): string {
+  const active = releases.filter((r) => !hasEnded(r));
+  if (active.length === 0) return 'no active releases\n';
+  const rows = active.map((r) => {
+    const done = Math.max(0, r.step + (r.stepCompleted ? 1 : 0));
+    const step = r.steps[Math.max(0, r.step)];
+    return [
+      r.service,
+      r.version,
+      r.strategy,
+      r.drift.length > 0 ? `${r.phase} (DRIFT)` : r.phase,
+      `${bar(done, r.steps.length, 10)} ${done}/${r.steps.length}`,
+      step ? weights(step.weights) : '',
+      r.id,
+    ];
+  });
+  const header = ['SERVICE', 'VERSION', 'STRATEGY', 'PHASE', 'PROGRESS', 'WEIGHTS', 'RELEASE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
@@ -10,6 +12,7 @@ import { openTestRuntime, tempTokensFile } from '@rollgate/platform/testing';
 import { runCli } from '../program';
 
 const digest = `sha256:${'d'.repeat(64)}`;
+const ROOT = resolve(__dirname, '../../../..');
 
 describe('rollgate release commands against a real orchestrator', () => {
   let app: INestApplication;
@@ -65,6 +68,15 @@ describe('rollgate release commands against a real orchestrator', () => {
     expect(deployed.exitCode).toBe(0);
     const { releaseId } = JSON.parse(deployed.stdout) as { releaseId: string };
     const view = await shown(releaseId, 'progressing');
+    const status = await run('status');
+    expect(status.stdout).toMatch(/^orchestrator\s+\S+\s+up/m);
+    expect(status.stdout).toMatch(
+      new RegExp(
+        `^checkout\\s+\\S+\\s+canary\\s+progressing\\s+\\[\\.{10}\\] 0/1\\s+canary 100%\\s+${releaseId}$`,
+        'm',
+      ),
+    );
+    expect(status.exitCode).toBe(1); // the other four services are not running here
     // The service has no stable version yet: its first release deploys in one step.
     expect(view).toContain('first deploy');
     expect(view).toContain('0/1 steps');
@@ -88,6 +100,30 @@ describe('rollgate release commands against a real orchestrator', () => {
       new RegExp(`${releaseId}\\s+checkout\\s+\\S+\\s+canary\\s+aborted`),
     );
   });
+
+  it('status --watch redraws the table until interrupted', async () => {
+    const cli = spawn(
+      process.execPath,
+      [join(ROOT, 'bin/run.js'), 'apps/cli/src/main.ts', 'status', '--watch', '0.2'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ROLLGATE_ORCHESTRATOR_URL: url },
+      },
+    );
+    let output = '';
+    cli.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise((resolve) => cli.on('exit', resolve));
+    try {
+      for (let i = 0; i < 200 && (output.match(/^SERVICE /gm) ?? []).length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((output.match(/^SERVICE /gm) ?? []).length).toBeGreaterThanOrEqual(2);
+      expect(output).toMatch(/^\d{4}-\d\d-\d\dT/m);
+    } finally {
+      cli.kill('SIGINT');
+      await exited;
+    }
+  }, 60_000);
 
   it('refuses a tag before calling the API, and reports API refusals field by field', async () => {
     const tag = await run('deploy', '-s', 'checkout', '-a', 'checkout:latest');

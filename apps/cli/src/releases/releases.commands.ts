@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context';
 import { ApiError, callApi, describeApiError } from './api-client';
-import { formatRelease, formatReleaseList, type ReleaseView } from './format-release';
+import { formatRelease, formatReleaseList, hasEnded, type ReleaseView } from './format-release';
 
 type ExitCode = (code: number) => void;
 
@@ -46,7 +46,6 @@ async function guarded(
 
 const orchestrator = (context: CliContext) => context.config.serviceUrls.orchestrator;
 
-const FINAL_PHASES = ['succeeded', 'rolled-back', 'aborted'];
 const WATCH_INTERVAL_MS = 1_000;
 
 const getRelease = (context: CliContext, releaseId: string) =>
@@ -73,7 +72,7 @@ async function watchRelease(context: CliContext, setExitCode: ExitCode, releaseI
       const text = formatRelease(release);
       if (text !== shown) context.output.out(`${shown ? '\n' : ''}${text}`);
       shown = text;
-      if (FINAL_PHASES.includes(release.phase)) {
+      if (hasEnded(release)) {
         if (release.phase !== 'succeeded') setExitCode(1);
         return;
       }
