@@ -191,6 +191,35 @@ describe('FlagsClient against a real server', () => {
     expect(client.isStale()).toBe(false);
   });
 
+  it('names the flags that changed, including flags whose rules use a changed segment', async () => {
+    const segment = (values: string[]) => ({
+      key: 'nordics',
+      constraints: [{ attribute: 'country', operator: 'IN' as const, values }],
+    });
+    const segmented = {
+      ...fixtureFlags[0]!,
+      key: 'segmented',
+      environments: {
+        production: { enabled: true, rules: [{ constraints: [], segments: ['nordics'] }] },
+      },
+    };
+    const server = await serve(23110);
+    server.publish({ segments: [segment(['NO'])], flags: [...fixtureFlags, segmented] });
+    const client = connect(server);
+    const changes: string[][] = [];
+    client.on('changed', ({ flagsChanged }) => changes.push([...flagsChanged]));
+    await client.start();
+    await until(() => server.openStreams === 1, 'the stream to open');
+    expect(client.isEnabled('segmented', { userId: 'u', country: 'SE' })).toBe(false);
+
+    server.publish({ segments: [segment(['NO', 'SE'])], flags: [...fixtureFlags, segmented] });
+    await until(() => changes.length === 1, 'the segment change');
+    expect(client.isEnabled('segmented', { userId: 'u', country: 'SE' })).toBe(true);
+    server.publish({ segments: [segment(['NO', 'SE'])], flags: withKilled(fixtureFlags, 'beta') });
+    await until(() => changes.length === 2, 'the flag change');
+    expect(changes).toEqual([['segmented'], ['beta', 'segmented']]);
+  });
+
   it('keeps serving the current ruleset when the stream sends an invalid one', async () => {
     const server = await serve(23106);
     const client = connect(server);
