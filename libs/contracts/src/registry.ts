@@ -12,6 +12,7 @@ import {
   FlagKilledV1,
   FlagProjectConfiguredV1,
   FlagRetiredV1,
+  FlagSegmentDefinedV1,
   FlagUpdatedV1,
 } from './events/flags';
 import { MigrationPlannedV1 } from './events/migrations';
@@ -59,6 +60,7 @@ export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
   FlagRetiredV1,
   FlagExtendedV1,
   FlagDebtDetectedV1,
+  FlagSegmentDefinedV1,
   MigrationPlannedV1,
 ] as EventDefinition[];
 

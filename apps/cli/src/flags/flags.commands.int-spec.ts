@@ -128,5 +128,12 @@ describe('rollgate flags commands against a real flags service', () => {
     expect(reused.stderr).toContain('error (409)');
     expect(reused.stderr).toContain('can never be reused');
     expect((await run('stale')).stdout).toBe('no stale flags\n');
+    const segment = await run(
+      'segment',
+      'staff',
+      '--constraints',
+      '[{"attribute":"email","operator":"STR_ENDS_WITH","values":["@example.com"]}]',
+    );
+    expect(segment.stdout).toMatch(/^segment defined: default\/staff \(ruleset version \d+\)\n$/);
   });
 });

@@ -95,6 +95,17 @@ function parseJsonObject(value: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+function parseJsonList(value: string): unknown[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError('expected a JSON list');
+  }
+  if (!Array.isArray(parsed)) throw new InvalidArgumentError('expected a JSON list');
+  return parsed;
+}
+
 function parsePercentage(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 100) {
@@ -262,6 +273,33 @@ export function flagsCommand(context: CliContext, setExitCode: ExitCode): Comman
           { expiresAt: o['until'], ...(o['reason'] ? { reason: o['reason'] } : {}) },
         );
         done(answer, `extended to ${o['until']}:`);
+      }),
+    );
+
+  flags
+    .command('segment')
+    .description('Create a segment or replace its constraints; rules use it by name')
+    .argument('<name>', 'segment key')
+    .requiredOption('--constraints <json>', 'JSON list of constraints', parseJsonList)
+    .option('-d, --description <text>')
+    .option('-p, --project <name>')
+    .option('-r, --reason <why>')
+    .action(
+      run(async (name: string, o: Record<string, unknown>) => {
+        const answer = await flagsApi<Accepted>(
+          context,
+          'PUT',
+          inProject(
+            `/flags/segments/${encodeURIComponent(name)}`,
+            o['project'] as string | undefined,
+          ),
+          {
+            constraints: o['constraints'],
+            ...(o['description'] ? { description: o['description'] } : {}),
+            ...(o['reason'] ? { reason: o['reason'] } : {}),
+          },
+        );
+        done(answer, 'segment defined:');
       }),
     );
 

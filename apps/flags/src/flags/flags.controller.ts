@@ -27,6 +27,7 @@ import {
   ProjectCreateDto,
   RetireDto,
   RolloutDto,
+  SegmentDto,
 } from './flags.dto';
 import { FlagsService } from './flags.service';
 import { RulesetFeed, type ProjectSnapshot } from './ruleset-feed';
@@ -138,7 +139,32 @@ export class FlagsController {
     return { value: result.enabled, ...result };
   }
 
+  @Get('segments')
+  @RequireScopes('read')
+  @ApiQuery({ name: 'project', required: false })
+  @ApiOperation({ summary: "The project's segments (also in the ruleset)" })
+  async segments(@Query('project') project: string | undefined) {
+    return (await this.flags.snapshot(projectOf(project))).definition.segments ?? [];
+  }
+
   // ---- commands ----------------------------------------------------------------------------------
+
+  @Put('segments/:key')
+  @HttpCode(200)
+  @RequireScopes('flags')
+  @ApiQuery({ name: 'project', required: false })
+  @ApiOperation({
+    summary: 'Create a segment or replace its constraints (rules refer to it by key)',
+    description: '400 names the field of a bad constraint.',
+  })
+  defineSegment(
+    @Param('key') key: string,
+    @Query('project') project: string | undefined,
+    @Body() body: SegmentDto,
+    @Principal() principal: AuthPrincipal,
+  ): Promise<FlagCommandAcceptedDto> {
+    return this.flags.defineSegment(projectOf(project), key, body, principal.actor);
+  }
 
   @Post('projects')
   @RequireScopes('flags')

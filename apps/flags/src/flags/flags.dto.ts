@@ -209,6 +209,18 @@ export class DefinitionUpdateDto extends ReasonField {
   prerequisites?: unknown[];
 }
 
+export class SegmentDto extends ReasonField {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(0, 2000)
+  description?: string;
+
+  @ApiProperty({ example: [{ attribute: 'plan', operator: 'IN', values: ['beta'] }] })
+  @IsArray()
+  constraints!: unknown[];
+}
+
 export class EvaluateDto {
   @ApiProperty({ example: 'production' })
   @IsString()

@@ -396,6 +396,45 @@ describe.each(modes)('flags service on %s', (_label, env, fleetPort) => {
     expect(miss.body).toMatchObject({ value: false, reason: 'DEFAULT' });
   });
 
+  it('defines reusable segments that rules refer to, refusing a bad constraint with its field', async () => {
+    const bad = await as(admin)
+      .put(`/flags/segments/beta-testers${q}`, {
+        constraints: [{ attribute: 'plan', operator: 'LIKE', values: ['beta'] }],
+      })
+      .expect(400);
+    expect(bad.body.details).toEqual([
+      { field: 'constraints[0].operator', problem: 'unknown operator "LIKE"' },
+    ]);
+    await as(admin)
+      .put(`/flags/segments/beta-testers${q}`, {
+        constraints: [{ attribute: 'plan', operator: 'IN', values: ['beta'] }],
+        reason: 'beta programme',
+      })
+      .expect(200);
+    await createFlag('segment-flag').expect(201);
+    await as(admin)
+      .put(`/flags/segment-flag/environments/staging${q}`, {
+        enabled: true,
+        rules: [{ constraints: [], segments: ['beta-testers'] }],
+      })
+      .expect(200);
+    const hit = await as(reader)
+      .post(`/flags/segment-flag/evaluate${q}`, {
+        environment: 'staging',
+        context: { plan: 'beta' },
+      })
+      .expect(200);
+    expect(hit.body).toMatchObject({ value: true, reason: 'RULE_MATCH' });
+    expect(hit.body.explanation).toContain('segment "beta-testers"');
+    const ruleset = await as(reader).get(`/flags/ruleset${q}`).expect(200);
+    expect(ruleset.body.segments).toEqual([
+      {
+        key: 'beta-testers',
+        constraints: [{ attribute: 'plan', operator: 'IN', values: ['beta'] }],
+      },
+    ]);
+  });
+
   it('lists expired flags as stale, raises their events once, and blocks releases of services that read them', async () => {
     const expiresAt = new Date(Date.now() + 1_000).toISOString();
     await createFlag('short-lived', { expiresAt }).expect(201);

@@ -12,6 +12,7 @@ import { fold, type Decision } from '@rollgate/event-sourcing';
 import {
   buildRuleset,
   DEFAULT_ENVIRONMENTS,
+  type Constraint,
   evaluate,
   expiryDate,
   isExpired,
@@ -26,6 +27,7 @@ import {
   DEFAULT_PROJECT,
   decideConfigureProject,
   decideCreateFlag,
+  decideDefineSegment,
   decideExtend,
   decideFlagDebt,
   decideKill,
@@ -52,6 +54,7 @@ import type {
   FlagCreateDto,
   ProjectCreateDto,
   RolloutDto,
+  SegmentDto,
 } from './flags.dto';
 import { FLEET_VIEW, type FleetView } from './fleet-view';
 import { RulesetFeed, type ProjectSnapshot } from './ruleset-feed';
@@ -200,6 +203,21 @@ export class FlagsService implements OnApplicationBootstrap, OnApplicationShutdo
           ...(body.prerequisites !== undefined
             ? { prerequisites: body.prerequisites as Prerequisite[] }
             : {}),
+        },
+        origin(actor),
+      ),
+    );
+  }
+
+  defineSegment(project: string, key: string, body: SegmentDto, actor: string) {
+    return this.execute(project, key, (state) =>
+      decideDefineSegment(
+        state,
+        {
+          key,
+          constraints: body.constraints as Constraint[],
+          reason: body.reason ?? NO_REASON,
+          ...(body.description ? { description: body.description } : {}),
         },
         origin(actor),
       ),

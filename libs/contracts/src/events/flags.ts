@@ -279,3 +279,38 @@ export const FlagDebtDetectedV1 = defineEvent<FlagDebtDetectedV1, 'FlagDebtDetec
     additionalProperties: false,
   },
 });
+
+/** A reusable, named list of constraints (flags-domain `Segment`) that rules refer to by key. */
+export interface FlagSegmentDefinedV1 {
+  project: string;
+  segment: string;
+  description?: string;
+  /** flags-domain `Constraint` objects, all of which must hold. */
+  constraints: Record<string, unknown>[];
+  /** The constraints before (absent: a new segment). */
+  before?: Record<string, unknown>[];
+  reason: string;
+  rulesetVersion: number;
+}
+
+export const FlagSegmentDefinedV1 = defineEvent<FlagSegmentDefinedV1, 'FlagSegmentDefined'>({
+  type: 'FlagSegmentDefined',
+  version: 1,
+  topic: TOPICS.flags,
+  description:
+    'A segment was created or its constraints replaced; every rule that uses it follows.',
+  schema: {
+    type: 'object',
+    properties: {
+      project: PROJECT,
+      segment: FLAG_KEY,
+      description: { type: 'string', nullable: true },
+      constraints: { type: 'array', items: ENVIRONMENT_CONFIG },
+      before: { type: 'array', items: ENVIRONMENT_CONFIG, nullable: true },
+      reason: REASON,
+      rulesetVersion: RULESET_VERSION,
+    },
+    required: ['project', 'segment', 'constraints', 'reason', 'rulesetVersion'],
+    additionalProperties: false,
+  },
+});

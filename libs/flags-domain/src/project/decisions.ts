@@ -6,13 +6,21 @@ import type {
   FlagKilledV1,
   FlagProjectConfiguredV1,
   FlagRetiredV1,
+  FlagSegmentDefinedV1,
   FlagUpdatedV1,
   NewEvent,
 } from '@rollgate/contracts';
 import { DomainError, type Decision } from '@rollgate/event-sourcing';
 import { expiryDate, isExpired, isPotentiallyStale, potentiallyStaleDate } from '../flag-debt';
-import type { FlagDefinition, FlagEnvironment, FlagType, Prerequisite } from '../model';
-import { validateFlag, type ValidationError } from '../validation';
+import type {
+  Constraint,
+  FlagDefinition,
+  FlagEnvironment,
+  FlagType,
+  Prerequisite,
+  Segment,
+} from '../model';
+import { validateFlag, validateRuleset, type ValidationError } from '../validation';
 import { parseIsoInstant } from '../values';
 import { DEFINITION_FIELDS, type FlagState, type ProjectFlagsState } from './project-flags';
 
@@ -426,6 +434,53 @@ function debtEvent(
   return event(state, 'FlagDebtDetected', definition.key, data, origin);
 }
 
+export interface DefineSegment {
+  readonly key: string;
+  readonly description?: string;
+  readonly constraints: readonly Constraint[];
+  readonly reason: string;
+}
+
+/** Creates a segment or replaces its constraints; every rule using it follows at once. */
+export function decideDefineSegment(
+  state: ProjectFlagsState,
+  command: DefineSegment,
+  origin: Origin,
+): Decision {
+  assertProjectExists(state);
+  const segments = state.segments ?? {};
+  const candidate: Segment = {
+    key: command.key,
+    ...(command.description ? { description: command.description } : {}),
+    constraints: command.constraints,
+  };
+  const others = Object.values(segments).filter((s) => s.key !== command.key);
+  const prefix = `segments[${others.length}]`;
+  const problems = validateRuleset({
+    version: state.version,
+    environments: state.environments,
+    segments: [...others, candidate],
+    flags: Object.values(state.flags).map((f) => f.definition),
+  })
+    .filter((error) => error.path === prefix || error.path.startsWith(`${prefix}.`))
+    .map((error) =>
+      fieldProblem(error, (path) => (path === prefix ? '(body)' : path.slice(prefix.length + 1))),
+    );
+  throwIfInvalid(problems);
+  const before = segments[command.key];
+  if (before && sameJson(before, candidate)) return [];
+  const data: FlagSegmentDefinedV1 = {
+    project: state.project,
+    segment: command.key,
+    constraints: command.constraints.map((c) => toRecord(c)),
+    reason: command.reason,
+    rulesetVersion: state.version + 1,
+    ...(command.description ? { description: command.description } : {}),
+    ...(before ? { before: before.constraints.map((c) => toRecord(c)) } : {}),
+  };
+  return [event(state, 'FlagSegmentDefined', `segment:${command.key}`, data, origin)];
+}
+
 /** Expired flags that block releases of a service reading `flagsRead` (when the project says so). */
 export function releaseBlockingFlags(
   state: ProjectFlagsState,
@@ -494,7 +549,7 @@ function assertEnvironment(state: ProjectFlagsState, environment: string): void 
 function scopeOf(state: ProjectFlagsState) {
   return {
     environments: state.environments,
-    segments: [],
+    segments: Object.keys(state.segments ?? {}),
     flags: Object.values(state.flags).map((f) => f.definition),
   };
 }

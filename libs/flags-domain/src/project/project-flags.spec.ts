@@ -5,6 +5,7 @@ import { evaluate } from '../evaluate';
 import {
   decideConfigureProject,
   decideCreateFlag,
+  decideDefineSegment,
   decideExtend,
   decideFlagDebt,
   decideKill,
@@ -344,5 +345,73 @@ describe('flag debt', () => {
       'new-cart',
     ]);
     expect(releaseBlockingFlags(strict, ['new-cart'], created)).toEqual([]);
+  });
+});
+
+describe('segments', () => {
+  it('lets rules use a segment, and a changed segment changes every rule that uses it', () => {
+    let state = withFlag();
+    const beta = [{ attribute: 'plan', operator: 'IN' as const, values: ['beta'] }];
+    state = apply(
+      state,
+      decideDefineSegment(state, { key: 'beta-users', constraints: beta, reason: 'r' }, origin),
+    );
+    state = apply(
+      state,
+      decideUpdateEnvironment(
+        state,
+        {
+          key: 'new-cart',
+          environment: 'production',
+          config: { enabled: true, rules: [{ constraints: [], segments: ['beta-users'] }] },
+          reason: 'beta first',
+          fleet: fleet([]),
+        },
+        origin,
+      ),
+    );
+    const evaluateAt = (plan: string) => {
+      const built = buildRuleset(rulesetOf(state));
+      if (!built.ok) throw new Error(JSON.stringify(built.errors));
+      return evaluate(built.ruleset, 'new-cart', 'production', { plan }).enabled;
+    };
+    expect([evaluateAt('beta'), evaluateAt('gold')]).toEqual([true, false]);
+    const widened = [{ attribute: 'plan', operator: 'IN' as const, values: ['beta', 'gold'] }];
+    state = apply(
+      state,
+      decideDefineSegment(state, { key: 'beta-users', constraints: widened, reason: 'r' }, origin),
+    );
+    expect(evaluateAt('gold')).toBe(true);
+  });
+
+  it('names the field of a bad segment constraint and of an unknown segment in a rule', () => {
+    const state = withFlag();
+    const bad = thrown(() =>
+      decideDefineSegment(
+        state,
+        {
+          key: 'old-apps',
+          constraints: [{ attribute: 'v', operator: 'SEMVER_LT', values: ['1.x'] }],
+          reason: 'r',
+        },
+        origin,
+      ),
+    ) as FlagInputError;
+    expect(bad.problems.map((p) => p.field)).toEqual(['constraints[0].values[0]']);
+    const unknown = thrown(() =>
+      decideUpdateEnvironment(
+        state,
+        {
+          key: 'new-cart',
+          environment: 'staging',
+          config: { enabled: false, rules: [{ constraints: [], segments: ['nope'] }] },
+          reason: 'r',
+        },
+        origin,
+      ),
+    ) as FlagInputError;
+    expect(unknown.problems).toEqual([
+      { field: 'rules[0].segments[0]', problem: 'unknown segment "nope"' },
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import type {
   FlagKilledV1,
   FlagProjectConfiguredV1,
   FlagRetiredV1,
+  FlagSegmentDefinedV1,
   FlagUpdatedV1,
 } from '@rollgate/contracts';
 import type { Aggregate } from '@rollgate/event-sourcing';
@@ -14,6 +15,7 @@ import {
   type FlagDefinition,
   type FlagEnvironment,
   type RulesetDefinition,
+  type Segment,
 } from '../model';
 
 /**
@@ -59,6 +61,8 @@ export interface ProjectFlagsState {
   readonly flags: Readonly<Record<string, FlagState>>;
   /** Tombstones: a retired name can never be used again in this project. */
   readonly retired: Readonly<Record<string, RetiredFlag>>;
+  /** Named constraint lists that rules of any flag refer to by key. */
+  readonly segments: Readonly<Record<string, Segment>>;
 }
 
 export function initialProjectState(project: string): ProjectFlagsState {
@@ -70,6 +74,7 @@ export function initialProjectState(project: string): ProjectFlagsState {
     blockReleasesOnExpiredFlags: false,
     flags: {},
     retired: {},
+    segments: {},
   };
 }
 
@@ -172,6 +177,16 @@ function applyEvent(state: ProjectFlagsState, event: EventEnvelope): ProjectFlag
           : { ...flag.debt, potentiallyStale: data.since };
       return withFlag(state, data.flagKey, { ...flag, debt }, event);
     }
+    case 'FlagSegmentDefined': {
+      const data = event.data as FlagSegmentDefinedV1;
+      const segment: Segment = {
+        key: data.segment,
+        ...(data.description ? { description: data.description } : {}),
+        constraints: data.constraints as unknown as Segment['constraints'],
+      };
+      // Older read models stored state without segments.
+      return { ...state, segments: { ...(state.segments ?? {}), [data.segment]: segment } };
+    }
     default:
       return state;
   }
@@ -213,10 +228,13 @@ function withDefinitionFields(
 /** What SDKs evaluate: every live flag of the project, in key order, at the project's version. */
 export function rulesetOf(state: ProjectFlagsState): RulesetDefinition {
   const keys = Object.keys(state.flags).sort();
+  const segments = state.segments ?? {};
   return {
     version: state.version,
     environments: [...state.environments],
-    segments: [],
+    segments: Object.keys(segments)
+      .sort()
+      .map((key) => segments[key]!),
     flags: keys.map((key) => state.flags[key]!.definition),
   };
 }
