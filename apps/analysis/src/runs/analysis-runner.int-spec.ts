@@ -1,0 +1,187 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type {
+  AnalysisIntervalScoredV1,
+  AnalysisRequestedV1,
+  AnalysisVerdictReachedV1,
+  EventEnvelope,
+} from '@rollgate/contracts';
+import type { ServiceRuntime } from '@rollgate/platform';
+import { openTestRuntime } from '@rollgate/platform/testing';
+import { ANALYSIS_PERSISTENCE } from '../app.module';
+import { AnalysisRequestHandler, AnalysisRunner } from './analysis-runner';
+import { RouterStatsSource } from './metric-source';
+import { DEFAULT_ANALYSIS_POLICY } from './scoring';
+import { LATENCY_BOUNDS_MS, bucketOf } from './signals';
+
+/** What the router would report for one group: cumulative counters and a latency histogram. */
+interface GroupCounters {
+  requests: number;
+  errors: number;
+  counts: number[];
+  sumMs: number;
+}
+
+const fresh = (): GroupCounters => ({
+  requests: 0,
+  errors: 0,
+  counts: new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0),
+  sumMs: 0,
+});
+
+/** A real HTTP server in the router's shape, whose counters the test moves forward. */
+class FakeRouterStats {
+  groups: Record<'canary' | 'baseline', GroupCounters> = { canary: fresh(), baseline: fresh() };
+  server!: Server;
+
+  async listen(): Promise<string> {
+    this.server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url?.endsWith('/stats')) {
+        const groups = Object.fromEntries(
+          Object.entries(this.groups).map(([name, g]) => [
+            name,
+            {
+              requests: g.requests,
+              errors: g.errors,
+              latency: { counts: g.counts, sumMs: g.sumMs },
+            },
+          ]),
+        );
+        res.end(JSON.stringify({ groups }));
+      } else {
+        res.end(JSON.stringify({ backends: { canary: [{}], baseline: [{}] } }));
+      }
+    });
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** `requests` more requests of `latencyMs` each, `errors` of them 5xx. */
+  serve(group: 'canary' | 'baseline', requests: number, latencyMs: number, errors = 0): void {
+    const g = this.groups[group];
+    g.requests += requests;
+    g.errors += errors;
+    g.counts[bucketOf(latencyMs)]! += requests;
+    g.sumMs += requests * latencyMs;
+  }
+}
+
+let sequence = 0;
+function requested(data: Partial<AnalysisRequestedV1>): EventEnvelope {
+  const runId = `run-${++sequence}`;
+  return {
+    id: `00000000-0000-7000-8000-${String(sequence).padStart(12, '0')}`,
+    type: 'AnalysisRequested',
+    version: 1,
+    occurredAt: new Date().toISOString(),
+    actor: 'service:orchestrator',
+    correlationId: `release-${sequence}`,
+    causationId: null,
+    key: 'checkout',
+    data: {
+      analysisRunId: runId,
+      releaseId: `release-${sequence}`,
+      service: 'checkout',
+      step: 0,
+      intervalSeconds: 1,
+      maxIntervals: 3,
+      judge: 'sequential',
+      ...data,
+    },
+  } as EventEnvelope;
+}
+
+describe('analysis runner on a real runtime and a router over HTTP', () => {
+  let runtime: ServiceRuntime;
+  let router: FakeRouterStats;
+  let runner: AnalysisRunner;
+  let handler: AnalysisRequestHandler;
+
+  beforeEach(async () => {
+    runtime = await openTestRuntime('analysis', ANALYSIS_PERSISTENCE);
+    router = new FakeRouterStats();
+    const source = new RouterStatsSource(await router.listen());
+    handler = new AnalysisRequestHandler(source);
+    runner = new AnalysisRunner(runtime.eventStore, runtime, source, DEFAULT_ANALYSIS_POLICY);
+  });
+
+  afterEach(async () => {
+    router.server.close();
+    await runtime.close();
+  });
+
+  const start = async (data: Partial<AnalysisRequestedV1> = {}) => {
+    const event = requested(data);
+    await handler.apply(runtime.dataSource.manager, event);
+    return (event.data as AnalysisRequestedV1).analysisRunId;
+  };
+
+  /** Waits out the next interval, then lets the runner score it. */
+  const nextInterval = async () => {
+    await new Promise((r) => setTimeout(r, 1_050));
+    await runner.tick();
+  };
+
+  const history = async (runId: string) => {
+    const events = await runtime.eventStore.load(`analysis:${runId}`);
+    return {
+      intervals: events
+        .filter((e) => e.type === 'AnalysisIntervalScored')
+        .map((e) => e.data as AnalysisIntervalScoredV1),
+      verdict: events.find((e) => e.type === 'AnalysisVerdictReached')?.data as
+        AnalysisVerdictReachedV1 | undefined,
+    };
+  };
+
+  it('fails a canary on latency alone, with the latency reason and p50/p99 in the interval', async () => {
+    const runId = await start();
+    router.serve('baseline', 300, 20);
+    router.serve('canary', 300, 80);
+    await nextInterval();
+    const { intervals, verdict } = await history(runId);
+    expect(verdict).toMatchObject({ verdict: 'FAIL' });
+    expect(intervals[0]!.canary).toMatchObject({ requests: 300, errors: 0, p50Ms: 75 });
+    expect(intervals[0]!.baseline.p50Ms).toBe(17.5);
+    expect(intervals[0]!.canary.saturation).toBeGreaterThan(intervals[0]!.baseline.saturation! * 3);
+    expect(intervals[0]!.reasons.join('\n')).toMatch(/^latency: High: /m);
+    expect(intervals[0]!.reasons.join('\n')).toMatch(/^error-rate: (Pass|Inconclusive)/m);
+  });
+
+  it('counts an interval whose counters went backwards as NODATA, then carries on from there', async () => {
+    const runId = await start({ maxIntervals: 5 });
+    router.serve('baseline', 100, 20);
+    router.serve('canary', 100, 20);
+    await nextInterval();
+    router.groups = { canary: fresh(), baseline: fresh() }; // the data plane restarted
+    router.serve('baseline', 10, 20);
+    router.serve('canary', 10, 20);
+    await nextInterval();
+    router.serve('baseline', 100, 20);
+    router.serve('canary', 100, 20);
+    await nextInterval();
+    const { intervals } = await history(runId);
+    expect(intervals.map((i) => [i.verdict === 'NODATA', i.canary.requests])).toEqual([
+      [false, 100],
+      [true, 0],
+      [false, 100],
+    ]);
+    expect(intervals[1]!.reasons[0]).toBe(
+      'metric source embedded: the data plane restarted and its counters began again',
+    );
+  });
+
+  it('extends the window for a slow service instead of closing it after the planned intervals', async () => {
+    // 50 requests a second per group: 200 take 4 s, the plan is 2 intervals of 1 s.
+    const runId = await start({ maxIntervals: 2 });
+    for (let i = 0; i < 4; i++) {
+      router.serve('baseline', 50, 20);
+      router.serve('canary', 50, 20);
+      await nextInterval();
+    }
+    const { intervals, verdict } = await history(runId);
+    expect(intervals.length).toBeGreaterThan(2);
+    expect(intervals[0]!.reasons[0]).toMatch(/window is extended to 4 s \(ceiling 6 s\)/);
+    if (verdict) expect(verdict.verdict).not.toBe('FAIL');
+  });
+});
