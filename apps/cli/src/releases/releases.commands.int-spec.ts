@@ -101,6 +101,29 @@ describe('rollgate release commands against a real orchestrator', () => {
     );
   });
 
+  it('deploys a build that declares the flags it reads', async () => {
+    const deployed = await run(
+      'deploy',
+      '-s',
+      'cart',
+      '-a',
+      `cart@${digest}`,
+      '--flags',
+      'new-cart, new-pricing',
+      '--json',
+    );
+    expect(deployed.exitCode).toBe(0);
+    const { releaseId } = JSON.parse(deployed.stdout) as { releaseId: string };
+    let shownRelease: { artifact?: { flags?: string[] } } = {};
+    for (let i = 0; i < 100 && !shownRelease.artifact; i++) {
+      const result = await run('release', releaseId, '--json');
+      if (result.exitCode === 0) shownRelease = JSON.parse(result.stdout) as typeof shownRelease;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(shownRelease.artifact?.flags).toEqual(['new-cart', 'new-pricing']);
+    await run('abort', releaseId, '-r', 'test over');
+  });
+
   it('status --watch redraws the table until interrupted', async () => {
     const cli = spawn(
       process.execPath,

@@ -96,6 +96,15 @@ export function deployCommand(context: CliContext, setExitCode: ExitCode): Comma
     .option('--step-seconds <seconds>', 'observation time per canary step', parseInteger)
     .option('--replicas <n>', 'instances when done', parseInteger)
     .option('--max-surge <n>', 'rolling: instances replaced per batch', parseInteger)
+    .option(
+      '--flags <keys>',
+      'feature flags this build reads, a,b (the flag enablement guard checks live builds)',
+      (value: string) =>
+        value
+          .split(',')
+          .map((key) => key.trim())
+          .filter(Boolean),
+    )
     .option('--json', 'print the answer as JSON')
     .option('-w, --watch', 'follow the release live until it ends; exit 1 unless it succeeds')
     .action(async (options: Record<string, unknown>) =>
@@ -115,7 +124,10 @@ export function deployCommand(context: CliContext, setExitCode: ExitCode): Comma
           context.token,
           {
             service: options['service'],
-            artifact: options['artifact'],
+            artifact: {
+              ...(options['artifact'] as object),
+              ...(options['flags'] ? { flags: options['flags'] } : {}),
+            },
             strategy: options['strategy'],
             ...(options['versionLabel'] ? { version: options['versionLabel'] } : {}),
             ...(Object.keys(plan).length > 0 ? { plan } : {}),
