@@ -59,8 +59,8 @@ describe('Prometheus metric source against a real Prometheus scraping real insta
     await waitForScrapes(prometheus!.url, 2);
     const cursor = await source.mark();
     const [toCanary, toBaseline] = await Promise.all([
-      drive(canary, 40, 6),
-      drive(baseline, 40, 6),
+      drive(canary, 40, 4),
+      drive(baseline, 40, 4),
     ]);
     // Two more scrapes so the last requests are in Prometheus.
     await new Promise((r) => setTimeout(r, 2_500));
