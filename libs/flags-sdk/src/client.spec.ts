@@ -220,7 +220,7 @@ describe('FlagsClient against a real server', () => {
     expect(changes).toEqual([['segmented'], ['beta', 'segmented']]);
   });
 
-  it('keeps serving the current ruleset when the stream sends an invalid one', async () => {
+  it('keeps serving the current ruleset, as stale, when the service sends an invalid one', async () => {
     const server = await serve(23106);
     const client = connect(server);
     const errors: string[] = [];
@@ -234,6 +234,16 @@ describe('FlagsClient against a real server', () => {
     expect(errors[0]).toMatch(/invalid ruleset, keeping the current one: .*enabled/);
     expect(client.version).toBe(1);
     expect(client.isEnabled('simple', user)).toBe(true);
+    // Out of step with the service: stale, even across a reconnect, until a valid ruleset comes.
+    expect(client.isStale()).toBe(true);
+    server.dropStreams();
+    await until(() => server.requestsTo('/flags/stream').length === 2, 'a reconnect');
+    await until(() => errors.length > 1, 'the invalid ruleset again on reconnect');
+    expect(client.isStale()).toBe(true);
+    server.publish({ flags: withKilled(fixtureFlags, 'simple') });
+    await until(() => client.version === 3, 'the next valid ruleset');
+    expect(client.isStale()).toBe(false);
+    expect(client.isEnabled('simple', user)).toBe(false);
   });
 
   it('sends the bearer token; a refused token leaves it not ready and start() rejects', async () => {

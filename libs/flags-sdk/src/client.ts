@@ -103,6 +103,8 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
   private ruleset: Ruleset | undefined;
   /** The service has sent (or confirmed, with a 304) the version being served. */
   private hasServerRuleset = false;
+  /** The service's current ruleset was refused: only a valid one ends the staleness. */
+  private refusedCurrent = false;
   private stale = false;
   private lastError: Error | undefined;
   private closed = false;
@@ -335,6 +337,7 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
       if (response.status === 304) {
         await response.body?.cancel();
         this.hasServerRuleset = this.ruleset !== undefined;
+        this.refusedCurrent = false; // our version is the current one
         this.confirmed();
         return true;
       }
@@ -344,7 +347,6 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
       }
       const body: unknown = await response.json();
       this.apply(body, 'fetch');
-      this.confirmed();
       return true;
     } catch (error) {
       if (this.closed) return false;
@@ -422,47 +424,51 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
     try {
       body = JSON.parse(text);
     } catch (error) {
-      this.reportError(
-        new Error(`the stream sent a ruleset that is not JSON: ${messageOf(error)}`),
-      );
+      this.outOfStep(`the stream sent a ruleset that is not JSON: ${messageOf(error)}`);
       return;
     }
     this.apply(body, 'stream');
   }
 
   /** Swaps in a new ruleset; a ruleset that does not validate is refused and the old one kept. */
+  /**
+   * Swaps in a new ruleset. One that does not validate is refused: the current one is kept and
+   * the client is stale (out of step with the service) until a valid one arrives.
+   */
   private apply(body: unknown, source: 'fetch' | 'stream'): void {
     const version = (body as { version?: unknown } | null)?.version;
     if (this.ruleset && version === this.ruleset.version) {
       this.hasServerRuleset = true; // a bootstrap ruleset of the same version is confirmed
+      this.refusedCurrent = false;
+      this.confirmed();
       return;
     }
     const built = buildRuleset(body);
     if (!built.ok) {
       const why = built.errors.slice(0, 5).map(formatValidationError).join('; ');
-      this.reportError(
-        new Error(`the ${source} sent an invalid ruleset, keeping the current one: ${why}`),
-      );
+      this.outOfStep(`the ${source} sent an invalid ruleset, keeping the current one: ${why}`);
       return;
     }
     const previous = this.ruleset;
     this.ruleset = built.ruleset;
     this.hasServerRuleset = true;
+    this.refusedCurrent = false;
     if (!previous) {
       this.becomeReady(false);
-      return;
+    } else {
+      this.emit('changed', {
+        version: built.ruleset.version,
+        previousVersion: previous.version,
+        flagsChanged: changedFlags(previous.definition, built.ruleset.definition),
+      });
     }
-    this.emit('changed', {
-      version: built.ruleset.version,
-      previousVersion: previous.version,
-      flagsChanged: changedFlags(previous.definition, built.ruleset.definition),
-    });
+    this.confirmed();
   }
 
   /** The service answered: no longer stale. */
   private confirmed(): void {
     this.lastError = undefined;
-    if (this.stale && this.hasServerRuleset && !this.closed) {
+    if (this.stale && this.hasServerRuleset && !this.refusedCurrent && !this.closed) {
       this.stale = false;
       this.becomeReady(true);
     }
@@ -478,6 +484,17 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
   /** The service could not be reached at all: serve the last ruleset and say it is stale. */
   private unreachable(reason: string, error: Error): void {
     this.reportError(error);
+    this.becomeStale(reason);
+  }
+
+  /** The service answered with something unusable: keep serving what we have, as stale. */
+  private outOfStep(reason: string): void {
+    this.refusedCurrent = true;
+    this.reportError(new Error(reason));
+    this.becomeStale(reason);
+  }
+
+  private becomeStale(reason: string): void {
     if (!this.ruleset || this.stale) return;
     this.stale = true;
     this.emit('stale', { reason, version: this.ruleset.version });
