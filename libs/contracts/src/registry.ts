@@ -15,7 +15,14 @@ import {
   FlagSegmentDefinedV1,
   FlagUpdatedV1,
 } from './events/flags';
-import { MigrationPlannedV1 } from './events/migrations';
+import {
+  MigrationBackfillProgressedV1,
+  MigrationContractRefusedV1,
+  MigrationFailedV1,
+  MigrationPhaseCompletedV1,
+  MigrationPhaseStartedV1,
+  MigrationPlannedV1,
+} from './events/migrations';
 import {
   FleetDriftDetectedV1,
   ReleaseAbortedV1,
@@ -62,6 +69,11 @@ export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
   FlagDebtDetectedV1,
   FlagSegmentDefinedV1,
   MigrationPlannedV1,
+  MigrationPhaseStartedV1,
+  MigrationPhaseCompletedV1,
+  MigrationBackfillProgressedV1,
+  MigrationContractRefusedV1,
+  MigrationFailedV1,
 ] as EventDefinition[];
 
 export const UPCASTERS: readonly Upcaster[] = [

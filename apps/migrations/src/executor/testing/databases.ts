@@ -1,0 +1,26 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { DEFAULT_DATABASE_URL } from '@rollgate/platform';
+
+/** Test helper: a fresh database per suite (names start with mig_), dropped afterwards. */
+export async function createTestDatabase(
+  prefix = 'mig_',
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const adminUrl = process.env['ROLLGATE_DATABASE_URL'] ?? DEFAULT_DATABASE_URL;
+  const name = `${prefix}${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
