@@ -194,6 +194,9 @@ describe.each(modes)('flags service on %s', (_label, env, fleetPort) => {
       .set('If-None-Match', '"2"')
       .expect(200);
     expect(fresh.headers['etag']).toBe('"3"');
+    // The feed that tells streams about other replicas' changes is part of health.
+    const health = await http().get('/health').expect(200);
+    expect(health.body.info['ruleset-feed']).toMatchObject({ status: 'up' });
   });
 
   it('refuses invalid rules with 400 naming the field', async () => {

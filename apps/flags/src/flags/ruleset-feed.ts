@@ -2,8 +2,8 @@ import {
   Inject,
   Injectable,
   Logger,
+  type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { MoreThan } from 'typeorm';
@@ -18,7 +18,7 @@ import {
   type ProjectFlagsState,
 } from '@rollgate/flags-domain/project';
 import { StoredEventEntity } from '@rollgate/persistence';
-import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
+import { HealthChecks, SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 
 export interface ProjectSnapshot {
   readonly state: ProjectFlagsState;
@@ -41,14 +41,17 @@ type Listener = (snapshot: ProjectSnapshot) => void;
  * process, starting at the end) catches commits made by other replicas.
  */
 @Injectable()
-export class RulesetFeed implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RulesetFeed implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('flags-ruleset-feed');
   private readonly snapshots = new Map<string, ProjectSnapshot>();
   private readonly refreshing = new Map<string, Promise<ProjectSnapshot>>();
   private readonly listeners = new Map<string, Set<Listener>>();
   private subscription: Subscription | undefined;
 
-  constructor(@Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime) {}
+  constructor(
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
+    private readonly checks: HealthChecks,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const log = this.runtime.log;
@@ -64,9 +67,15 @@ export class RulesetFeed implements OnApplicationBootstrap, OnApplicationShutdow
       },
       onCrash: (error) => this.logger.error(`ruleset feed stopped: ${error.message}`),
     });
+    // Without it, streams on this replica miss changes made on the others: /health says so.
+    this.checks.register('ruleset-feed', async () => {
+      const state = this.subscription?.state() ?? 'stopped';
+      return { up: state === 'running' || state === 'starting', detail: { consumer: state } };
+    });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the runtime closes the log under it. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.subscription?.stop();
   }
 
