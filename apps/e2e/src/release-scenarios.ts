@@ -191,6 +191,22 @@ export async function driftHoldsTheRelease(target: ReleaseTarget, drifting: Buil
     'drift to be detected',
   );
   expect(held['phase']).toBe('progressing');
+  // The fleet view shows what runs where, and which instance is not running what it should.
+  const fleet = await api(`${target.orchestrator}/services/${target.service}`, 'GET', undefined);
+  expect(fleet.body).toMatchObject({
+    service: target.service,
+    stable: { artifact: { digest: stable.digest } },
+    activeRelease: { id, phase: 'progressing' },
+  });
+  const instances = fleet.body['instances'] as {
+    drifting: boolean;
+    intended: { digest: string };
+    reported: { digest: string } | null;
+  }[];
+  const driftingInstances = instances.filter((i) => i.drifting);
+  expect(driftingInstances).toHaveLength(1);
+  expect(driftingInstances[0]!.intended.digest).toBe(drifting.digest);
+  expect(driftingInstances[0]!.reported?.digest).not.toBe(drifting.digest);
   await new Promise((r) => setTimeout(r, 1_500));
   const later = await api(`${target.orchestrator}/releases/${id}`, 'GET', undefined);
   expect(later.body['step']).toBe(held['step']);

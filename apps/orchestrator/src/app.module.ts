@@ -9,7 +9,7 @@ import {
 import { AuditModule } from './audit/audit.module';
 import { RELEASES_PERSISTENCE, ReleasesModule } from './releases/releases.module';
 import { ReleaseSignals1764000000300 } from './rollout/migrations/1764000000300-release-signals';
-import { RolloutModule } from './rollout/rollout.module';
+import { FleetModule, RolloutModule } from './rollout/rollout.module';
 import { AnalysisVerdictEntity, RouteAnswerEntity } from './rollout/signals.entity';
 import { ReleaseSignalsProjection } from './rollout/signals.projection';
 
@@ -38,6 +38,7 @@ export class OrchestratorAppModule {
         ...serviceAppImports(ORCHESTRATOR_SERVICE, options),
         ReleasesModule,
         AuditModule,
+        FleetModule,
         // The reconcile loop drives releases; off, the orchestrator only records them.
         ...(options.runtime.config.reconciler === 'on' ? [RolloutModule] : []),
       ],

@@ -124,6 +124,16 @@ describe.each(modes)('releases API on %s', (_label, env) => {
     });
     const list = await http().get(`/releases?service=${service}`).expect(200);
     expect(list.body.map((r: { id: string }) => r.id)).toEqual([created.body.releaseId]);
+    const view = await http().get(`/services/${service}`).expect(200);
+    expect(view.body).toMatchObject({
+      service,
+      stable: null,
+      activeRelease: { id: created.body.releaseId, phase: 'progressing' },
+      releases: 1,
+      instances: [],
+    });
+    const unknown = await http().get('/services/never-released').expect(404);
+    expect(unknown.body.message).toBe('service never-released has no releases and no instances');
   });
 
   it('refuses bad plans with 400 naming the field', async () => {

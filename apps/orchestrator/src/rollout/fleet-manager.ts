@@ -9,6 +9,9 @@ export interface Build {
   flags?: string[];
 }
 
+/** Injection token of the orchestrator's one FleetManager. */
+export const FLEET_MANAGER = Symbol('FLEET_MANAGER');
+
 /** A route group, or `retiring`: out of every route, about to be stopped. */
 export type Role = VersionGroup | 'retiring';
 

@@ -1,7 +1,6 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { FleetManager } from './fleet-manager';
-import { FLEET_MANAGER } from './reconciler';
+import { FLEET_MANAGER, FleetManager } from './fleet-manager';
 
 /**
  * What each live instance says it runs, flags included: the flags service's enablement guard

@@ -4,7 +4,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import {
   USER_STICKY_HEADER,
@@ -31,10 +31,8 @@ import {
   type Step,
 } from '@rollgate/releases';
 import { ReleaseEntity } from '../releases/release.entity';
-import { FleetManager, type Build } from './fleet-manager';
+import { FLEET_MANAGER, FleetManager, type Build } from './fleet-manager';
 import { AnalysisVerdictEntity, RouteAnswerEntity } from './signals.entity';
-
-export const FLEET_MANAGER = Symbol('FLEET_MANAGER');
 
 const ORIGIN = { actor: 'service:orchestrator', causationId: null };
 
@@ -45,7 +43,7 @@ const ORIGIN = { actor: 'service:orchestrator', causationId: null };
  * After a restart it picks up from the log, so nothing important lives only in memory.
  */
 @Injectable()
-export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('reconciler');
   /** Route requests name the process life: after a restart the instances, so the routes, are new. */
   private readonly life = randomUUID().slice(0, 8);
@@ -63,10 +61,10 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     this.timer = setInterval(() => void this.tick(), 250);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before any module closes: the last pass finishes while the fleet and the store are open. */
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
-    await this.fleet.driver.close();
   }
 
   /** One pass over every active release; passes never overlap. */

@@ -1,11 +1,12 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LocalFleetDriver, type BuildProfile } from '@rollgate/fleet';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import { FleetController } from './fleet.controller';
-import { FleetManager } from './fleet-manager';
-import { FLEET_MANAGER, Reconciler } from './reconciler';
+import { FLEET_MANAGER, FleetManager } from './fleet-manager';
+import { Reconciler } from './reconciler';
+import { ServicesController } from './services.controller';
 
 /** Workspace root: the local fleet runs apps/sample-service from here. */
 const ROOT = resolve(__dirname, '../../../..');
@@ -16,9 +17,9 @@ function profilesOf(file: string | undefined): Map<string, BuildProfile> {
   return new Map(Object.entries(parsed));
 }
 
-/** Drives releases: the reconcile loop and the fleet it starts and stops. */
+/** The fleet and its views (what runs where); always there, even when nothing drives releases. */
 @Module({
-  controllers: [FleetController],
+  controllers: [FleetController, ServicesController],
   providers: [
     {
       provide: FLEET_MANAGER,
@@ -31,7 +32,17 @@ function profilesOf(file: string | undefined): Map<string, BuildProfile> {
           }),
         ),
     },
-    Reconciler,
   ],
+  exports: [FLEET_MANAGER],
 })
+export class FleetModule implements OnApplicationShutdown {
+  constructor(@Inject(FLEET_MANAGER) private readonly fleet: FleetManager) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.fleet.driver.close();
+  }
+}
+
+/** Drives releases: the reconcile loop over the fleet. */
+@Module({ imports: [FleetModule], providers: [Reconciler] })
 export class RolloutModule {}
