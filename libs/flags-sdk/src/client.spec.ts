@@ -266,6 +266,18 @@ describe('FlagsClient against a real server', () => {
     expect(errors.length).toBeGreaterThan(0);
   });
 
+  it('close() ends a pending start() at once, and a closed client cannot start again', async () => {
+    const client = connect('http://127.0.0.1:23111', { initialTimeoutMs: 30_000 });
+    const starting = client.start();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closedAt = Date.now();
+    await client.close();
+    await expect(starting).rejects.toThrow(/closed before a ruleset came/);
+    expect(Date.now() - closedAt).toBeLessThan(1_000);
+    expect(client.status).toBe('CLOSED');
+    await expect(client.start()).rejects.toThrow(/closed/);
+  });
+
   it('serves a bootstrap ruleset at once, as stale, until the service confirms it', async () => {
     const server = await serve(23108);
     const client = connect(server, { bootstrap: fixtureRuleset(1) });

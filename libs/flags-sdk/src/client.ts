@@ -109,7 +109,8 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
   private lastError: Error | undefined;
   private closed = false;
   private running: Promise<void> | undefined;
-  private readyWaiters: Array<() => void> = [];
+  /** Pending waitForReady() calls: called with nothing once ready, with an error on close(). */
+  private readyWaiters: Array<(error?: Error) => void> = [];
   private controller: AbortController | undefined;
   private wakeUp: (() => void) | undefined;
 
@@ -164,9 +165,10 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
         const cause = this.lastError ? `: ${this.lastError.message}` : '';
         reject(new Error(`no ruleset from ${this.options.url} within ${timeoutMs} ms${cause}`));
       }, timeoutMs);
-      const done = () => {
+      const done = (error?: Error) => {
         clearTimeout(timer);
-        resolveReady();
+        if (error) reject(error);
+        else resolveReady();
       };
       this.readyWaiters.push(done);
     });
@@ -177,6 +179,9 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
     if (this.closed) return;
     this.closed = true;
     this.stale = true;
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const waiter of waiters) waiter(new Error('the client was closed before a ruleset came'));
     this.controller?.abort();
     this.wakeUp?.();
     await this.running;

@@ -6,6 +6,7 @@ import {
   StandardResolutionReasons,
   type EventDetails,
 } from '@openfeature/server-sdk';
+import { FlagsClient } from './client';
 import { RollgateProvider } from './openfeature-provider';
 import { fixtureFlags, fixtureRuleset, withKilled } from './testing/fixtures';
 import { RulesetServer } from './testing/ruleset-server';
@@ -179,6 +180,36 @@ describe('RollgateProvider through the OpenFeature server SDK', () => {
     await server.start();
     await until(() => client.providerStatus === ProviderStatus.READY, 'READY again');
     expect(seen).toEqual(['changed', 'stale', 'ready']);
+  });
+
+  it('can be set again after it was shut down, starting over with a new client', async () => {
+    const server = await serve(23134);
+    const provider = new RollgateProvider({ ...FAST, url: server.url });
+    await OpenFeature.setProviderAndWait('again', provider);
+    const first = provider.client;
+    await OpenFeature.clearProviders(); // shuts every provider down and unregisters it
+    expect(first.status).toBe('CLOSED');
+
+    server.publish({ flags: withKilled(fixtureFlags, 'simple') });
+    await OpenFeature.setProviderAndWait('again', provider);
+    expect(provider.client).not.toBe(first);
+    const client = OpenFeature.getClient('again');
+    expect(client.providerStatus).toBe(ProviderStatus.READY);
+    expect(await client.getBooleanDetails('simple', true, { targetingKey: 'u' })).toMatchObject({
+      value: false,
+      reason: StandardResolutionReasons.DISABLED,
+      flagMetadata: { rulesetVersion: 2 },
+    });
+  });
+
+  it('leaves a client it was given open on close', async () => {
+    const server = await serve(23135);
+    const flags = new FlagsClient({ ...FAST, url: server.url });
+    await OpenFeature.setProviderAndWait('given', new RollgateProvider(flags));
+    await OpenFeature.close();
+    expect(flags.status).toBe('READY');
+    expect(flags.isEnabled('simple', { userId: 'u' })).toBe(true);
+    await flags.close();
   });
 
   it('fails initialisation while the service is down (PROVIDER_ERROR), then becomes READY when it is up', async () => {

@@ -24,53 +24,40 @@ export class RollgateProvider implements Provider {
   readonly metadata = { name: 'rollgate' } as const;
   readonly runsOn = 'server' as const;
   readonly events = new OpenFeatureEventEmitter();
-  readonly client: FlagsClient;
-  private readonly ownsClient: boolean;
+  private current: FlagsClient;
+  private readonly options: FlagsClientOptions | undefined;
+  private initialized = false;
+  private initializeFailed = false;
   private reportedError = false;
 
   /** Give options to let the provider own its client, or a client you manage yourself. */
   constructor(clientOrOptions: FlagsClient | FlagsClientOptions) {
-    this.ownsClient = !(clientOrOptions instanceof FlagsClient);
-    this.client =
-      clientOrOptions instanceof FlagsClient ? clientOrOptions : new FlagsClient(clientOrOptions);
-    this.client.on('ready', ({ version, recovered }) => {
-      this.reportedError = false;
-      // The first READY is emitted by the OpenFeature SDK when initialize() resolves.
-      if (recovered || this.initializeFailed) {
-        this.initializeFailed = false;
-        this.events.emit(ProviderEvents.Ready, { metadata: { rulesetVersion: version } });
-      }
-    });
-    this.client.on('changed', ({ version, previousVersion, flagsChanged }) => {
-      this.events.emit(ProviderEvents.ConfigurationChanged, {
-        flagsChanged: [...flagsChanged],
-        metadata: { rulesetVersion: version, previousRulesetVersion: previousVersion ?? -1 },
-      });
-    });
-    this.client.on('stale', ({ reason, version }) => {
-      this.events.emit(ProviderEvents.Stale, {
-        message: reason,
-        metadata: { rulesetVersion: version ?? -1 },
-      });
-    });
-    this.client.on('error', (error) => {
-      // With a ruleset in hand, failures show as STALE; ERROR means nothing can be served.
-      if (this.client.isReady() || this.reportedError || !this.initialized) return;
-      this.reportedError = true;
-      this.events.emit(ProviderEvents.Error, {
-        message: error.message,
-        errorCode: ErrorCode.PROVIDER_NOT_READY,
-      });
-    });
+    if (clientOrOptions instanceof FlagsClient) {
+      this.current = clientOrOptions;
+    } else {
+      this.options = clientOrOptions;
+      this.current = new FlagsClient(clientOrOptions);
+    }
+    this.follow(this.current);
   }
 
-  private initialized = false;
-  private initializeFailed = false;
+  /** The client evaluations go to (a new one after a shutdown, when the provider owns it). */
+  get client(): FlagsClient {
+    return this.current;
+  }
 
   /** Resolves once a ruleset is loaded; rejects (PROVIDER_ERROR) if none comes in time. */
   async initialize(): Promise<void> {
+    if (this.current.status === 'CLOSED' && this.options) {
+      // Shut down earlier and set again: start over, as a new provider would.
+      this.current = new FlagsClient(this.options);
+      this.follow(this.current);
+    }
+    this.initialized = false;
+    this.initializeFailed = false;
+    this.reportedError = false;
     try {
-      await this.client.start();
+      await this.current.start();
     } catch (error) {
       this.initializeFailed = true;
       throw error;
@@ -79,8 +66,46 @@ export class RollgateProvider implements Provider {
     }
   }
 
+  /** Closes the client when the provider owns it; a client given to it is left to its owner. */
   async onClose(): Promise<void> {
-    if (this.ownsClient) await this.client.close();
+    if (this.options) await this.current.close();
+  }
+
+  /** Client events → provider events, for as long as `client` is the current one. */
+  private follow(client: FlagsClient): void {
+    const isCurrent = () => client === this.current;
+    client.on('ready', ({ version, recovered }) => {
+      if (!isCurrent()) return;
+      this.reportedError = false;
+      // The first READY is emitted by the OpenFeature SDK when initialize() resolves.
+      if (recovered || this.initializeFailed) {
+        this.initializeFailed = false;
+        this.events.emit(ProviderEvents.Ready, { metadata: { rulesetVersion: version } });
+      }
+    });
+    client.on('changed', ({ version, previousVersion, flagsChanged }) => {
+      if (!isCurrent()) return;
+      this.events.emit(ProviderEvents.ConfigurationChanged, {
+        flagsChanged: [...flagsChanged],
+        metadata: { rulesetVersion: version, previousRulesetVersion: previousVersion ?? -1 },
+      });
+    });
+    client.on('stale', ({ reason, version }) => {
+      if (!isCurrent()) return;
+      this.events.emit(ProviderEvents.Stale, {
+        message: reason,
+        metadata: { rulesetVersion: version ?? -1 },
+      });
+    });
+    client.on('error', (error) => {
+      // With a ruleset in hand, failures show as STALE; ERROR means nothing can be served.
+      if (!isCurrent() || client.isReady() || this.reportedError || !this.initialized) return;
+      this.reportedError = true;
+      this.events.emit(ProviderEvents.Error, {
+        message: error.message,
+        errorCode: ErrorCode.PROVIDER_NOT_READY,
+      });
+    });
   }
 
   async resolveBooleanEvaluation(
@@ -89,7 +114,7 @@ export class RollgateProvider implements Provider {
     context: EvaluationContext,
   ): Promise<ResolutionDetails<boolean>> {
     return toResolution(
-      this.client.getBooleanDetails(flagKey, defaultValue, toAttributes(context)),
+      this.current.getBooleanDetails(flagKey, defaultValue, toAttributes(context)),
     );
   }
 
@@ -98,7 +123,9 @@ export class RollgateProvider implements Provider {
     defaultValue: string,
     context: EvaluationContext,
   ): Promise<ResolutionDetails<string>> {
-    return toResolution(this.client.getStringDetails(flagKey, defaultValue, toAttributes(context)));
+    return toResolution(
+      this.current.getStringDetails(flagKey, defaultValue, toAttributes(context)),
+    );
   }
 
   async resolveNumberEvaluation(
@@ -106,7 +133,9 @@ export class RollgateProvider implements Provider {
     defaultValue: number,
     context: EvaluationContext,
   ): Promise<ResolutionDetails<number>> {
-    return toResolution(this.client.getNumberDetails(flagKey, defaultValue, toAttributes(context)));
+    return toResolution(
+      this.current.getNumberDetails(flagKey, defaultValue, toAttributes(context)),
+    );
   }
 
   async resolveObjectEvaluation<T extends JsonValue>(
@@ -114,7 +143,7 @@ export class RollgateProvider implements Provider {
     defaultValue: T,
     context: EvaluationContext,
   ): Promise<ResolutionDetails<T>> {
-    const details = this.client.getObjectDetails(flagKey, defaultValue, toAttributes(context));
+    const details = this.current.getObjectDetails(flagKey, defaultValue, toAttributes(context));
     return toResolution(details as FlagDetails<T>);
   }
 }
