@@ -159,6 +159,7 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
   /** Resolves when a ruleset is loaded; rejects after `timeoutMs` with the last error seen. */
   waitForReady(timeoutMs = this.options.initialTimeoutMs): Promise<void> {
     if (this.ruleset) return Promise.resolve();
+    if (this.closed) return Promise.reject(new Error('the client is closed'));
     return new Promise((resolveReady, reject) => {
       const timer = setTimeout(() => {
         this.readyWaiters = this.readyWaiters.filter((waiter) => waiter !== done);
@@ -194,7 +195,11 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
     return this.ruleset !== undefined;
   }
 
-  /** True while the service cannot be reached and the last known ruleset is being served. */
+  /**
+   * True while the last known ruleset is served without the service's confirmation: it cannot
+   * be reached, it sent a ruleset that does not validate, the client is closed, or a bootstrap
+   * ruleset has not been confirmed yet.
+   */
   isStale(): boolean {
     return this.stale;
   }
