@@ -220,3 +220,21 @@ export async function driftHoldsTheRelease(target: ReleaseTarget, drifting: Buil
     digests: [stable.digest, stable.digest],
   });
 }
+
+/** A build whose instances die on start is rolled back at once; the stable build keeps serving. */
+export async function crashingBuildRollsBack(
+  target: ReleaseTarget,
+  crashing: Build,
+  stable: Build,
+) {
+  const id = await deploy(target, crashing, 'rolling', { maxSurge: 1 });
+  const ended = await settle(target, id, ['succeeded', 'rolled-back', 'aborted'], 60_000);
+  expect(ended['phase']).toBe('rolled-back');
+  expect(String(ended['reason'])).toMatch(
+    new RegExp(`^instances of ${crashing.version} did not start healthy: .*exited during start`),
+  );
+  expect(await running(target)).toEqual({
+    weights: expect.objectContaining({ stable: 100 }) as unknown,
+    digests: [stable.digest, stable.digest],
+  });
+}

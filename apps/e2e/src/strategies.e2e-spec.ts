@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   blueGreenSwitchesBack,
+  crashingBuildRollsBack,
   deploy,
   driftHoldsTheRelease,
   rollingReplacesEveryInstance,
@@ -15,11 +16,16 @@ const V1 = { digest: digest('4'), version: 'v1' };
 const V2 = { digest: digest('5'), version: 'v2' };
 const V3 = { digest: digest('6'), version: 'v3' };
 const V4 = { digest: digest('7'), version: 'v4' };
+const V5 = { digest: digest('8'), version: 'v5' };
 const profiles = join(dir, 'profiles.json');
 // V4's deploy silently fails: its instances still run V1 (the Knight Capital case).
 writeFileSync(
   profiles,
-  JSON.stringify({ [V4.digest]: { actuallyRuns: { version: 'v1', digest: V1.digest } } }),
+  JSON.stringify({
+    [V4.digest]: { actuallyRuns: { version: 'v1', digest: V1.digest } },
+    // V5 dies on start (a bad config): it never serves.
+    [V5.digest]: { crashesOnStart: true },
+  }),
 );
 const env = {
   ...portsEnv(19100),
@@ -53,5 +59,9 @@ describe('rolling, blue-green and the drift guard on the embedded default', () =
 
   it('holds a release whose instances run another build than intended, until it is aborted', async () => {
     await driftHoldsTheRelease(target, V4, V2);
+  }, 120_000);
+
+  it('rolls back at once a build whose instances die on start', async () => {
+    await crashingBuildRollsBack(target, V5, V2);
   }, 120_000);
 });

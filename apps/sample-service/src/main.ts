@@ -10,6 +10,11 @@ import { createMetrics } from './metrics';
  */
 function main(): void {
   const env = process.env;
+  if (env['SAMPLE_CRASH_ON_START'] === '1') {
+    // Drill: a build that dies before it serves (a bad config, a missing dependency).
+    process.stderr.write('crash drill: this build exits before it listens\n');
+    process.exit(1);
+  }
   const identity = {
     instanceId: env['SAMPLE_INSTANCE_ID'] ?? randomUUID(),
     service: env['SAMPLE_SERVICE'] ?? 'sample',

@@ -268,8 +268,11 @@ export function decideAbort(
     : [aborted];
 }
 
-/** The data plane could not confirm the step's weights: never advance blind, roll back. */
-export function decideRouteFailed(
+/**
+ * A step cannot be carried out — the data plane could not confirm its weights, or the new build's
+ * instances did not come up healthy: never advance blind, roll back, saying why.
+ */
+export function decideStepFailed(
   state: ServiceReleasesState,
   releaseId: string,
   reason: string,
@@ -277,9 +280,7 @@ export function decideRouteFailed(
 ): Decision {
   const release = running(state, releaseId);
   if (!release || release.phase === 'rolling-back') return [];
-  return [
-    event('ReleaseRollbackStarted', release, origin, { reason: `route not confirmed: ${reason}` }),
-  ];
+  return [event('ReleaseRollbackStarted', release, origin, { reason })];
 }
 
 export interface DriftObservation {

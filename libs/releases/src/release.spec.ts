@@ -11,7 +11,7 @@ import {
   decideRequestRelease,
   decideResume,
   decideRollbackDone,
-  decideRouteFailed,
+  decideStepFailed,
   decideStepOverdue,
   decideVerdict,
   evolveReleaseSummary,
@@ -265,8 +265,13 @@ describe('release decisions', () => {
   it('rolls back when the data plane cannot confirm a route', () => {
     const history = requested();
     history.apply((s) => decideAdvance(s, 'r1', origin));
-    history.apply((s) => decideRouteFailed(s, 'r1', 'haproxy unreachable', origin));
+    history.apply((s) =>
+      decideStepFailed(s, 'r1', 'route not confirmed: haproxy unreachable', origin),
+    );
+    expect(history.state.active?.phase).toBe('rolling-back');
     expect(history.state.active?.reason).toBe('route not confirmed: haproxy unreachable');
+    // Once rolling back, a second failure adds nothing.
+    expect(history.apply((s) => decideStepFailed(s, 'r1', 'again', origin))).toEqual([]);
   });
 
   it('refuses commands that make no sense in the current phase, with the reason', () => {

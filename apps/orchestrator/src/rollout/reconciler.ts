@@ -21,7 +21,7 @@ import {
   decideDrift,
   decidePauseTimeout,
   decideRollbackDone,
-  decideRouteFailed,
+  decideStepFailed,
   decideStepOverdue,
   decideVerdict,
   serviceReleases,
@@ -191,27 +191,40 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     const fresh = this.build(release);
     const stable = this.stableBuild(state);
     const replicas = release.plan.replicas;
+    const ensureFresh = (group: VersionGroup, count: number) =>
+      this.fleet.ensure(service, group, count, fresh).catch((error: unknown) => {
+        throw new NewBuildFailedError(release.version, error);
+      });
     const gated = Object.entries(step.weights)
       .filter(([, w]) => (w ?? 0) > 0)
       .map(([g]) => g as VersionGroup);
     if (release.strategy === 'blue-green' && !release.steps[0]!.description.startsWith('first')) {
       this.fleet.relabel(service, 'stable', 'blue');
-      await this.fleet.ensure(service, 'green', replicas, fresh);
+      await ensureFresh('green', replicas);
       return;
     }
     if (gated.includes('baseline') && stable) {
       await this.fleet.ensure(service, 'baseline', 1, stable);
-      await this.fleet.ensure(service, 'canary', step.newInstances, fresh);
+      await ensureFresh('canary', step.newInstances);
       return;
     }
-    await this.fleet.ensure(service, 'canary', step.newInstances, fresh);
+    await ensureFresh('canary', step.newInstances);
     if (release.strategy === 'rolling' && stable) {
       this.fleet.demote(service, 'stable', replicas - step.newInstances);
     }
   }
 
   private async runStep(state: ServiceReleasesState, release: Release, step: Step): Promise<void> {
-    await this.ensureInstances(state, release, step);
+    try {
+      await this.ensureInstances(state, release, step);
+    } catch (error) {
+      if (!(error instanceof NewBuildFailedError)) throw error;
+      // A build that cannot start is not retried into the step deadline: roll back now.
+      await this.decide(release.service, (s) =>
+        decideStepFailed(s, release.releaseId, error.message, ORIGIN),
+      );
+      return;
+    }
     const routed = await this.route(release, `${release.releaseId}:${release.step}`, step.weights);
     if (routed !== 'applied') return;
     const { service, releaseId } = release;
@@ -298,7 +311,12 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     if (answer?.outcome === 'failed') {
       if (release.phase === 'progressing') {
         await this.decide(release.service, (s) =>
-          decideRouteFailed(s, release.releaseId, answer.reason ?? 'unknown', ORIGIN),
+          decideStepFailed(
+            s,
+            release.releaseId,
+            `route not confirmed: ${answer.reason ?? 'unknown'}`,
+            ORIGIN,
+          ),
         );
       }
       return 'failed';
@@ -398,4 +416,13 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
 function idOf(data: unknown): string {
   const { requestId, analysisRunId } = data as { requestId?: string; analysisRunId?: string };
   return requestId ?? analysisRunId ?? '';
+}
+
+/** The new build's instances did not start healthy; the stable build is retried instead. */
+class NewBuildFailedError extends Error {
+  constructor(version: string, cause: unknown) {
+    super(
+      `instances of ${version} did not start healthy: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+  }
 }

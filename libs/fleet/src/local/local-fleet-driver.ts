@@ -10,6 +10,8 @@ export interface BuildProfile {
   latencySpread?: number;
   /** Drill: instances asked to run this build really run another (a deploy that silently failed). */
   actuallyRuns?: { version: string; digest: string };
+  /** Drill: the build exits before it listens, so it never becomes healthy. */
+  crashesOnStart?: boolean;
 }
 
 export interface LocalFleetOptions {
@@ -61,6 +63,7 @@ export class LocalFleetDriver implements FleetDriver {
       SAMPLE_FLAGS: (spec.flags ?? []).join(','),
       ...(profile.errorRate !== undefined ? { SAMPLE_ERROR_RATE: String(profile.errorRate) } : {}),
       ...(profile.latencyMs !== undefined ? { SAMPLE_LATENCY_MS: String(profile.latencyMs) } : {}),
+      ...(profile.crashesOnStart ? { SAMPLE_CRASH_ON_START: '1' } : {}),
       ...(profile.latencySpread !== undefined
         ? { SAMPLE_LATENCY_SPREAD: String(profile.latencySpread) }
         : {}),
