@@ -253,6 +253,9 @@ export class FlagsService implements OnApplicationBootstrap, OnApplicationShutdo
   async sweepDebt(now = new Date()): Promise<number> {
     let raised = 0;
     for (const project of await this.projectNames()) {
+      // The cached fold says whether anything is due; only then is the stream loaded and locked.
+      const cached = await this.feed.current(project);
+      if (!cached || decideFlagDebt(cached.state, now, SWEEPER).length === 0) continue;
       const result = await this.execute(project, '', (state) =>
         state.exists ? decideFlagDebt(state, now, SWEEPER) : [],
       );
