@@ -263,11 +263,14 @@ export class KafkaEventLog implements EventLog {
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
     });
-    const queue: (LoggedEvent | MalformedEventError | 'done')[] = [];
+    // Whole batches are queued and decoded by the reader: kafkajs fetches the next batch while
+    // the reader validates and folds this one.
+    type Slice = { batch: EachBatchPayload['batch']; from: number; to: number };
+    const queue: (Slice | 'done')[] = [];
     let notify: (() => void) | undefined;
     let failure: unknown;
     const remaining = new Set(pending);
-    const push = (item: LoggedEvent | MalformedEventError | 'done') => {
+    const push = (item: Slice | 'done') => {
       queue.push(item);
       notify?.();
     };
@@ -284,12 +287,12 @@ export class KafkaEventLog implements EventLog {
         eachBatch: async ({ batch }) => {
           if (!remaining.has(batch.partition)) return;
           const end = stopAt.get(batch.partition)!;
-          for (let i = 0; i < batch.messages.length; i++) {
-            const offset = Number(batch.messages[i]!.offset);
-            if (offset < from) continue;
-            if (offset >= end) break;
-            push(this.decode(batch, i));
-          }
+          let first = 0;
+          while (first < batch.messages.length && Number(batch.messages[first]!.offset) < from)
+            first++;
+          let stop = first;
+          while (stop < batch.messages.length && Number(batch.messages[stop]!.offset) < end) stop++;
+          if (stop > first) push({ batch, from: first, to: stop });
           const last = Number(batch.lastOffset());
           if (last + 1 >= end && remaining.delete(batch.partition) && remaining.size === 0)
             push('done');
@@ -309,12 +312,15 @@ export class KafkaEventLog implements EventLog {
             if (failure) throw failure;
             return;
           }
-          if (item instanceof MalformedEventError) {
-            options.reportMalformed?.(item);
-            if (options.onMalformed !== 'skip') throw item;
-            continue;
+          for (let i = item.from; i < item.to; i++) {
+            const decoded = this.decode(item.batch, i);
+            if (decoded instanceof MalformedEventError) {
+              options.reportMalformed?.(decoded);
+              if (options.onMalformed !== 'skip') throw decoded;
+              continue;
+            }
+            yield decoded;
           }
-          yield item;
         }
       }
     } finally {
