@@ -6,6 +6,7 @@ import {
   type ServicePersistence,
   type ServiceDescriptor,
 } from '@rollgate/platform';
+import { MIGRATIONS_READ_MODEL, MigrationsModule } from './migrations/migrations.module';
 
 export const MIGRATIONS_SERVICE: ServiceDescriptor = {
   name: 'migrations',
@@ -15,12 +16,8 @@ export const MIGRATIONS_SERVICE: ServiceDescriptor = {
     'Owns the Migration aggregate: expand, migrate and contract phases on target PostgreSQL databases, gated on fleet state. Emits phase events.',
 };
 
-/** Tables, migrations and read models of this service (none yet). */
-export const MIGRATIONS_PERSISTENCE: ServicePersistence = {
-  entities: [],
-  migrations: [],
-  projections: [],
-};
+/** Tables, migrations and read models of this service. */
+export const MIGRATIONS_PERSISTENCE: ServicePersistence = MIGRATIONS_READ_MODEL;
 
 /** Importable on its own so the embedded host can boot all five services in one process. */
 @Module({})
@@ -28,7 +25,7 @@ export class MigrationsAppModule {
   static forRoot(options: RollgateAppOptions): DynamicModule {
     return {
       module: MigrationsAppModule,
-      imports: [...serviceAppImports(MIGRATIONS_SERVICE, options)],
+      imports: [...serviceAppImports(MIGRATIONS_SERVICE, options), MigrationsModule],
     };
   }
 }

@@ -1,0 +1,30 @@
+import type { EntityManager } from 'typeorm';
+import { TOPICS, type EventEnvelope } from '@rollgate/contracts';
+import type { Projection } from '@rollgate/persistence';
+import { initialMigration, migrationAggregate, type Migration } from '@rollgate/migrations-domain';
+import { MigrationEntity } from './migration.entity';
+
+/** Folds migration events into the `schema_migrations` table with the aggregate's own pure fold. */
+export class MigrationProjection implements Projection {
+  readonly name = 'migrations';
+  readonly topics = [TOPICS.migrations.name];
+
+  async apply(manager: EntityManager, event: EventEnvelope): Promise<void> {
+    const migrationId = (event.data as { migrationId?: string }).migrationId;
+    if (!migrationId) return;
+    const repository = manager.getRepository(MigrationEntity);
+    const row = await repository.findOneBy({ id: migrationId });
+    if (row && row.lastSequence >= (event.sequence ?? 0)) return;
+    const before = row ? (JSON.parse(row.summary) as Migration) : initialMigration();
+    const after = migrationAggregate.evolve(before, event);
+    if (after.status === 'none') return;
+    await repository.save({
+      id: migrationId,
+      service: after.service,
+      status: after.status,
+      plannedAt: row?.plannedAt ?? event.occurredAt,
+      summary: JSON.stringify(after),
+      lastSequence: event.sequence ?? 0,
+    });
+  }
+}

@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { SERVICE_RUNTIME, type ServicePersistence, type ServiceRuntime } from '@rollgate/platform';
+import { FLEET_VIEW, HttpFleetView } from './fleet-view';
+import { MigrationEntity } from './migration.entity';
+import { MigrationProjection } from './migration.projection';
+import { MigrationsReadModel1764000000700 } from './migrations/1764000000700-migrations-read-model';
+import { MigrationsController } from './migrations.controller';
+import {
+  DEFAULT_MIGRATIONS_SETTINGS,
+  MIGRATIONS_SETTINGS,
+  MigrationsService,
+} from './migrations.service';
+
+export const MIGRATIONS_READ_MODEL: ServicePersistence = {
+  entities: [MigrationEntity],
+  migrations: [MigrationsReadModel1764000000700],
+  projections: [new MigrationProjection()],
+};
+
+@Module({
+  controllers: [MigrationsController],
+  providers: [
+    MigrationsService,
+    {
+      provide: FLEET_VIEW,
+      inject: [SERVICE_RUNTIME],
+      useFactory: (runtime: ServiceRuntime) =>
+        new HttpFleetView(runtime.config.serviceUrls.orchestrator, runtime.config.token),
+    },
+    { provide: MIGRATIONS_SETTINGS, useValue: DEFAULT_MIGRATIONS_SETTINGS },
+  ],
+})
+export class MigrationsModule {}

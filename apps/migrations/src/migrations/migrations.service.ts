@@ -1,0 +1,420 @@
+import {
+  BadRequestException,
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  ServiceUnavailableException,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { v7 as uuidv7 } from 'uuid';
+import type { Decision } from '@rollgate/event-sourcing';
+import { EventStore } from '@rollgate/persistence';
+import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
+import {
+  contractGate,
+  decideBackfillProgress,
+  decideContractRefused,
+  decideFailed,
+  decidePhaseCompleted,
+  decidePlan,
+  decideStartPhase,
+  lintPlan,
+  lintSql,
+  migrationAggregate,
+  migrationStreamId,
+  parsePlan,
+  parsePlanText,
+  type LintFinding,
+  type Migration,
+  type MigrationPhaseName,
+  type MigrationPlan,
+  type Origin,
+  type PlanProblem,
+} from '@rollgate/migrations-domain';
+import { fold } from '@rollgate/event-sourcing';
+import { LockTimeoutExhaustedError } from '../executor/lock-retry';
+import {
+  PgMigrationExecutor,
+  PlanRejectedError,
+  type BackfillProgress,
+} from '../executor/pg-executor';
+import { FLEET_VIEW, FleetUnavailableError, type FleetView } from './fleet-view';
+import { MigrationEntity } from './migration.entity';
+
+const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Executor settings the service applies to every target (tests shorten them). */
+export interface MigrationsSettings {
+  lockTimeoutMs: number;
+  lockMaxAttempts: number;
+  /** How often an automatic contract asks the fleet again. */
+  gatePollMs: number;
+  /** At most one progress event per table this often (the last batch always reports). */
+  progressEveryMs: number;
+}
+
+export const MIGRATIONS_SETTINGS = Symbol('MIGRATIONS_SETTINGS');
+
+export const DEFAULT_MIGRATIONS_SETTINGS: MigrationsSettings = {
+  lockTimeoutMs: 500,
+  lockMaxAttempts: 10,
+  gatePollMs: 5000,
+  progressEveryMs: 1000,
+};
+
+/**
+ * The edge between HTTP and the Migration aggregate: decisions are pure, this runs the phases on
+ * the target database (in the background: a phase may wait on locks or backfill for a long time),
+ * records each step as an event, and asks the fleet before contract.
+ */
+@Injectable()
+export class MigrationsService implements OnModuleDestroy {
+  private readonly logger = new Logger('migrations');
+  private readonly executors = new Map<string, PgMigrationExecutor>();
+  /** Migrations with a phase running in this process: a second start must not run it twice. */
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(
+    private readonly eventStore: EventStore,
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
+    @Inject(FLEET_VIEW) private readonly fleet: FleetView,
+    @Inject(MIGRATIONS_SETTINGS) private readonly settings: MigrationsSettings,
+  ) {}
+
+  async onModuleDestroy(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    await Promise.allSettled([...this.running.values()]);
+    await Promise.all([...this.executors.values()].map((e) => e.close()));
+  }
+
+  /** The target database URL: the service's own server and credentials, another database name. */
+  targetUrl(database: string): string {
+    const url = new URL(this.runtime.config.databaseUrl);
+    url.pathname = `/${database}`;
+    return url.toString();
+  }
+
+  private executor(database: string): PgMigrationExecutor {
+    let executor = this.executors.get(database);
+    if (!executor) {
+      executor = new PgMigrationExecutor(this.targetUrl(database), {
+        lock: {
+          lockTimeoutMs: this.settings.lockTimeoutMs,
+          maxAttempts: this.settings.lockMaxAttempts,
+        },
+        onLockRetry: (report) =>
+          this.logger.warn(
+            `${report.description}: lock timeout ${report.lockTimeouts}, backing off (${report.waitedMs} ms so far)`,
+          ),
+      });
+      this.executors.set(database, executor);
+    }
+    return executor;
+  }
+
+  /** Validates the plan's shape, then against the target's catalog, before anything is written. */
+  async plan(input: { database: string; plan: unknown }, origin: Origin) {
+    if (!DATABASE_NAME.test(input.database))
+      throw invalid([{ field: 'database', message: 'must be a database name (a-z, 0-9, _)' }]);
+    const parsed =
+      typeof input.plan === 'string' ? parsePlanText(input.plan) : parsePlan(input.plan);
+    if (!parsed.ok) throw invalid(parsed.problems.map((p) => ({ ...p, field: `plan.${p.field}` })));
+    await this.compile(input.database, parsed.plan);
+    const migrationId = uuidv7();
+    const events = await this.execute(migrationId, (state) =>
+      decidePlan(state, { migrationId, database: input.database, plan: parsed.plan }, origin),
+    );
+    return { migrationId, events };
+  }
+
+  private async compile(database: string, plan: MigrationPlan) {
+    try {
+      return await this.executor(database).compile(plan);
+    } catch (error) {
+      if (error instanceof PlanRejectedError)
+        throw invalid(error.problems.map((p) => ({ ...p, field: `plan.${p.field}` })));
+      const code = (error as { code?: string }).code;
+      if (code === '3D000')
+        throw invalid([{ field: 'database', message: `database ${database} does not exist` }]);
+      throw error;
+    }
+  }
+
+  /**
+   * Expand, then migrate, in the background; answers once the first phase is recorded. Also the
+   * way to resume after a crash or a failure: it continues from the phase where it stopped.
+   */
+  async start(migrationId: string, origin: Origin) {
+    const state = await this.load(migrationId);
+    const phase: MigrationPhaseName =
+      state.status === 'planned' ||
+      (state.phase === 'expand' && ['expanding', 'failed'].includes(state.status))
+        ? 'expand'
+        : 'migrate';
+    if (this.running.has(migrationId))
+      throw new ConflictException(`migration ${migrationId} is already running a phase`);
+    const events = await this.execute(migrationId, (s) =>
+      decideStartPhase(resumable(s, phase), phase, origin),
+    );
+    this.background(migrationId, () => this.runForward(migrationId, phase, origin));
+    return { migrationId, events };
+  }
+
+  private async runForward(
+    migrationId: string,
+    first: MigrationPhaseName,
+    origin: Origin,
+  ): Promise<void> {
+    const state = await this.load(migrationId);
+    const plan = state.plan!;
+    const executor = this.executor(state.database);
+    if (first === 'expand') {
+      const ok = await this.runPhase(migrationId, 'expand', origin, async () => {
+        const program = await executor.compile(plan).catch(async (error: unknown) => {
+          // Compiled at plan time; after a partial expand the recorded program is the truth.
+          if (error instanceof PlanRejectedError) return executor.program(plan.schema, plan.name);
+          throw error;
+        });
+        return executor.expand(plan, program);
+      });
+      if (!ok || this.closed) return;
+      await this.execute(migrationId, (s) => decideStartPhase(s, 'migrate', origin));
+    }
+    const migrated = await this.runPhase(migrationId, 'migrate', origin, async () => {
+      const program = await executor.program(plan.schema, plan.name);
+      const lastReport = new Map<string, number>();
+      return executor.migrate(program, {
+        ...plan.backfill,
+        onProgress: async (progress: BackfillProgress) => {
+          const last = lastReport.get(progress.table) ?? 0;
+          const finished = progress.rowsDone >= progress.rowsTotal;
+          if (!finished && Date.now() - last < this.settings.progressEveryMs) return;
+          lastReport.set(progress.table, finished ? Number.MAX_SAFE_INTEGER : Date.now());
+          if (last === Number.MAX_SAFE_INTEGER) return;
+          await this.execute(migrationId, (s) => decideBackfillProgress(s, progress, origin));
+        },
+      });
+    });
+    if (migrated && plan.contract === 'automatic' && !this.closed)
+      this.scheduleAutomaticContract(migrationId, origin);
+  }
+
+  private scheduleAutomaticContract(migrationId: string, origin: Origin): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.closed || this.running.has(migrationId)) return;
+      this.complete(migrationId, origin).catch((error: unknown) => {
+        if (error instanceof ConflictException || error instanceof ServiceUnavailableException)
+          this.scheduleAutomaticContract(migrationId, origin);
+        else this.logger.error(`automatic contract of ${migrationId}: ${(error as Error).message}`);
+      });
+    }, this.settings.gatePollMs);
+    this.timers.add(timer);
+  }
+
+  /**
+   * Contract, only when no live instance needs the old schema. Refusals are events too (once per
+   * distinct reason), so the history shows why a migration waited.
+   */
+  async complete(migrationId: string, origin: Origin) {
+    const state = await this.load(migrationId);
+    if (this.running.has(migrationId))
+      throw new ConflictException(`migration ${migrationId} is still running a phase`);
+    if (state.status !== 'migrated' && !(state.status === 'failed' && state.phase === 'contract'))
+      throw new ConflictException({
+        message: `migration ${migrationId} cannot contract: it is ${state.status}${state.status === 'migrating' ? ' (backfill still running)' : ''}`,
+      });
+    let live;
+    try {
+      live = await this.fleet.liveInstances(state.service);
+    } catch (error) {
+      if (error instanceof FleetUnavailableError)
+        throw new ServiceUnavailableException(
+          `contract refused: ${error.message}; cannot prove no old version is live`,
+        );
+      throw error;
+    }
+    const verdict = contractGate(state.plan!, live);
+    if (!verdict.allowed) {
+      const reason = `live instances of ${state.service} still need the old schema: ${verdict.blocking
+        .map((b) => `${b.id} (${b.reason})`)
+        .join(', ')}`;
+      await this.execute(migrationId, (s) =>
+        decideContractRefused(s, { reason, blocking: verdict.blocking }, origin),
+      );
+      throw new ConflictException({
+        message: `contract refused: ${reason}`,
+        details: verdict.blocking,
+      });
+    }
+    const events = await this.execute(migrationId, (s) => decideStartPhase(s, 'contract', origin));
+    const done = this.background(migrationId, async () => {
+      const executor = this.executor(state.database);
+      await this.runPhase(migrationId, 'contract', origin, async () =>
+        executor.contract(await executor.program(state.plan!.schema, state.plan!.name)),
+      );
+    });
+    await done;
+    return { migrationId, events: [...events] };
+  }
+
+  /** Before contract only: removes what expand added. Waits for a running phase to stop first. */
+  async rollback(migrationId: string, origin: Origin) {
+    const state = await this.load(migrationId);
+    if (this.running.has(migrationId))
+      throw new ConflictException(
+        `migration ${migrationId} is running a phase: wait for it to finish or fail`,
+      );
+    const events = await this.execute(migrationId, (s) => decideStartPhase(s, 'rollback', origin));
+    const done = this.background(migrationId, async () => {
+      const executor = this.executor(state.database);
+      await this.runPhase(migrationId, 'rollback', origin, async () => {
+        const program = await executor
+          .program(state.plan!.schema, state.plan!.name)
+          .catch(() => undefined);
+        // Never expanded on the target: nothing to undo.
+        return program ? executor.rollback(program) : { steps: [], statements: 0, lockRetries: 0 };
+      });
+    });
+    await done;
+    return { migrationId, events };
+  }
+
+  async lint(input: {
+    plan?: unknown;
+    sql?: string;
+    liveVersions?: string[];
+    reads?: Record<string, string[]>;
+  }) {
+    const context = { liveVersions: input.liveVersions ?? [], reads: input.reads ?? {} };
+    const findings: LintFinding[] = [];
+    let problems: PlanProblem[] = [];
+    if (input.plan !== undefined) {
+      const parsed =
+        typeof input.plan === 'string' ? parsePlanText(input.plan) : parsePlan(input.plan);
+      if (parsed.ok) findings.push(...lintPlan(parsed.plan, context));
+      else problems = parsed.problems.map((p) => ({ ...p, field: `plan.${p.field}` }));
+    }
+    if (input.sql !== undefined) findings.push(...lintSql(input.sql, context));
+    if (input.plan === undefined && input.sql === undefined)
+      throw invalid([{ field: 'plan', message: 'give a plan or sql to lint' }]);
+    return {
+      ok: problems.length === 0 && !findings.some((f) => f.severity === 'error'),
+      problems,
+      findings,
+    };
+  }
+
+  /** Runs one phase, recording completion or failure; false when it failed. */
+  private async runPhase(
+    migrationId: string,
+    phase: MigrationPhaseName,
+    origin: Origin,
+    run: () => Promise<{ statements: number; lockRetries: number }>,
+  ): Promise<boolean> {
+    try {
+      const report = await run();
+      await this.execute(migrationId, (s) =>
+        decidePhaseCompleted(
+          s,
+          phase,
+          { statements: report.statements, lockRetries: report.lockRetries },
+          origin,
+        ),
+      );
+      return true;
+    } catch (error) {
+      const message =
+        error instanceof LockTimeoutExhaustedError
+          ? error.message
+          : `${(error as Error).message}${(error as { report?: { description: string } }).report ? ` (in ${(error as { report: { description: string } }).report.description})` : ''}`;
+      this.logger.warn(`migration ${migrationId} ${phase} failed: ${message}`);
+      await this.execute(migrationId, (s) => decideFailed(s, phase, message, origin)).catch(
+        () => undefined,
+      );
+      return false;
+    }
+  }
+
+  private background(migrationId: string, work: () => Promise<void>): Promise<void> {
+    const promise = work()
+      .catch((error: unknown) =>
+        this.logger.error(`migration ${migrationId}: ${(error as Error).message}`),
+      )
+      .finally(() => this.running.delete(migrationId));
+    this.running.set(migrationId, promise);
+    return promise;
+  }
+
+  private async execute(migrationId: string, decide: (state: Migration) => Decision) {
+    const events = await this.eventStore.execute(
+      migrationAggregate,
+      migrationStreamId(migrationId),
+      decide,
+    );
+    if (events.length > 0) this.runtime.relay.kick();
+    return events;
+  }
+
+  /** The write-side state (always current, unlike the projection). */
+  async load(migrationId: string): Promise<Migration> {
+    const state = fold(
+      migrationAggregate,
+      await this.eventStore.load(migrationStreamId(migrationId)),
+    );
+    if (state.status === 'none') throw new NotFoundException(`migration ${migrationId} not found`);
+    return state;
+  }
+
+  /** Status for people: the fold plus live backfill progress read from the target database. */
+  async status(migrationId: string) {
+    const state = await this.load(migrationId);
+    let backfill = Object.entries(state.backfill).map(([table, p]) => ({ table, ...p }));
+    if (state.status === 'migrating') {
+      const executor = this.executor(state.database);
+      const program = await executor
+        .program(state.plan!.schema, state.plan!.name)
+        .catch(() => undefined);
+      if (program) backfill = await executor.backfillState(program);
+    }
+    return {
+      id: state.migrationId,
+      service: state.service,
+      database: state.database,
+      name: state.plan?.name ?? null,
+      status: state.status,
+      phase: state.phase,
+      versionSchema: state.plan ? `${state.plan.schema}_${state.plan.name}`.slice(0, 63) : null,
+      versions: state.plan?.versions ?? null,
+      contract: state.plan?.contract ?? null,
+      backfill,
+      lockRetries: state.lockRetries,
+      lastError: state.lastError,
+      contractRefusal: state.contractRefusal,
+      updatedAt: state.updatedAt,
+    };
+  }
+
+  list(service: string | undefined): Promise<MigrationEntity[]> {
+    return this.runtime.dataSource.manager.find(MigrationEntity, {
+      where: service ? { service } : {},
+      order: { plannedAt: 'DESC' },
+      take: 200,
+    });
+  }
+}
+
+function invalid(details: PlanProblem[]): BadRequestException {
+  return new BadRequestException({ message: 'validation failed', details });
+}
+
+/** A phase that was running when the process died may start again: treat it as failed there. */
+function resumable(state: Migration, phase: MigrationPhaseName): Migration {
+  const runningStatus = { expand: 'expanding', migrate: 'migrating' } as Record<string, string>;
+  return state.status === runningStatus[phase] ? { ...state, status: 'failed', phase } : state;
+}
