@@ -8,6 +8,7 @@ import { deployCommand, releaseActionCommands, releaseCommand } from './releases
 import { replayCommand } from './audit/replay.command';
 import { flagsCommand } from './flags/flags.commands';
 import { auditCommand } from './audit/audit.command';
+import { migrateCommand } from './migrate/migrate.commands';
 
 export interface CliDependencies {
   config: RollgateConfig;
@@ -41,6 +42,7 @@ export function buildProgram(context: CliContext, setExitCode: (code: number) =>
   program.addCommand(replayCommand(context, setExitCode));
   program.addCommand(flagsCommand(context, setExitCode));
   program.addCommand(auditCommand(context, setExitCode));
+  program.addCommand(migrateCommand(context, setExitCode));
   // addCommand does not pass settings down: every command reports errors the same way.
   for (const command of program.commands) {
     command
