@@ -81,6 +81,8 @@ export interface MigrationPlan {
   reads: Record<string, string[]>;
   /** `on-command` (default) or `automatic`: contract runs as soon as no old version is live. */
   contract: 'on-command' | 'automatic';
+  /** Roll this migration back (before contract) when a release of a new version is rolled back. */
+  rollbackWithRelease: boolean;
   backfill: { batchSize: number; pauseMs: number };
   operations: Operation[];
 }
@@ -129,6 +131,7 @@ export function parsePlan(raw: unknown): PlanResult {
     return { ok: false, problems: [{ field: '(plan)', message: 'must be an object' }] };
 
   const known = [
+    'rollbackWithRelease',
     'name',
     'service',
     'schema',
@@ -202,6 +205,13 @@ export function parsePlan(raw: unknown): PlanResult {
     else contract = raw['contract'];
   }
 
+  let rollbackWithRelease = false;
+  if (raw['rollbackWithRelease'] !== undefined) {
+    if (typeof raw['rollbackWithRelease'] !== 'boolean')
+      fail('rollbackWithRelease', 'must be true or false');
+    else rollbackWithRelease = raw['rollbackWithRelease'];
+  }
+
   const backfill: { batchSize: number; pauseMs: number } = { ...DEFAULT_BACKFILL };
   if (raw['backfill'] !== undefined) {
     const b = raw['backfill'];
@@ -247,6 +257,7 @@ export function parsePlan(raw: unknown): PlanResult {
       versions,
       reads,
       contract,
+      rollbackWithRelease,
       backfill,
       operations,
     },

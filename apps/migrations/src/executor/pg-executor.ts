@@ -290,6 +290,9 @@ export class PgMigrationExecutor {
             await client.query('BEGIN');
             try {
               await client.query(`SET LOCAL rollgate.backfill = 'on'`);
+              // Batch and cursor commit together, so an async commit lost in a crash loses both and
+              // the batch is simply redone; the app's commits stop queueing behind our fsyncs.
+              await client.query(`SET LOCAL synchronous_commit = off`);
               const cursor = await client.query<{
                 last_key: string | null;
                 max_key: string | null;

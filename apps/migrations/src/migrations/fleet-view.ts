@@ -7,6 +7,8 @@ import type { LiveInstance } from '@rollgate/migrations-domain';
  */
 export interface FleetView {
   liveInstances(service: string): Promise<LiveInstance[]>;
+  /** The version a release deployed (for a release rollback that rolls a migration back), null if unknown. */
+  releaseVersion(releaseId: string): Promise<string | null>;
 }
 
 export const FLEET_VIEW = Symbol('FLEET_VIEW');
@@ -58,5 +60,16 @@ export class HttpFleetView implements FleetView {
       id: instance.id,
       version: instance.reported?.version ?? instance.intended?.version ?? null,
     }));
+  }
+
+  async releaseVersion(releaseId: string): Promise<string | null> {
+    const url = `${this.orchestratorUrl}/releases/${encodeURIComponent(releaseId)}`;
+    const response = await fetch(url, {
+      headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
+      signal: AbortSignal.timeout(this.timeoutMs),
+    }).catch(() => undefined);
+    if (!response?.ok) return null;
+    const body = (await response.json()) as { version?: unknown };
+    return typeof body.version === 'string' ? body.version : null;
   }
 }

@@ -23,7 +23,13 @@ import { DEFAULT_MIGRATIONS_SETTINGS, MIGRATIONS_SETTINGS } from './migrations.s
 /** A real HTTP server answering the orchestrator's GET /services/:name with a fleet the test edits. */
 function fakeOrchestrator() {
   const fleet: { id: string; version: string }[] = [];
+  const releases = new Map<string, string>();
   const server: Server = createServer((req, res) => {
+    const release = /^\/releases\/([\w-]+)$/.exec(req.url ?? '');
+    if (release)
+      return void res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ id: release[1], version: releases.get(release[1]!) ?? null }));
     const match = /^\/services\/([a-z0-9-]+)$/.exec(req.url ?? '');
     if (!match) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': 'application/json' }).end(
@@ -38,7 +44,7 @@ function fakeOrchestrator() {
       }),
     );
   });
-  return { fleet, server };
+  return { fleet, releases, server };
 }
 
 async function eventually<T>(
@@ -309,6 +315,52 @@ describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {
       `SELECT is_nullable FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'tier'`,
     );
     expect(notNull.rows[0].is_nullable).toBe('NO');
+  });
+
+  it('rolls a migration back when the release of its new version is rolled back (when configured)', async () => {
+    const planned = await post('/migrations', {
+      database: database(),
+      plan: {
+        ...plan('with_release'),
+        rollbackWithRelease: true,
+        versions: { old: ['3.0.0'], new: ['4.0.0'] },
+        operations: [
+          { op: 'addColumn', table: 'users', column: { name: 'nickname', type: 'text' } },
+        ],
+      },
+    }).expect(201);
+    const id = planned.body.migrationId as string;
+    await post(`/migrations/${id}/start`).expect(202);
+    await eventually(
+      () => status(id),
+      (r) => r.body.status === 'migrated',
+      'migrated',
+    );
+    orchestrator.releases.set('rel-other', '9.9.9');
+    orchestrator.releases.set('rel-4', '4.0.0');
+    const rolledBack = (releaseId: string) => ({
+      type: 'ReleaseRolledBack',
+      version: 1,
+      actor: 'orchestrator',
+      correlationId: releaseId,
+      causationId: null,
+      key: 'accounts',
+      data: { releaseId, service: 'accounts', reason: 'canary failed' },
+    });
+    // A rollback of a release of another version leaves the migration alone.
+    await runtime.log.append([rolledBack('rel-other')]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await status(id)).body.status).toBe('migrated');
+    await runtime.log.append([rolledBack('rel-4')]);
+    await eventually(
+      () => status(id),
+      (r) => r.body.status === 'rolled-back',
+      'rolled back with the release',
+    );
+    const columns = await target.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = 'users'`,
+    );
+    expect(columns.rows.map((r) => r.column_name)).not.toContain('nickname');
   });
 
   it('lints raw SQL and plans', async () => {

@@ -7,6 +7,7 @@ import {
   NotFoundException,
   ServiceUnavailableException,
   type OnModuleDestroy,
+  type OnModuleInit,
 } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import type { Decision } from '@rollgate/event-sourcing';
@@ -42,6 +43,7 @@ import {
 } from '../executor/pg-executor';
 import { FLEET_VIEW, FleetUnavailableError, type FleetView } from './fleet-view';
 import { MigrationEntity } from './migration.entity';
+import { ReleaseRollbackListener, type ReleaseRollbackHandler } from './release-rollback.listener';
 
 const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -70,12 +72,14 @@ export const DEFAULT_MIGRATIONS_SETTINGS: MigrationsSettings = {
  * records each step as an event, and asks the fleet before contract.
  */
 @Injectable()
-export class MigrationsService implements OnModuleDestroy {
+export class MigrationsService implements OnModuleInit, OnModuleDestroy, ReleaseRollbackHandler {
   private readonly logger = new Logger('migrations');
   private readonly executors = new Map<string, PgMigrationExecutor>();
   /** Migrations with a phase running in this process: a second start must not run it twice. */
   private readonly running = new Map<string, Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Stops a running backfill between batches (a release rollback does not wait for it to finish). */
+  private readonly aborts = new Map<string, AbortController>();
   private closed = false;
 
   constructor(
@@ -84,6 +88,57 @@ export class MigrationsService implements OnModuleDestroy {
     @Inject(FLEET_VIEW) private readonly fleet: FleetView,
     @Inject(MIGRATIONS_SETTINGS) private readonly settings: MigrationsSettings,
   ) {}
+
+  onModuleInit(): void {
+    this.runtime.addProjection(new ReleaseRollbackListener(this));
+  }
+
+  /**
+   * A release of the service was rolled back: migrations planned before it, configured with
+   * `rollbackWithRelease`, not yet contracted, whose new versions include the rolled-back one, are
+   * rolled back too (the old version is what runs again, so the new shape is not needed).
+   */
+  async onReleaseRolledBack(event: {
+    id: string;
+    service: string;
+    releaseId: string;
+    occurredAt: string;
+  }): Promise<void> {
+    if (this.closed) return;
+    try {
+      const rows = await this.list(event.service);
+      const candidates = rows.filter(
+        (row) =>
+          row.plannedAt <= event.occurredAt &&
+          !['completed', 'rolled-back', 'contracting'].includes(row.status),
+      );
+      if (candidates.length === 0) return;
+      const version = await this.fleet.releaseVersion(event.releaseId);
+      for (const row of candidates) {
+        const state = await this.load(row.id);
+        if (
+          !state.plan?.rollbackWithRelease ||
+          version === null ||
+          !state.plan.versions.new.includes(version)
+        )
+          continue;
+        if (state.status === 'failed' && state.phase === 'contract') continue;
+        this.logger.log(
+          `release ${event.releaseId} of ${event.service} (${version}) rolled back: rolling back migration ${row.id}`,
+        );
+        await this.whenIdle(row.id);
+        await this.rollback(row.id, { actor: 'rollgate-migrations', causationId: event.id });
+      }
+    } catch (error) {
+      this.logger.error(`release rollback ${event.releaseId}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Stops a running backfill at its next batch and waits for the phase to end. */
+  private async whenIdle(migrationId: string): Promise<void> {
+    this.aborts.get(migrationId)?.abort();
+    while (this.running.has(migrationId)) await this.running.get(migrationId);
+  }
 
   async onModuleDestroy(): Promise<void> {
     this.closed = true;
@@ -188,8 +243,11 @@ export class MigrationsService implements OnModuleDestroy {
     const migrated = await this.runPhase(migrationId, 'migrate', origin, async () => {
       const program = await executor.program(plan.schema, plan.name);
       const lastReport = new Map<string, number>();
+      const abort = new AbortController();
+      this.aborts.set(migrationId, abort);
       return executor.migrate(program, {
         ...plan.backfill,
+        signal: abort.signal,
         onProgress: async (progress: BackfillProgress) => {
           const last = lastReport.get(progress.table) ?? 0;
           const finished = progress.rowsDone >= progress.rowsTotal;
@@ -346,7 +404,10 @@ export class MigrationsService implements OnModuleDestroy {
       .catch((error: unknown) =>
         this.logger.error(`migration ${migrationId}: ${(error as Error).message}`),
       )
-      .finally(() => this.running.delete(migrationId));
+      .finally(() => {
+        this.running.delete(migrationId);
+        this.aborts.delete(migrationId);
+      });
     this.running.set(migrationId, promise);
     return promise;
   }
