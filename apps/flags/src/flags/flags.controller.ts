@@ -107,10 +107,16 @@ export class FlagsController {
     // Listening first, then reading, so a change in between is not lost.
     send((await this.feed.current(name)) ?? first);
     const ping = setInterval(() => response.write(': ping\n\n'), PING_INTERVAL_MS);
-    request.once('close', () => {
+    const close = () => {
       clearInterval(ping);
       stop();
+      untrack();
+    };
+    const untrack = this.feed.endOnShutdown(() => {
+      close();
+      response.end();
     });
+    request.once('close', close);
   }
 
   @Post(':key/evaluate')

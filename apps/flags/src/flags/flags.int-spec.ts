@@ -60,9 +60,11 @@ function openStream(url: string, token: string, lastEventId?: string) {
       ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
     },
   });
+  let ended = false;
   const connected = new Promise<void>((done, fail) => {
     req.on('response', (res) => {
       status = res.statusCode ?? 0;
+      res.on('end', () => (ended = true));
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         buffer += chunk;
@@ -83,7 +85,13 @@ function openStream(url: string, token: string, lastEventId?: string) {
     req.on('error', fail);
   });
   req.end();
-  return { events, connected, status: () => status, close: () => req.destroy() };
+  return {
+    events,
+    connected,
+    status: () => status,
+    ended: () => ended,
+    close: () => req.destroy(),
+  };
 }
 
 async function eventually<T>(read: () => Promise<T> | T, done: (v: T) => boolean, what: string) {
@@ -575,5 +583,25 @@ describe('flags service with two replicas on Kafka + PostgreSQL', () => {
     };
     expect(ruleset.flags[0]!.environments['production']!.enabled).toBe(false);
     stream.close();
+  });
+
+  it('ends its open streams when it stops, so stopping never waits on a connected SDK', async () => {
+    const { app, url } = await replica();
+    const stream = openStream(`${url}/flags/stream`, admin);
+    await stream.connected;
+    await eventually(
+      () => stream.events.length,
+      (n) => n === 1,
+      'the initial ruleset',
+    );
+    const stopping = Date.now();
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+    expect(Date.now() - stopping).toBeLessThan(3_000);
+    await eventually(
+      () => stream.ended(),
+      (ended) => ended,
+      'the stream to end',
+    );
   });
 });

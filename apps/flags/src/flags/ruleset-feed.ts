@@ -47,6 +47,7 @@ export class RulesetFeed implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly refreshing = new Map<string, Promise<ProjectSnapshot>>();
   private readonly listeners = new Map<string, Set<Listener>>();
   private subscription: Subscription | undefined;
+  private readonly openStreams = new Set<() => void>();
 
   constructor(
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
@@ -74,9 +75,20 @@ export class RulesetFeed implements OnApplicationBootstrap, BeforeApplicationShu
     });
   }
 
-  /** Before the runtime closes the log under it. */
+  /** Before the runtime closes the log under it; open streams end so shutdown need not wait on them. */
   async beforeApplicationShutdown(): Promise<void> {
+    for (const end of [...this.openStreams]) end();
+    this.openStreams.clear();
     await this.subscription?.stop();
+  }
+
+  /**
+   * Registers a way to end one open stream when the service stops: its SDK reconnects (to
+   * another replica) instead of holding this process open. Returns the unregister function.
+   */
+  endOnShutdown(end: () => void): () => void {
+    this.openStreams.add(end);
+    return () => this.openStreams.delete(end);
   }
 
   /** The project as of now; undefined when the project does not exist. */
