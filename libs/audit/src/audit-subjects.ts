@@ -1,4 +1,4 @@
-import { migrationSubject } from './correlated-subject';
+import { migrationSubject } from './migration-subject';
 import { flagSubject } from './flag-subject';
 import { releaseSubject, releaseView, type ReleaseAuditState } from './release-subject';
 import { canonicalJson, renderTimelineText } from './render';
