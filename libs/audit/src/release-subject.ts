@@ -378,6 +378,7 @@ export function releaseSubject(releaseId: string): AuditSubject<ReleaseAuditStat
     kind: 'release',
     id: releaseId,
     topics: [RELEASE_TOPIC, TOPICS.routing.name, TOPICS.analysis.name],
+    keyedAlike: true,
     belongs: (event) =>
       event.correlationId === releaseId ||
       (event.data as { releaseId?: unknown } | null)?.releaseId === releaseId,

@@ -32,6 +32,11 @@ export interface AuditSubject<TState> {
   readonly id: string;
   /** Topics its events live on, in the order ties are broken when merging them. */
   readonly topics: readonly string[];
+  /**
+   * Every event of the subject carries the same partition key on every topic (a release: its
+   * service), so a reader may read the later topics only on the partitions the first one used.
+   */
+  readonly keyedAlike?: boolean;
   belongs(event: EventEnvelope): boolean;
   initial(): TState;
   evolve(state: TState, event: EventEnvelope): TState;

@@ -11,6 +11,12 @@ export interface ReadTopicsOptions {
   /** Called every `progressEvery` messages read, with the count so far. */
   onProgress?: (read: number) => void;
   progressEvery?: number;
+  /**
+   * Events with one key land on the same partition number in every topic with the same partition
+   * count. When set, the later topics are read only on the partitions where the first topic had
+   * kept events (all of them when it had none, or when the counts differ).
+   */
+  samePartitionsAsFirstTopic?: boolean;
 }
 
 /**
@@ -24,15 +30,30 @@ export async function readTopics(
   const kept: LoggedEvent[] = [];
   const every = options.progressEvery ?? 10_000;
   let read = 0;
-  for (const topic of options.topics) {
+  let narrowTo: { count: number; partitions: number[] } | undefined;
+  for (const [index, topic] of options.topics.entries()) {
+    let partitions: number[] | undefined;
+    if (index > 0 && narrowTo) {
+      const count = (await log.endOffsets(topic)).length;
+      if (count === narrowTo.count) partitions = narrowTo.partitions;
+    }
+    const before = kept.length;
     for await (const logged of log.readRange({
       topic,
+      ...(partitions ? { partitions } : {}),
       onMalformed: options.onMalformed ?? 'stop',
       ...(options.reportMalformed ? { reportMalformed: options.reportMalformed } : {}),
     })) {
       read++;
       if (options.onProgress && read % every === 0) options.onProgress(read);
       if (!options.keep || options.keep(logged.event)) kept.push(logged);
+    }
+    if (index === 0 && options.samePartitionsAsFirstTopic && kept.length > before) {
+      const found = [...new Set(kept.slice(before).map((l) => l.position.partition))];
+      narrowTo = {
+        count: (await log.endOffsets(topic)).length,
+        partitions: found.sort((a, b) => a - b),
+      };
     }
   }
   options.onProgress?.(read);

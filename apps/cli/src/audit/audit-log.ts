@@ -38,6 +38,8 @@ export interface ReadLogOptions {
   topics?: readonly string[];
   keep?: (event: EventEnvelope) => boolean;
   skipInvalid: boolean;
+  /** See ReadTopicsOptions.samePartitionsAsFirstTopic. */
+  samePartitions?: boolean;
   /** Progress lines on stderr for long logs. */
   progress?: boolean;
 }
@@ -67,6 +69,7 @@ export async function readAuditLog(
   const events = await readTopics(log, {
     topics: present,
     ...(options.keep ? { keep: options.keep } : {}),
+    samePartitionsAsFirstTopic: options.samePartitions === true,
     onMalformed: options.skipInvalid ? 'skip' : 'stop',
     reportMalformed: (error) => {
       if (!options.skipInvalid) return;

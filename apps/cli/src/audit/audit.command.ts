@@ -139,6 +139,7 @@ function exportCommand(context: CliContext, setExitCode: ExitCode): Command {
           const { events } = await readAuditLog(log, context.output, {
             topics: subject.topics,
             keep: (event) => subject.belongs(event),
+            samePartitions: subject.keyedAlike === true,
             skipInvalid: options.skipInvalid === true,
           });
           const report = replayReport(ref, events, cut);

@@ -82,6 +82,7 @@ export function replayCommand(context: CliContext, setExitCode: ExitCode): Comma
         const { events } = await readAuditLog(log, context.output, {
           topics: subject.topics,
           keep: (event) => subject.belongs(event),
+          samePartitions: subject.keyedAlike === true,
           skipInvalid: options.skipInvalid === true,
         });
         const report = replayReport(ref, events, cut);

@@ -80,6 +80,7 @@ export class ReleaseAuditController {
     const events = await readTopics(this.runtime.log, {
       topics: subject.topics,
       keep: (event) => subject.belongs(event),
+      samePartitionsAsFirstTopic: subject.keyedAlike === true,
       // A malformed message cannot be attributed to a release: it is listed, not guessed at.
       onMalformed: 'skip',
       reportMalformed: (error: MalformedEventError) =>
