@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { releaseHistory } from '@rollgate/audit';
 import { dropSchema } from '@rollgate/persistence';
-import { openServiceRuntime, parseConfig } from '@rollgate/platform';
+import { openEventLog, openServiceRuntime, parseConfig } from '@rollgate/platform';
 import { ORCHESTRATOR_PERSISTENCE } from '@rollgate/app-orchestrator';
 import { runCli } from '../program';
 
@@ -114,7 +114,18 @@ describe.each(modes)('rollgate audit rebuild --verify on %s', (_label, mode, sql
     }
   });
 
-  it('passes when the read models are exactly what the log says', async () => {
+  it('passes when the read models are exactly what the log says, up to their checkpoints', async () => {
+    // Events the live read model has not projected yet are not a difference: the rebuild stops
+    // at the live checkpoints it read in the same snapshot as the rows.
+    const log = openEventLog(parseConfig(env), 'rebuild-spec');
+    await log.append(
+      releaseHistory({
+        releaseId: `rel-late-${tag}`,
+        service: `svc-c-${tag}`,
+        start: Date.parse('2026-05-02T10:00:00.000Z'),
+      }).filter((e) => e.type !== 'RouteChangeRequested' && e.type !== 'AnalysisRequested'),
+    );
+    await log.close();
     const { code, out, err } = await cli(
       env,
       'audit',
@@ -131,6 +142,7 @@ describe.each(modes)('rollgate audit rebuild --verify on %s', (_label, mode, sql
       /^orchestrator: \d+ events; rows releases \d+, route_answers \d+, analysis_verdicts \d+, projection_checkpoints \d+; matches the log$/m,
     );
     expect(out).toContain('router: skipped, declares no read models');
+    expect(out).not.toContain('rel-late');
     expect(code).toBe(0);
   });
 

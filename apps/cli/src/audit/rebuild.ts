@@ -126,15 +126,61 @@ async function freshTarget(
   };
 }
 
-/** Next offset per (topic, partition) the live read model had reached. */
-async function liveCheckpoints(
-  live: DataSource,
-  projection: Projection,
-): Promise<Map<string, number>> {
-  const rows = await live.manager.find(ProjectionCheckpointEntity, {
-    where: { projection: projection.name },
-  });
-  return new Map(rows.map((r) => [`${r.topic}:${r.partition}`, r.nextOffset]));
+type Rows = Record<string, unknown>[];
+type Query = (sql: string) => Promise<Rows>;
+
+/** The tables a rebuild compares: the service's read models and their checkpoints. */
+interface ComparedTable {
+  table: string;
+  primary: string[];
+  where?: { column: string; values: string[] };
+}
+
+function comparedTables(dataSource: DataSource, persistence: ServicePersistence): ComparedTable[] {
+  const names = persistence.projections.map((p) => p.name);
+  return [
+    ...persistence.entities.map((entity) => dataSource.getMetadata(entity)),
+    dataSource.getMetadata(ProjectionCheckpointEntity),
+  ].map((metadata) => ({
+    table: metadata.tableName,
+    primary: metadata.primaryColumns.map((c) => c.databaseName),
+    // Checkpoints of consumers this rebuild does not cover (runtime handlers) are not read models.
+    ...(metadata.target === ProjectionCheckpointEntity
+      ? { where: { column: 'projection', values: names } }
+      : {}),
+  }));
+}
+
+/**
+ * The live read models and their checkpoints read in one transaction (a snapshot): the rebuild
+ * stops at exactly these checkpoints, so a service that keeps projecting meanwhile is no difference.
+ */
+async function snapshotLive(live: DataSource, tables: ComparedTable[]): Promise<Map<string, Rows>> {
+  const runner = live.createQueryRunner();
+  await runner.connect();
+  await runner.startTransaction(live.options.type === 'postgres' ? 'REPEATABLE READ' : undefined);
+  try {
+    const rows = new Map<string, Rows>();
+    const query: Query = (sql) => runner.query(sql) as Promise<Rows>;
+    for (const table of tables) rows.set(table.table, await tableRows(live, query, table));
+    return rows;
+  } finally {
+    await runner.rollbackTransaction();
+    await runner.release();
+  }
+}
+
+/** Next offset per `topic:partition` of one projection, from the snapshot's checkpoint rows. */
+function checkpointsOf(snapshot: Map<string, Rows>, projection: Projection): Map<string, number> {
+  const table = 'projection_checkpoints';
+  return new Map(
+    (snapshot.get(table) ?? [])
+      .filter((row) => row['projection'] === projection.name)
+      .map((row) => [
+        `${String(row['topic'])}:${String(row['partition'])}`,
+        Number(row['next_offset']),
+      ]),
+  );
 }
 
 /**
@@ -180,19 +226,14 @@ async function replayProjection(
 const keyOf = (row: Record<string, unknown>, columns: string[]) =>
   columns.map((c) => `${c}=${String(row[c])}`).join(',');
 
-async function tableRows(
-  dataSource: DataSource,
-  table: string,
-  primary: string[],
-  where?: { column: string; values: string[] },
-): Promise<Record<string, unknown>[]> {
+function tableRows(dataSource: DataSource, query: Query, table: ComparedTable): Promise<Rows> {
   const q = (name: string) => dataSource.driver.escape(name);
-  const filter = where
-    ? ` WHERE ${q(where.column)} IN (${where.values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ')})`
+  const filter = table.where
+    ? ` WHERE ${q(table.where.column)} IN (${table.where.values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ')})`
     : '';
-  return dataSource.query(
-    `SELECT * FROM ${q(table)}${filter} ORDER BY ${primary.map(q).join(', ')}`,
-  ) as Promise<Record<string, unknown>[]>;
+  return query(
+    `SELECT * FROM ${q(table.table)}${filter} ORDER BY ${table.primary.map(q).join(', ')}`,
+  );
 }
 
 /** Row by row, keyed by primary key; values compared as JSON so types print plainly. */
@@ -259,8 +300,10 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Servic
     const target = await freshTarget(options.config, service, persistence);
     result.target = target.where;
     try {
+      const tables = comparedTables(target.dataSource, persistence);
+      const snapshot = live ? await snapshotLive(live, tables) : undefined;
       for (const projection of persistence.projections) {
-        const checkpoints = live ? await liveCheckpoints(live, projection) : undefined;
+        const checkpoints = snapshot ? checkpointsOf(snapshot, projection) : undefined;
         await replayProjection(
           target.dataSource,
           options.log,
@@ -275,24 +318,19 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Servic
           result.malformed,
         );
       }
-      const tables = [
-        ...persistence.entities.map((entity) => target.dataSource.getMetadata(entity)),
-        target.dataSource.getMetadata(ProjectionCheckpointEntity),
-      ];
-      const names = persistence.projections.map((p) => p.name);
-      for (const metadata of tables) {
-        const primary = metadata.primaryColumns.map((c) => c.databaseName);
-        // Checkpoints of consumers this rebuild does not cover (runtime handlers) are not read models.
-        const where =
-          metadata.target === ProjectionCheckpointEntity
-            ? { column: 'projection', values: names }
-            : undefined;
-        const rebuilt = await tableRows(target.dataSource, metadata.tableName, primary, where);
-        result.tables.push({ table: metadata.tableName, rows: rebuilt.length });
-        if (!live) continue;
-        const current = await tableRows(live, metadata.tableName, primary, where);
+      const rebuiltQuery: Query = (sql) => target.dataSource.query(sql) as Promise<Rows>;
+      for (const table of tables) {
+        const rebuilt = await tableRows(target.dataSource, rebuiltQuery, table);
+        result.tables.push({ table: table.table, rows: rebuilt.length });
+        if (!snapshot) continue;
         result.differences.push(
-          ...compareRows(service, metadata.tableName, primary, current, rebuilt),
+          ...compareRows(
+            service,
+            table.table,
+            table.primary,
+            snapshot.get(table.table) ?? [],
+            rebuilt,
+          ),
         );
       }
     } finally {
