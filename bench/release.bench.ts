@@ -14,21 +14,21 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
 import type { EventEnvelope } from '@rollgate/contracts';
 import { issueToken, openEventLog, parseConfig } from '@rollgate/platform';
 import {
   api,
-  healthy,
+  dropServiceSchemas,
   portsEnv,
-  SERVICES,
-  start,
+  startEmbeddedHost,
+  startServiceProcesses,
   stop,
   tempDir,
-  waitFor,
+  traffic,
   waitForPhase,
   waitForRelease,
   type Proc,
+  type Served,
 } from '../apps/e2e/src/support';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
@@ -37,8 +37,6 @@ const STABLE_ERRORS = 0.01;
 const BAD_ERRORS = 0.05;
 const SERVICE = 'bench';
 const HAPROXY_PORT = 18380;
-const databaseUrl =
-  process.env['ROLLGATE_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const median = (values: number[]) =>
   values.length === 0 ? NaN : [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -55,12 +53,6 @@ interface Plane {
   token: string;
   procs: Proc[];
   dropSchemas?: () => Promise<void>;
-}
-
-interface ServedAt {
-  at: number;
-  version: string;
-  status: number;
 }
 
 // ---------- deployments ----------
@@ -81,8 +73,7 @@ async function bootEmbedded(profiles: string): Promise<Plane> {
     ROLLGATE_FLEET_PROFILES: profiles,
   };
   const token = issueToken(env.ROLLGATE_TOKENS_FILE, { subject: 'bench', scopes: ['admin'] });
-  const host = start('apps/embedded/src/main.ts', env);
-  await waitFor(() => host.output().includes('Rollgate is running'), `start:\n${host.output()}`);
+  const host = await startEmbeddedHost(env);
   return { name: 'embedded proxy (embedded mode)', env, token, procs: [host] };
 }
 
@@ -100,21 +91,8 @@ async function bootProduction(profiles: string): Promise<Plane> {
     ROLLGATE_DATA_DIR: join(dir, 'data'),
   };
   const token = issueToken(env.ROLLGATE_TOKENS_FILE, { subject: 'bench', scopes: ['admin'] });
-  const procs = SERVICES.map((s) => start(`apps/${s}/src/main.ts`, env));
-  const urls = SERVICES.map(
-    (s) => (env as Record<string, string>)[`ROLLGATE_${s.toUpperCase()}_URL`]!,
-  );
-  await waitFor(
-    async () => (await Promise.all(urls.map(healthy))).every(Boolean),
-    'five healthy services',
-    120_000,
-  );
-  const dropSchemas = async () => {
-    const db = new DataSource({ type: 'postgres', url: databaseUrl });
-    await db.initialize();
-    for (const s of SERVICES) await db.query(`DROP SCHEMA IF EXISTS "${prefix}${s}" CASCADE`);
-    await db.destroy();
-  };
+  const procs = [...(await startServiceProcesses(env)).values()];
+  const dropSchemas = () => dropServiceSchemas(prefix);
   return { name: 'HAProxy (production mode)', env, token, procs, dropSchemas };
 }
 
@@ -145,41 +123,6 @@ async function endpointPort(plane: Plane): Promise<number> {
     undefined,
   );
   return (route.body['endpoint'] as { port: number }).port;
-}
-
-// ---------- users ----------
-
-/** Users at `perSecond` requests a second in total, each response stamped with when it came. */
-function users(port: number, perSecond: number) {
-  const served: ServedAt[] = [];
-  let running = true;
-  const workers = 20;
-  const loop = async (worker: number) => {
-    let n = 0;
-    while (running) {
-      const started = Date.now();
-      try {
-        const response = await fetch(`http://127.0.0.1:${port}/work`, {
-          headers: { 'x-user-id': `user-${worker}-${n++ % 100}` },
-          signal: AbortSignal.timeout(2_000),
-        });
-        const body = (await response.json()) as { version?: string };
-        served.push({ at: Date.now(), version: body.version ?? 'proxy', status: response.status });
-      } catch {
-        served.push({ at: Date.now(), version: 'unreachable', status: 0 });
-      }
-      const period = (workers * 1000) / perSecond;
-      await new Promise((r) => setTimeout(r, Math.max(0, period - (Date.now() - started))));
-    }
-  };
-  const all = Array.from({ length: workers }, (_, i) => loop(i));
-  return {
-    served,
-    stop: async () => {
-      running = false;
-      await Promise.all(all);
-    },
-  };
 }
 
 // ---------- the log ----------
@@ -262,30 +205,30 @@ async function measure(
     verdictReasons: [],
   };
   const releaseIds = new Set<string>();
-  let traffic: ReturnType<typeof users> | undefined;
+  let users: ReturnType<typeof traffic> | undefined;
   try {
     const first = await deploy(plane, stable, 'canary', {});
     releaseIds.add(first);
     await settle(plane, first, ['succeeded']);
-    traffic = users(await endpointPort(plane), RATE);
+    users = traffic(await endpointPort(plane), RATE);
     await new Promise((r) => setTimeout(r, 3_000));
 
     for (const build of bad) {
-      const from = traffic.served.length;
+      const from = users.served.length;
       const id = await deploy(plane, build, 'canary', { canarySteps: [5, 25, 50] });
       releaseIds.add(id);
       const ended = await settle(plane, id, ['succeeded', 'rolled-back', 'paused']);
       result.verdictReasons.push(`${String(ended['phase'])}: ${String(ended['reason'])}`);
       const events = await eventsOf(plane, new Set([id]));
       const rolledBack = events.find((e) => e.type === 'ReleaseRolledBack');
-      const window = traffic.served.slice(from);
+      const window = users.served.slice(from);
       const firstBad = window.find((s) => s.version === build.version);
       if (!rolledBack || !firstBad) {
         process.stdout.write(`  run ended ${String(ended['phase'])} without a rollback\n`);
         continue;
       }
       const during = window.filter((s) => s.at >= firstBad.at && s.at <= time(rolledBack));
-      const failed = (s: ServedAt) => s.status >= 500 || s.status === 0;
+      const failed = (s: Served) => s.status >= 500 || s.status === 0;
       result.timeToRollback.push((time(rolledBack) - firstBad.at) / 1000);
       result.failedByBad.push(
         during.filter((s) => s.version === build.version && failed(s)).length / during.length,
@@ -323,7 +266,7 @@ async function measure(
     }
     result.route = routeLatencies(await eventsOf(plane, releaseIds));
   } finally {
-    await traffic?.stop();
+    await users?.stop();
     await Promise.all(plane.procs.map((p) => stop(p)));
     await plane.dropSchemas?.();
   }

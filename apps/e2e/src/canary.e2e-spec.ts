@@ -1,12 +1,13 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   firstReleaseWithUsers,
   goodCanaryThenBad,
+  embeddedTarget,
   route,
   type ReleaseTarget,
 } from './release-scenarios';
-import { digest, portsEnv, start, stop, tempDir, waitFor, type Proc } from './support';
+import { digest, portsEnv, stop, tempDir, waitFor, type Proc } from './support';
 
 const dir = tempDir('canary');
 const V1 = { digest: digest('1'), version: 'v1' };
@@ -35,15 +36,7 @@ describe('canary releases on the embedded default, with a real fleet and real tr
   let users: { stop: () => Promise<void> } | undefined;
 
   beforeAll(async () => {
-    host = start('apps/embedded/src/main.ts', env);
-    await waitFor(() => host.output().includes('Rollgate is running'), `start:\n${host.output()}`);
-    target = {
-      orchestrator: env.ROLLGATE_ORCHESTRATOR_URL,
-      router: env.ROLLGATE_ROUTER_URL,
-      token: readFileSync(join(dir, 'admin.token'), 'utf8').trim(),
-      service: 'checkout',
-      output: () => host.output(),
-    };
+    ({ host, target } = await embeddedTarget(env, 'checkout'));
   });
   afterAll(async () => {
     await users?.stop();

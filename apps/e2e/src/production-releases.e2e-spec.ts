@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
 import { issueToken } from '@rollgate/platform';
 import {
   blueGreenSwitchesBack,
@@ -13,18 +12,14 @@ import {
 } from './release-scenarios';
 import {
   digest,
-  healthy,
+  dropServiceSchemas,
   portsEnv,
-  SERVICES,
-  start,
+  startServiceProcesses,
   stop,
   tempDir,
-  waitFor,
   type Proc,
 } from './support';
 
-const databaseUrl =
-  process.env['ROLLGATE_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const dir = tempDir('production-releases');
 const prefix = `e2erel${randomUUID().slice(0, 6)}_`;
 const service = 'shop';
@@ -57,18 +52,8 @@ const env = {
   ROLLGATE_DATA_DIR: join(dir, 'data'),
 };
 
-async function dropSchemas(): Promise<void> {
-  const db = new DataSource({ type: 'postgres', url: databaseUrl });
-  await db.initialize();
-  try {
-    for (const s of SERVICES) await db.query(`DROP SCHEMA IF EXISTS "${prefix}${s}" CASCADE`);
-  } finally {
-    await db.destroy();
-  }
-}
-
 describe('releases in production mode: five processes on Kafka and PostgreSQL, HAProxy routing', () => {
-  const procs = new Map<string, Proc>();
+  let procs = new Map<string, Proc>();
   let users: { stop: () => Promise<void> } | undefined;
   const target: ReleaseTarget = {
     orchestrator: env.ROLLGATE_ORCHESTRATOR_URL,
@@ -80,26 +65,13 @@ describe('releases in production mode: five processes on Kafka and PostgreSQL, H
   };
 
   beforeAll(async () => {
-    for (const s of SERVICES) procs.set(s, start(`apps/${s}/src/main.ts`, env));
-    await waitFor(
-      async () =>
-        (
-          await Promise.all(
-            SERVICES.map((s) =>
-              healthy((env as Record<string, string>)[`ROLLGATE_${s.toUpperCase()}_URL`]!),
-            ),
-          )
-        ).every(Boolean),
-      'five healthy services',
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}\n${target.output()}`);
-    });
+    procs = await startServiceProcesses(env);
   }, 120_000);
 
   afterAll(async () => {
     await users?.stop();
     await Promise.all([...procs.values()].map((p) => stop(p)));
-    await dropSchemas();
+    await dropServiceSchemas(prefix);
   });
 
   it('promotes a good canary and rolls a bad one back, users meeting the bad build only through the canary share', async () => {

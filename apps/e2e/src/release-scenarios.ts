@@ -1,6 +1,17 @@
 // Release drills shared by the embedded default and production mode: the same steps and the same
 // assertions, whatever runs the services and routes the traffic.
-import { api, traffic, waitFor, waitForPhase, waitForRelease, type Served } from './support';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import {
+  api,
+  startEmbeddedHost,
+  traffic,
+  waitFor,
+  waitForPhase,
+  waitForRelease,
+  type Proc,
+  type Served,
+} from './support';
 
 /** Where a drill finds Rollgate and which service it releases. */
 export interface ReleaseTarget {
@@ -10,6 +21,25 @@ export interface ReleaseTarget {
   service: string;
   /** Output of the Rollgate processes, added to failure messages. */
   output: () => string;
+}
+
+/** Starts the embedded host and aims drills at `service` on it, with the host's own admin token. */
+export async function embeddedTarget(
+  env: Record<string, string> & { ROLLGATE_ORCHESTRATOR_URL: string; ROLLGATE_ROUTER_URL: string },
+  service: string,
+): Promise<{ host: Proc; target: ReleaseTarget }> {
+  const host = await startEmbeddedHost(env);
+  const tokensFile = env['ROLLGATE_TOKENS_FILE']!;
+  return {
+    host,
+    target: {
+      orchestrator: env.ROLLGATE_ORCHESTRATOR_URL,
+      router: env.ROLLGATE_ROUTER_URL,
+      token: readFileSync(join(dirname(tokensFile), 'admin.token'), 'utf8').trim(),
+      service,
+      output: () => host.output(),
+    },
+  };
 }
 
 export interface Build {

@@ -1,15 +1,16 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   blueGreenSwitchesBack,
   crashingBuildRollsBack,
   deploy,
   driftHoldsTheRelease,
+  embeddedTarget,
   rollingReplacesEveryInstance,
   settle,
   type ReleaseTarget,
 } from './release-scenarios';
-import { digest, portsEnv, start, stop, tempDir, waitFor, type Proc } from './support';
+import { digest, portsEnv, stop, tempDir, type Proc } from './support';
 
 const dir = tempDir('strategies');
 const V1 = { digest: digest('4'), version: 'v1' };
@@ -39,15 +40,7 @@ describe('rolling, blue-green and the drift guard on the embedded default', () =
   let target: ReleaseTarget;
 
   beforeAll(async () => {
-    host = start('apps/embedded/src/main.ts', env);
-    await waitFor(() => host.output().includes('Rollgate is running'), `start:\n${host.output()}`);
-    target = {
-      orchestrator: env.ROLLGATE_ORCHESTRATOR_URL,
-      router: env.ROLLGATE_ROUTER_URL,
-      token: readFileSync(join(dir, 'admin.token'), 'utf8').trim(),
-      service: 'orders',
-      output: () => host.output(),
-    };
+    ({ host, target } = await embeddedTarget(env, 'orders'));
   });
   afterAll(() => stop(host));
 

@@ -2,8 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DataSource } from 'typeorm';
 
 export const ROOT = resolve(__dirname, '../../..');
+export const DATABASE_URL =
+  process.env['ROLLGATE_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const SERVICES = ['orchestrator', 'router', 'analysis', 'flags', 'migrations'] as const;
 
 export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `rollgate-e2e-${name}-`));
@@ -70,6 +73,41 @@ export async function waitFor(
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** The embedded host (all five services in one process), once it says it is running. */
+export async function startEmbeddedHost(env: Record<string, string>): Promise<Proc> {
+  const host = start('apps/embedded/src/main.ts', env);
+  await waitFor(() => host.output().includes('Rollgate is running'), `start:\n${host.output()}`);
+  return host;
+}
+
+/** Production mode: one process per service, resolved once every one answers /health. */
+export async function startServiceProcesses(
+  env: Record<string, string>,
+): Promise<Map<string, Proc>> {
+  const procs = new Map(SERVICES.map((s) => [s, start(`apps/${s}/src/main.ts`, env)] as const));
+  const urls = SERVICES.map((s) => env[`ROLLGATE_${s.toUpperCase()}_URL`]!);
+  await waitFor(
+    async () => (await Promise.all(urls.map(healthy))).every(Boolean),
+    'five healthy services',
+    90_000,
+  ).catch((error: Error) => {
+    const output = [...procs].map(([name, p]) => `--- ${name}\n${p.output().slice(-1500)}`);
+    throw new Error(`${error.message}\n${output.join('\n')}`);
+  });
+  return procs;
+}
+
+/** Drops the PostgreSQL schemas of the five services under a schema prefix. */
+export async function dropServiceSchemas(prefix: string): Promise<void> {
+  const db = new DataSource({ type: 'postgres', url: DATABASE_URL });
+  await db.initialize();
+  try {
+    for (const s of SERVICES) await db.query(`DROP SCHEMA IF EXISTS "${prefix}${s}" CASCADE`);
+  } finally {
+    await db.destroy();
+  }
+}
+
 export async function healthy(url: string): Promise<boolean> {
   const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
   return response.status === 200;
@@ -102,6 +140,8 @@ export async function api(
 export const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
 export interface Served {
+  /** When the answer came (epoch ms). */
+  at: number;
   version: string;
   status: number;
 }
@@ -120,9 +160,9 @@ export function traffic(port: number, perSecond: number) {
           signal: AbortSignal.timeout(2_000),
         });
         const body = (await response.json()) as { version?: string };
-        served.push({ version: body.version ?? 'proxy', status: response.status });
+        served.push({ at: Date.now(), version: body.version ?? 'proxy', status: response.status });
       } catch {
-        served.push({ version: 'unreachable', status: 0 });
+        served.push({ at: Date.now(), version: 'unreachable', status: 0 });
       }
       await new Promise((r) =>
         setTimeout(r, Math.max(0, (10 * 1000) / perSecond - (Date.now() - started))),
