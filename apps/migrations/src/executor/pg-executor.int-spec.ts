@@ -315,8 +315,9 @@ describe('PostgreSQL executor', () => {
     expect((failure as Error).message).toMatch(/could not get its lock in 4 attempts/);
 
     // The holder lets go during the retries: expand gets through and says how often it had to retry.
+    const retriedBefore = retries.length;
     const second = executor.expand(p, program);
-    await wait(250);
+    while (retries.length === retriedBefore) await wait(20);
     await holder.query('COMMIT');
     const done = await second;
     expect(done.lockRetries).toBeGreaterThanOrEqual(1);
