@@ -424,14 +424,29 @@ export class PgMigrationExecutor {
         throw Object.assign(new Error(`index ${step.index} was left invalid`), { code: '55P03' });
       return;
     }
+    // security_invoker (row-level security of the base table applies through the view) is PG15+.
+    const legacy = (await this.serverVersion(client)) < 150_000;
     await client.query('BEGIN');
     try {
-      for (const sql of step.sql) await client.query(sql);
+      for (const sql of step.sql)
+        await client.query(legacy ? sql.replace(' WITH (security_invoker = true)', '') : sql);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
+  }
+
+  private versionNumber: number | undefined;
+
+  private async serverVersion(client: PoolClient): Promise<number> {
+    if (this.versionNumber === undefined) {
+      const row = await client.query<{ v: string }>(
+        `SELECT current_setting('server_version_num') AS v`,
+      );
+      this.versionNumber = Number(row.rows[0]!.v);
+    }
+    return this.versionNumber;
   }
 
   private async dropInvalidIndex(client: PoolClient, index: string): Promise<boolean> {
