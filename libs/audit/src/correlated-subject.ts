@@ -1,4 +1,4 @@
-import { TOPICS, type EventEnvelope } from '@rollgate/contracts';
+import type { EventEnvelope } from '@rollgate/contracts';
 import type { AuditSubject } from './replay';
 
 /** What a subject without its own fold looks like: its latest fields, as events set them. */
@@ -16,7 +16,7 @@ function render(value: unknown): string {
 
 /**
  * A subject found by correlation id (or an id field in `data`) whose state is the latest value
- * of each data field. Flags and migrations replay with it until they have a dedicated fold.
+ * of each data field: a subject without a fold of its own can still be replayed with it.
  */
 export function correlatedSubject(
   kind: string,
@@ -58,7 +58,3 @@ export function correlatedSubject(
       ),
   };
 }
-
-/** A schema migration by id. */
-export const migrationSubject = (migrationId: string) =>
-  correlatedSubject('migration', migrationId, [TOPICS.migrations.name], ['migrationId']);

@@ -2,6 +2,7 @@ export * from './replay';
 export * from './release-subject';
 export * from './correlated-subject';
 export * from './flag-subject';
+export * from './migration-subject';
 export * from './render';
 export * from './audit-subjects';
 export * from './testing/release-history';
