@@ -314,3 +314,163 @@ export const FlagSegmentDefinedV1 = defineEvent<FlagSegmentDefinedV1, 'FlagSegme
     additionalProperties: false,
   },
 });
+
+// ---- guarded rollout ---------------------------------------------------------------------------
+
+/** Judges a guarded rollout may use (libs/judges). */
+export type FlagRampJudge = 'sequential' | 'kayenta' | 'threshold';
+
+const RAMP_JUDGE = { type: 'string', enum: ['sequential', 'kayenta', 'threshold'] } as const;
+const PERCENTAGE = { type: 'integer', minimum: 0, maximum: 100 } as const;
+const REASONS = { type: 'array', items: { type: 'string' } } as const;
+const RAMP_VERDICT = { type: 'string', enum: ['PASS', 'MARGINAL', 'FAIL', 'NODATA'] } as const;
+
+/** A guarded rollout began: the flag's rollout follows `steps`, each judged before the next. */
+export interface FlagRampStartedV1 {
+  project: string;
+  flagKey: string;
+  environment: string;
+  rampId: string;
+  /** Rollout percentages in order; the first is set now, the last is the goal. */
+  steps: number[];
+  stepSeconds: number;
+  judge: FlagRampJudge;
+  reason: string;
+  rulesetVersion: number;
+}
+
+export const FlagRampStartedV1 = defineEvent<FlagRampStartedV1, 'FlagRampStarted'>({
+  type: 'FlagRampStarted',
+  version: 1,
+  topic: TOPICS.flags,
+  description:
+    "A guarded rollout started: the flag's percentage ramps through its steps while a judge compares the flag-on cohort with the flag-off cohort.",
+  schema: {
+    type: 'object',
+    properties: {
+      project: PROJECT,
+      flagKey: FLAG_KEY,
+      environment: { type: 'string', minLength: 1 },
+      rampId: { type: 'string', minLength: 1 },
+      steps: { type: 'array', items: PERCENTAGE, minItems: 1 },
+      stepSeconds: { type: 'integer', minimum: 1 },
+      judge: RAMP_JUDGE,
+      reason: REASON,
+      rulesetVersion: RULESET_VERSION,
+    },
+    required: [
+      'project',
+      'flagKey',
+      'environment',
+      'rampId',
+      'steps',
+      'stepSeconds',
+      'judge',
+      'reason',
+      'rulesetVersion',
+    ],
+    additionalProperties: false,
+  },
+});
+
+/** One decision of a running guarded rollout, with the judge's verdict and reasons. */
+export interface FlagRampDecisionV1 {
+  project: string;
+  flagKey: string;
+  environment: string;
+  rampId: string;
+  /** Index of the step the decision is about, and its percentage. */
+  step: number;
+  percentage: number;
+  /** The percentage the rollout is at after this decision. */
+  percentageAfter: number;
+  /** The judge's verdict; absent when no judge was asked (a cancellation). */
+  verdict?: 'PASS' | 'MARGINAL' | 'FAIL' | 'NODATA';
+  /** Why, most important first (the judge's reasons). */
+  reasons: string[];
+  /** Requests seen in the flag-on (canary) and flag-off (baseline) cohorts during the step. */
+  onRequests: number;
+  offRequests: number;
+  rulesetVersion: number;
+}
+
+const rampDecisionSchema = {
+  type: 'object',
+  properties: {
+    project: PROJECT,
+    flagKey: FLAG_KEY,
+    environment: { type: 'string', minLength: 1 },
+    rampId: { type: 'string', minLength: 1 },
+    step: { type: 'integer', minimum: 0 },
+    percentage: PERCENTAGE,
+    percentageAfter: PERCENTAGE,
+    verdict: { ...RAMP_VERDICT, nullable: true },
+    reasons: REASONS,
+    onRequests: { type: 'integer', minimum: 0 },
+    offRequests: { type: 'integer', minimum: 0 },
+    rulesetVersion: RULESET_VERSION,
+  },
+  required: [
+    'project',
+    'flagKey',
+    'environment',
+    'rampId',
+    'step',
+    'percentage',
+    'percentageAfter',
+    'reasons',
+    'onRequests',
+    'offRequests',
+    'rulesetVersion',
+  ],
+  additionalProperties: false,
+} as const;
+
+export type FlagRampStepPassedV1 = FlagRampDecisionV1;
+export const FlagRampStepPassedV1 = defineEvent<FlagRampStepPassedV1, 'FlagRampStepPassed'>({
+  type: 'FlagRampStepPassed',
+  version: 1,
+  topic: TOPICS.flags,
+  description:
+    'A guarded rollout step passed its judge: the rollout moves to the next percentage (FlagUpdated follows).',
+  schema: rampDecisionSchema,
+});
+
+export type FlagRampHeldV1 = FlagRampDecisionV1;
+export const FlagRampHeldV1 = defineEvent<FlagRampHeldV1, 'FlagRampHeld'>({
+  type: 'FlagRampHeld',
+  version: 1,
+  topic: TOPICS.flags,
+  description:
+    'A guarded rollout step ended without a conclusion (no data, or marginal): the rollout holds at its percentage and the judge keeps looking.',
+  schema: rampDecisionSchema,
+});
+
+export type FlagRampRevertedV1 = FlagRampDecisionV1;
+export const FlagRampRevertedV1 = defineEvent<FlagRampRevertedV1, 'FlagRampReverted'>({
+  type: 'FlagRampReverted',
+  version: 1,
+  topic: TOPICS.flags,
+  description:
+    'The judge found a regression in the flag-on cohort: the rollout went back to 0% (FlagUpdated follows) and the ramp ended.',
+  schema: rampDecisionSchema,
+});
+
+export type FlagRampCompletedV1 = FlagRampDecisionV1;
+export const FlagRampCompletedV1 = defineEvent<FlagRampCompletedV1, 'FlagRampCompleted'>({
+  type: 'FlagRampCompleted',
+  version: 1,
+  topic: TOPICS.flags,
+  description: 'A guarded rollout reached its last step; the ramp ended.',
+  schema: rampDecisionSchema,
+});
+
+export type FlagRampCancelledV1 = FlagRampDecisionV1;
+export const FlagRampCancelledV1 = defineEvent<FlagRampCancelledV1, 'FlagRampCancelled'>({
+  type: 'FlagRampCancelled',
+  version: 1,
+  topic: TOPICS.flags,
+  description:
+    'A guarded rollout was stopped by a person, or ended because the flag was turned off, killed or its rollout changed by hand; the rollout stays where it is.',
+  schema: rampDecisionSchema,
+});
