@@ -7,7 +7,8 @@
  * and BENCH_ROWS rows (default 1,000,000). Each run plans `changeType amount text → bigint`
  * (up `amount::bigint`, down `amount::text`), expands (shadow column + dual-write trigger) and
  * migrates: the backfill touches every row in primary-key batches of BENCH_BATCH (default 2000)
- * with BENCH_PAUSE_MS (default 10) between batches. Meanwhile BENCH_CLIENTS (default 2)
+ * with BENCH_PAUSE_MS (default 10) between batches and at most BENCH_DUTY (default 1) of the time
+ * busy (the adaptive throttle: after a batch of d ms it waits d·(1-duty)/duty). Meanwhile BENCH_CLIENTS (default 2)
  * application loops each alternate a point SELECT and a point UPDATE (the UPDATE goes through the
  * trigger) on random rows, with no think time. Idle: the same loops for IDLE_S seconds before the
  * migration starts. After each run the migration is rolled back and the table vacuumed, so every
@@ -24,6 +25,7 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const BATCH = Number(process.env['BENCH_BATCH'] ?? 2000);
 const PAUSE_MS = Number(process.env['BENCH_PAUSE_MS'] ?? 10);
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 2);
+const DUTY = Number(process.env['BENCH_DUTY'] ?? 1);
 const IDLE_S = Number(process.env['BENCH_IDLE_S'] ?? 5);
 
 const admin = process.env['ROLLGATE_DATABASE_URL'] ?? DEFAULT_DATABASE_URL;
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
       `seeded ${ROWS.toLocaleString('en-US')} rows in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`,
     );
     console.log(
-      `batch ${BATCH}, pause ${PAUSE_MS} ms, ${CLIENTS} app clients (point SELECT + point UPDATE), idle window ${IDLE_S} s, ${RUNS} runs\n`,
+      `batch ${BATCH}, pause ${PAUSE_MS} ms, duty cycle ${DUTY}, ${CLIENTS} app clients (point SELECT + point UPDATE), idle window ${IDLE_S} s, ${RUNS} runs\n`,
     );
     const clients = await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
@@ -140,7 +142,7 @@ async function main(): Promise<void> {
         name: `retype_${run}`,
         service: 'bench',
         versions: { old: ['1'], new: ['2'] },
-        backfill: { batchSize: BATCH, pauseMs: PAUSE_MS },
+        backfill: { batchSize: BATCH, pauseMs: PAUSE_MS, dutyCycle: DUTY },
         operations: [
           {
             op: 'changeType',

@@ -95,7 +95,7 @@ operations:
       name: 'Bad Name',
       service: 'accounts',
       versions: { old: [], new: ['2'] },
-      backfill: { batchSize: 0 },
+      backfill: { batchSize: 0, dutyCycle: 2 },
       operations: [
         { op: 'changeType', table: 'users', column: 'amount', type: 'integer' },
         { op: 'teleport' },
@@ -109,6 +109,7 @@ operations:
         'name',
         'versions.old',
         'backfill.batchSize',
+        'backfill.dutyCycle',
         'operations[0].up',
         'operations[0].down',
         'operations[1].op',

@@ -83,7 +83,12 @@ export interface MigrationPlan {
   contract: 'on-command' | 'automatic';
   /** Roll this migration back (before contract) when a release of a new version is rolled back. */
   rollbackWithRelease: boolean;
-  backfill: { batchSize: number; pauseMs: number };
+  /**
+   * `dutyCycle` (0.05-1, default 1): the share of time the backfill may keep the database busy;
+   * after a batch that took d ms it waits at least d·(1-dutyCycle)/dutyCycle, so it slows down by
+   * itself when the database is loaded. `pauseMs` is a fixed minimum wait between batches.
+   */
+  backfill: { batchSize: number; pauseMs: number; dutyCycle: number };
   operations: Operation[];
 }
 
@@ -95,7 +100,7 @@ export interface PlanProblem {
 
 export type PlanResult = { ok: true; plan: MigrationPlan } | { ok: false; problems: PlanProblem[] };
 
-export const DEFAULT_BACKFILL = { batchSize: 1000, pauseMs: 0 } as const;
+export const DEFAULT_BACKFILL = { batchSize: 1000, pauseMs: 0, dutyCycle: 1 } as const;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const NAME = /^[a-z0-9_]{1,40}$/;
@@ -212,10 +217,10 @@ export function parsePlan(raw: unknown): PlanResult {
     else rollbackWithRelease = raw['rollbackWithRelease'];
   }
 
-  const backfill: { batchSize: number; pauseMs: number } = { ...DEFAULT_BACKFILL };
+  const backfill: MigrationPlan['backfill'] = { ...DEFAULT_BACKFILL };
   if (raw['backfill'] !== undefined) {
     const b = raw['backfill'];
-    if (!isObject(b)) fail('backfill', 'must be { batchSize, pauseMs }');
+    if (!isObject(b)) fail('backfill', 'must be { batchSize, pauseMs, dutyCycle }');
     else {
       if (b['batchSize'] !== undefined) {
         if (
@@ -235,6 +240,15 @@ export function parsePlan(raw: unknown): PlanResult {
           fail('backfill.pauseMs', 'must be an integer from 0 to 60000');
         else backfill.pauseMs = b['pauseMs'] as number;
       }
+      if (b['dutyCycle'] !== undefined) {
+        const d = b['dutyCycle'];
+        if (typeof d !== 'number' || d < 0.05 || d > 1)
+          fail('backfill.dutyCycle', 'must be a number from 0.05 to 1');
+        else backfill.dutyCycle = d;
+      }
+      for (const key of Object.keys(b))
+        if (!['batchSize', 'pauseMs', 'dutyCycle'].includes(key))
+          fail(`backfill.${key}`, 'is not a backfill field');
     }
   }
 

@@ -50,6 +50,8 @@ export interface ExecutorOptions {
 export interface MigrateOptions {
   batchSize: number;
   pauseMs: number;
+  /** Share of time the backfill may keep the database busy (1: only `pauseMs` between batches). */
+  dutyCycle?: number;
   onProgress?: (progress: BackfillProgress) => void | Promise<void>;
   /** Stops between batches (a crash stops anywhere: the cursor commits with each batch). */
   signal?: AbortSignal;
@@ -282,6 +284,7 @@ export class PgMigrationExecutor {
     try {
       for (;;) {
         if (options.signal?.aborted) return false;
+        const batchStarted = Date.now();
         const { value: batch } = await withLockRetry(
           client,
           this.lock,
@@ -351,13 +354,17 @@ export class PgMigrationExecutor {
           },
           this.options.onLockRetry,
         );
+        const batchMs = Date.now() - batchStarted;
         await options.onProgress?.({
           table: spec.table,
           rowsDone: batch.rowsDone,
           rowsTotal: batch.rowsTotal,
         });
         if (batch.touched === 0) return true;
-        if (options.pauseMs > 0) await sleep(options.pauseMs);
+        const duty = options.dutyCycle ?? 1;
+        const adaptive = duty < 1 ? (batchMs * (1 - duty)) / duty : 0;
+        const wait = Math.max(options.pauseMs, adaptive);
+        if (wait > 0) await sleep(wait);
       }
     } finally {
       client.release();
