@@ -2,3 +2,4 @@
 // event contracts. Import as `@rollgate/flags-domain/project`.
 export * from './project-flags';
 export * from './decisions';
+export * from './ramp';

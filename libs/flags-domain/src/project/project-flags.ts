@@ -17,6 +17,7 @@ import {
   type RulesetDefinition,
   type Segment,
 } from '../model';
+import { evolveRamps, type RampState } from './ramp';
 
 /**
  * All flags of one project are one event stream: the project's ruleset version is the stream's
@@ -63,6 +64,8 @@ export interface ProjectFlagsState {
   readonly retired: Readonly<Record<string, RetiredFlag>>;
   /** Named constraint lists that rules of any flag refer to by key. */
   readonly segments: Readonly<Record<string, Segment>>;
+  /** Guarded rollouts by `flag/environment`: the latest one, running or ended. */
+  readonly ramps?: Readonly<Record<string, RampState>>;
 }
 
 export function initialProjectState(project: string): ProjectFlagsState {
@@ -75,6 +78,7 @@ export function initialProjectState(project: string): ProjectFlagsState {
     flags: {},
     retired: {},
     segments: {},
+    ramps: {},
   };
 }
 
@@ -188,7 +192,7 @@ function applyEvent(state: ProjectFlagsState, event: EventEnvelope): ProjectFlag
       return { ...state, segments: { ...(state.segments ?? {}), [data.segment]: segment } };
     }
     default:
-      return state;
+      return evolveRamps(state, event);
   }
 }
 
