@@ -36,6 +36,25 @@ export interface FlagsClientOptions {
   readonly bootstrap?: RulesetDefinition;
   /** Another fetch implementation (a proxy, a custom agent). */
   readonly fetch?: typeof fetch;
+  /** How often outcomes reported with track() are sent to the service (guarded rollouts). */
+  readonly outcomesFlushIntervalMs?: number;
+  /** Latencies kept per flag and cohort between two flushes (a uniform sample beyond that). */
+  readonly maxLatencySamples?: number;
+}
+
+/** What the application saw when it did the work behind a flag (see `FlagsClient.track`). */
+export interface Outcome {
+  readonly ok: boolean;
+  readonly latencyMs?: number;
+}
+
+/** Counts of one cohort of one flag since the last flush. */
+interface CohortTally {
+  requests: number;
+  errors: number;
+  latencies: number[];
+  /** Latencies offered since the last flush, for the reservoir sample. */
+  latenciesSeen: number;
 }
 
 export interface ChangedEvent {
@@ -81,6 +100,8 @@ const DEFAULTS = {
   streamIdleTimeoutMs: 45_000,
   requestTimeoutMs: 10_000,
   initialTimeoutMs: 10_000,
+  outcomesFlushIntervalMs: 5_000,
+  maxLatencySamples: 500,
 };
 
 /** A stream that stayed open this long was healthy: the next drop reconnects at the first delay. */
@@ -99,6 +120,10 @@ const HEALTHY_STREAM_MS = 10_000;
 export class FlagsClient extends Emitter<FlagsClientEvents> {
   readonly environment: string;
   private readonly options: Required<Omit<FlagsClientOptions, 'token' | 'bootstrap' | 'fetch'>>;
+  /** Outcomes reported with track(), by flag key and cohort, until the next flush. */
+  private tallies = new Map<string, { on?: CohortTally; off?: CohortTally }>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
   private readonly fetchImpl: typeof fetch;
   private ruleset: Ruleset | undefined;
   /** The service has sent (or confirmed, with a 304) the version being served. */
@@ -128,6 +153,8 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
       streamIdleTimeoutMs: config.streamIdleTimeoutMs ?? DEFAULTS.streamIdleTimeoutMs,
       requestTimeoutMs: config.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
       initialTimeoutMs: config.initialTimeoutMs ?? DEFAULTS.initialTimeoutMs,
+      outcomesFlushIntervalMs: config.outcomesFlushIntervalMs ?? DEFAULTS.outcomesFlushIntervalMs,
+      maxLatencySamples: config.maxLatencySamples ?? DEFAULTS.maxLatencySamples,
     };
     this.fetchImpl = config.fetch ?? fetch;
     if (config.bootstrap !== undefined) {
@@ -178,6 +205,9 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
   /** Stops following the service. Evaluations keep answering from the last ruleset, as stale. */
   async close(): Promise<void> {
     if (this.closed) return;
+    clearInterval(this.flushTimer);
+    // What was tracked still reaches the service (while the connection can still be used).
+    await this.flushOutcomes();
     this.closed = true;
     this.stale = true;
     const waiters = this.readyWaiters;
@@ -274,6 +304,113 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
       type,
       defaultValue,
     });
+  }
+
+  // ---- outcomes (guarded rollouts) --------------------------------------------------------------
+
+  /**
+   * Reports how the work done under a flag went, for guarded rollouts: the client evaluates the
+   * flag for the context again to know its cohort (on or off), counts requests and errors per
+   * cohort, keeps a bounded sample of latencies, and sends the counts to the service every
+   * `outcomesFlushIntervalMs`. Never throws; an unknown flag or a bad context is not counted.
+   */
+  track(flagKey: string, outcome: Outcome, context: unknown): void {
+    try {
+      if (this.closed || !this.ruleset) return;
+      const checked = checkContext(context);
+      if (typeof checked === 'string') return;
+      const result = evaluate(this.ruleset, flagKey, this.environment, checked);
+      if (result.reason === 'FLAG_NOT_FOUND' || result.reason === 'ERROR') return;
+      const cohort = result.enabled ? 'on' : 'off';
+      const tallies = this.tallies.get(flagKey) ?? {};
+      this.tallies.set(flagKey, tallies);
+      const tally = (tallies[cohort] ??= {
+        requests: 0,
+        errors: 0,
+        latencies: [],
+        latenciesSeen: 0,
+      });
+      tally.requests++;
+      if (outcome?.ok !== true) tally.errors++;
+      const latency = outcome?.latencyMs;
+      if (typeof latency === 'number' && Number.isFinite(latency) && latency >= 0) {
+        this.sampleLatency(tally, latency);
+      }
+      this.scheduleFlush();
+    } catch {
+      // Reporting must never break the caller's request.
+    }
+  }
+
+  /** Sends what track() counted so far; resolves when done (failures are reported as 'error'). */
+  flushOutcomes(): Promise<void> {
+    const previous = this.flushing ?? Promise.resolve();
+    const next = previous.then(() => this.sendOutcomes());
+    this.flushing = next;
+    return next;
+  }
+
+  /** Reservoir sampling: every latency since the last flush has the same chance to be kept. */
+  private sampleLatency(tally: CohortTally, latency: number): void {
+    tally.latenciesSeen++;
+    const max = this.options.maxLatencySamples;
+    if (tally.latencies.length < max) {
+      tally.latencies.push(latency);
+      return;
+    }
+    const slot = Math.floor(Math.random() * tally.latenciesSeen);
+    if (slot < max) tally.latencies[slot] = latency;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setInterval(
+      () => void this.flushOutcomes(),
+      this.options.outcomesFlushIntervalMs,
+    );
+    this.flushTimer.unref();
+  }
+
+  private async sendOutcomes(): Promise<void> {
+    const tallies = this.tallies;
+    if (tallies.size === 0) return;
+    this.tallies = new Map();
+    for (const [flagKey, cohorts] of tallies) {
+      const body = {
+        environment: this.environment,
+        cohorts: (['on', 'off'] as const).flatMap((cohort) => {
+          const tally = cohorts[cohort];
+          if (!tally || tally.requests === 0) return [];
+          return [
+            {
+              cohort,
+              requests: tally.requests,
+              errors: tally.errors,
+              ...(tally.latencies.length > 0 ? { latenciesMs: tally.latencies } : {}),
+            },
+          ];
+        }),
+      };
+      if (body.cohorts.length === 0) continue;
+      try {
+        const response = await this.fetchImpl(
+          this.endpoint(`/flags/${encodeURIComponent(flagKey)}/outcomes`),
+          {
+            method: 'POST',
+            headers: { ...this.headers('application/json'), 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(this.options.requestTimeoutMs),
+          },
+        );
+        await response.body?.cancel();
+        if (response.status >= 300) {
+          throw new Error(`POST /flags/${flagKey}/outcomes answered ${response.status}`);
+        }
+      } catch (error) {
+        // Dropped rather than resent: a report the service may have stored must not count twice.
+        this.emit('error', new Error(`outcomes of "${flagKey}" not sent: ${messageOf(error)}`));
+      }
+    }
   }
 
   // ---- following the service ------------------------------------------------------------------

@@ -4,6 +4,7 @@ export {
   type ClientStatus,
   type FlagsClientEvents,
   type FlagsClientOptions,
+  type Outcome,
   type ReadyEvent,
   type StaleEvent,
 } from './client';

@@ -6,6 +6,7 @@ import type { RulesetDefinition } from '@rollgate/flags-domain';
  * A real HTTP server that speaks the flags service's SDK interface, for tests and as a stand-in
  * in benchmarks:
  *   GET /flags/ruleset?project=… → 200 + ETag "<version>", or 304 for a matching If-None-Match
+ *   POST /flags/:key/outcomes    → 202, keeping the body (what track() reported)
  *   GET /flags/stream?project=…  → text/event-stream; `event: ruleset` / `id: <version>` /
  *                                   `data: <json>`; nothing on connect when Last-Event-ID is
  *                                   current; `: ping` comments.
@@ -26,8 +27,18 @@ export interface RulesetServerOptions {
   readonly pingIntervalMs?: number;
 }
 
+/** A report the SDK sent to POST /flags/:key/outcomes (guarded rollouts). */
+export interface ReceivedOutcomes {
+  readonly flagKey: string;
+  readonly project: string | null;
+  readonly body: unknown;
+}
+
 export class RulesetServer {
   readonly requests: RecordedRequest[] = [];
+  readonly outcomes: ReceivedOutcomes[] = [];
+  /** The status POST /flags/:key/outcomes answers with (202, as the service does). */
+  outcomesStatus = 202;
   /** When false the stream answers 404, as a service without streaming would. */
   streamEnabled = true;
   /** When true the stream opens but never sends anything (a silently dead connection). */
@@ -164,6 +175,26 @@ export class RulesetServer {
         this.options.pingIntervalMs ?? 15_000,
       );
       pingTimers.set(response, ping);
+      return;
+    }
+    const outcomes = /^\/flags\/([^/]+)\/outcomes$/.exec(url.pathname);
+    if (request.method === 'POST' && outcomes) {
+      let text = '';
+      request.setEncoding('utf8');
+      request.on('data', (chunk: string) => (text += chunk));
+      request.on('end', () => {
+        const status = this.outcomesStatus;
+        record(status);
+        if (status < 300) {
+          this.outcomes.push({
+            flagKey: decodeURIComponent(outcomes[1]!),
+            project: url.searchParams.get('project'),
+            body: JSON.parse(text) as unknown,
+          });
+        }
+        response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ recorded: status < 300 }));
+      });
       return;
     }
     record(404);
