@@ -2,6 +2,7 @@ import {
   BadRequestException,
   Body,
   Controller,
+  Delete,
   Get,
   HttpCode,
   Param,
@@ -23,13 +24,16 @@ import {
   ExtendDto,
   FlagCommandAcceptedDto,
   FlagCreateDto,
+  GuardedRolloutDto,
   KillDto,
+  OutcomesDto,
   ProjectCreateDto,
   RetireDto,
   RolloutDto,
   SegmentDto,
 } from './flags.dto';
 import { FlagsService } from './flags.service';
+import { GuardedRolloutService } from './guarded-rollout.service';
 import { RulesetFeed, type ProjectSnapshot } from './ruleset-feed';
 import type { FlagSummaryEntity } from './flag.entity';
 
@@ -44,6 +48,7 @@ export class FlagsController {
   constructor(
     private readonly flags: FlagsService,
     private readonly feed: RulesetFeed,
+    private readonly ramps: GuardedRolloutService,
   ) {}
 
   // ---- SDK-facing --------------------------------------------------------------------------------
@@ -143,6 +148,30 @@ export class FlagsController {
       },
     );
     return { value: result.enabled, ...result };
+  }
+
+  @Post(':key/outcomes')
+  @HttpCode(202)
+  @RequireScopes('read')
+  @ApiQuery({ name: 'project', required: false })
+  @ApiOperation({
+    summary: 'SDKs report request outcomes per cohort (flag on / off) for guarded rollouts',
+    description:
+      'Stored under the step of the running guarded rollout; ignored (recorded: false) when none runs.',
+  })
+  outcomes(
+    @Param('key') key: string,
+    @Query('project') project: string | undefined,
+    @Body() body: OutcomesDto,
+  ) {
+    const problems = body.cohorts
+      .map((c, i) => ({ c, i }))
+      .filter(({ c }) => c.errors > c.requests)
+      .map(({ i }) => ({ field: `cohorts.${i}.errors`, problem: 'must not exceed requests' }));
+    if (problems.length > 0) {
+      throw new BadRequestException({ message: 'validation failed', details: problems });
+    }
+    return this.ramps.record(projectOf(project), key, body);
   }
 
   @Get('segments')
@@ -291,6 +320,60 @@ export class FlagsController {
     return this.flags.extend(projectOf(project), key, body.expiresAt, body.reason, principal.actor);
   }
 
+  @Post(':key/guarded-rollout')
+  @RequireScopes('flags')
+  @ApiQuery({ name: 'project', required: false })
+  @ApiOperation({
+    summary: 'Start a guarded rollout: ramp the percentage, judged on flag-on vs flag-off outcomes',
+    description:
+      'Sets the first step now. Each step is judged (error rate, latency) on what SDKs report with track(): FAIL turns the rollout back to 0%, PASS moves on, no data holds. 409 when the flag is off or a ramp already runs.',
+  })
+  startRamp(
+    @Param('key') key: string,
+    @Query('project') project: string | undefined,
+    @Body() body: GuardedRolloutDto,
+    @Principal() principal: AuthPrincipal,
+  ): Promise<FlagCommandAcceptedDto> {
+    return this.ramps.start(projectOf(project), key, body, principal.actor);
+  }
+
+  @Get(':key/guarded-rollout')
+  @RequireScopes('read')
+  @ApiQuery({ name: 'project', required: false })
+  @ApiQuery({ name: 'environment', required: true })
+  @ApiOperation({
+    summary: "The flag's latest guarded rollout in an environment, with its decisions",
+  })
+  rampStatus(
+    @Param('key') key: string,
+    @Query('project') project: string | undefined,
+    @Query('environment') environment: string | undefined,
+  ) {
+    return this.ramps.status(projectOf(project), key, requiredEnvironment(environment));
+  }
+
+  @Delete(':key/guarded-rollout')
+  @RequireScopes('flags')
+  @ApiQuery({ name: 'project', required: false })
+  @ApiQuery({ name: 'environment', required: true })
+  @ApiQuery({ name: 'reason', required: false })
+  @ApiOperation({ summary: 'Stop a running guarded rollout; the rollout stays where it is' })
+  cancelRamp(
+    @Param('key') key: string,
+    @Query('project') project: string | undefined,
+    @Query('environment') environment: string | undefined,
+    @Query('reason') reason: string | undefined,
+    @Principal() principal: AuthPrincipal,
+  ): Promise<FlagCommandAcceptedDto> {
+    return this.ramps.cancel(
+      projectOf(project),
+      key,
+      requiredEnvironment(environment),
+      reason || undefined,
+      principal.actor,
+    );
+  }
+
   // ---- read model --------------------------------------------------------------------------------
 
   @Get('stale')
@@ -363,6 +446,16 @@ function toFlagView(row: FlagSummaryEntity) {
     version: row.version,
     definition: JSON.parse(row.definition) as unknown,
   };
+}
+
+function requiredEnvironment(environment: string | undefined): string {
+  if (!environment) {
+    throw new BadRequestException({
+      message: 'validation failed',
+      details: [{ field: 'environment', problem: 'required: ?environment=<name>' }],
+    });
+  }
+  return environment;
 }
 
 /** If-None-Match may list several tags, weak or strong. */

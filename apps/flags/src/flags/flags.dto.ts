@@ -7,6 +7,7 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsNumber,
   IsObject,
   IsOptional,
   IsString,
@@ -14,7 +15,9 @@ import {
   Matches,
   Max,
   Min,
+  ValidateNested,
 } from 'class-validator';
+import { Type } from 'class-transformer';
 import { FLAG_TYPES, type FlagType } from '@rollgate/flags-domain';
 
 export const FLAG_KEY_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$';
@@ -254,4 +257,80 @@ export class FlagCommandAcceptedDto {
   @ApiProperty({ description: 'Ruleset version after the command (unchanged if a no-op)' })
   rulesetVersion!: number;
   @ApiProperty({ description: 'Ids of the events the command appended' }) eventIds!: string[];
+}
+
+// ---- guarded rollout ---------------------------------------------------------------------------
+
+export class GuardedRolloutDto extends ReasonField {
+  @ApiProperty({ example: 'production' })
+  @IsString()
+  @IsNotEmpty()
+  environment!: string;
+
+  @ApiPropertyOptional({
+    type: [Number],
+    default: [5, 25, 50, 100],
+    description: 'Rollout percentages, strictly increasing; the last one is the goal',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(2)
+  @ArrayMaxSize(20)
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(100, { each: true })
+  steps?: number[];
+
+  @ApiPropertyOptional({ default: 60, description: 'How long each step is judged at least' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  stepSeconds?: number;
+
+  @ApiPropertyOptional({ enum: ['sequential', 'kayenta', 'threshold'], default: 'sequential' })
+  @IsOptional()
+  @IsIn(['sequential', 'kayenta', 'threshold'])
+  judge?: 'sequential' | 'kayenta' | 'threshold';
+}
+
+export class CohortOutcomesDto {
+  @ApiProperty({ enum: ['on', 'off'], description: 'Flag on (canary) or off (baseline)' })
+  @IsIn(['on', 'off'])
+  cohort!: 'on' | 'off';
+
+  @ApiProperty({ minimum: 0 })
+  @IsInt()
+  @Min(0)
+  @Max(100_000_000)
+  requests!: number;
+
+  @ApiProperty({ minimum: 0, description: 'At most `requests`' })
+  @IsInt()
+  @Min(0)
+  @Max(100_000_000)
+  errors!: number;
+
+  @ApiPropertyOptional({ type: [Number], description: 'A sample of latencies (ms), up to 1000' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { each: true })
+  @Min(0, { each: true })
+  latenciesMs?: number[];
+}
+
+export class OutcomesDto {
+  @ApiProperty({ example: 'production' })
+  @IsString()
+  @IsNotEmpty()
+  environment!: string;
+
+  @ApiProperty({ type: [CohortOutcomesDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(2)
+  @ValidateNested({ each: true })
+  @Type(() => CohortOutcomesDto)
+  cohorts!: CohortOutcomesDto[];
 }

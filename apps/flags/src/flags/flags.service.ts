@@ -264,7 +264,8 @@ export class FlagsService implements OnApplicationBootstrap, OnApplicationShutdo
     return raised;
   }
 
-  private async execute(
+  /** Load, decide, append, publish, notify (also used by the guarded-rollout runner). */
+  async execute(
     project: string,
     key: string,
     decide: (state: ProjectFlagsState) => Decision,
@@ -402,7 +403,7 @@ export class FlagsService implements OnApplicationBootstrap, OnApplicationShutdo
     };
   }
 
-  private async projectNames(): Promise<string[]> {
+  async projectNames(): Promise<string[]> {
     const rows = await this.runtime.dataSource.manager.find(FlagProjectEntity, {
       select: { name: true },
     });
