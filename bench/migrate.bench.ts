@@ -7,7 +7,7 @@
  * and BENCH_ROWS rows (default 1,000,000). Each run plans `changeType amount text → bigint`
  * (up `amount::bigint`, down `amount::text`), expands (shadow column + dual-write trigger) and
  * migrates: the backfill touches every row in primary-key batches of BENCH_BATCH (default 2000)
- * with BENCH_PAUSE_MS (default 10) between batches and at most BENCH_DUTY (default 1) of the time
+ * with BENCH_PAUSE_MS (default 0) between batches and at most BENCH_DUTY (default 0.5) of the time
  * busy (the adaptive throttle: after a batch of d ms it waits d·(1-duty)/duty). Meanwhile BENCH_CLIENTS (default 2)
  * application loops each alternate a point SELECT and a point UPDATE (the UPDATE goes through the
  * trigger) on random rows, with no think time. Idle: the same loops for IDLE_S seconds before the
@@ -23,9 +23,9 @@ import { PgMigrationExecutor } from '../apps/migrations/src/executor/pg-executor
 const ROWS = Number(process.env['BENCH_ROWS'] ?? 1_000_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const BATCH = Number(process.env['BENCH_BATCH'] ?? 2000);
-const PAUSE_MS = Number(process.env['BENCH_PAUSE_MS'] ?? 10);
+const PAUSE_MS = Number(process.env['BENCH_PAUSE_MS'] ?? 0);
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 2);
-const DUTY = Number(process.env['BENCH_DUTY'] ?? 1);
+const DUTY = Number(process.env['BENCH_DUTY'] ?? 0.5);
 const IDLE_S = Number(process.env['BENCH_IDLE_S'] ?? 5);
 
 const admin = process.env['ROLLGATE_DATABASE_URL'] ?? DEFAULT_DATABASE_URL;
