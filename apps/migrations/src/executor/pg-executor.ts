@@ -244,6 +244,22 @@ export class PgMigrationExecutor {
     return report;
   }
 
+  /**
+   * Sessions on the target tagged `application_name = <service>@<version>` (besides this
+   * executor): what the database itself sees running, to cross-check the fleet view before contract.
+   */
+  async taggedSessions(service: string): Promise<{ pid: number; version: string }[]> {
+    const rows = await this.pool.query<{ pid: number; application_name: string }>(
+      `SELECT pid, application_name FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE $1`,
+      [`${service.replace(/[%_\\]/g, '\\$&')}@%`],
+    );
+    return rows.rows.map((r) => ({
+      pid: r.pid,
+      version: r.application_name.slice(service.length + 1),
+    }));
+  }
+
   async backfillState(program: MigrationProgram): Promise<BackfillProgress[]> {
     if (!(await this.stateSchemaExists())) return [];
     const rows = await this.pool.query<{

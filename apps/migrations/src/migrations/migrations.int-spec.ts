@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import request from 'supertest';
 import {
   FileTokenStore,
@@ -235,7 +235,21 @@ describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {
       '_rg_amount',
     ]);
 
-    orchestrator.fleet.splice(0, 1); // the old instance is gone
+    orchestrator.fleet.splice(0, 1); // the old instance is gone from the fleet view...
+    // ...but the database still sees a session tagged with the old version: contract waits for it.
+    const straggler = new Client({ connectionString: db.url, application_name: 'accounts@1.0.0' });
+    await straggler.connect();
+    const seen = await post(`/migrations/${id}/complete`).expect(409);
+    expect(seen.body.message).toMatch(
+      /db-session-\d+ \(runs 1\.0\.0, which needs the old schema\)/,
+    );
+    await straggler.end();
+    await eventually(
+      () =>
+        target.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'accounts@1.0.0'`),
+      (r) => r.rowCount === 0,
+      'the straggler session to end',
+    );
     await post(`/migrations/${id}/complete`).expect(200);
     expect((await status(id)).body).toMatchObject({ status: 'completed', contractRefusal: null });
     const after = await target.query(

@@ -297,7 +297,12 @@ export class MigrationsService implements OnModuleInit, OnModuleDestroy, Release
         );
       throw error;
     }
-    const verdict = contractGate(state.plan!, live);
+    // The database's own view: sessions tagged <service>@<version> count as live instances too.
+    const sessions = await this.executor(state.database).taggedSessions(state.service);
+    const verdict = contractGate(state.plan!, [
+      ...live,
+      ...sessions.map((session) => ({ id: `db-session-${session.pid}`, version: session.version })),
+    ]);
     if (!verdict.allowed) {
       const reason = `live instances of ${state.service} still need the old schema: ${verdict.blocking
         .map((b) => `${b.id} (${b.reason})`)
