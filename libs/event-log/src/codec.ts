@@ -80,10 +80,14 @@ function withLazyHeaders(
   read: () => Record<string, string>,
 ): LoggedEvent {
   let cached: Record<string, string> | undefined;
-  return Object.defineProperty(logged, 'headers', {
-    enumerable: true,
-    get: () => (cached ??= read()),
-  }) as LoggedEvent;
+  // An accessor in a literal shares one hidden class; defineProperty on each object does not.
+  return {
+    event: logged.event,
+    position: logged.position,
+    get headers() {
+      return (cached ??= read());
+    },
+  };
 }
 
 /** Headers of a dead letter: the original ones plus why and from where. */
