@@ -138,11 +138,11 @@ function updateAnalysis(
   runId: string,
   change: (run: AuditedAnalysis) => AuditedAnalysis,
 ): ReleaseAuditState {
-  if (!state.analyses.some((a) => a.analysisRunId === runId)) return state;
-  return {
-    ...state,
-    analyses: state.analyses.map((a) => (a.analysisRunId === runId ? change(a) : a)),
-  };
+  const index = state.analyses.findIndex((a) => a.analysisRunId === runId);
+  if (index === -1) return state;
+  const analyses = state.analyses.slice();
+  analyses[index] = change(analyses[index]!);
+  return { ...state, analyses };
 }
 
 function evolve(state: ReleaseAuditState, event: EventEnvelope): ReleaseAuditState {
