@@ -30,7 +30,7 @@ interface ServiceView {
 /**
  * Reads the orchestrator's `GET /services/:name`. An instance counts as live whatever its health
  * (an unhealthy process may still serve queries); its version is what it reports, else what it
- * was started as. A 404 means the service has no releases and no instances: nothing is live.
+ * was started as. Any answer but 200 with an instances list refuses contract (fail safe).
  */
 export class HttpFleetView implements FleetView {
   constructor(
@@ -50,7 +50,8 @@ export class HttpFleetView implements FleetView {
     } catch (error) {
       throw new FleetUnavailableError(`fleet view ${url} unreachable: ${(error as Error).message}`);
     }
-    if (response.status === 404) return [];
+    // No 404 shortcut: the orchestrator answers every service name, so a 404 means a wrong URL
+    // or an orchestrator without a fleet view — never "nothing is live".
     if (!response.ok)
       throw new FleetUnavailableError(`fleet view ${url} answered ${response.status}`);
     const body = (await response.json()) as ServiceView;

@@ -132,8 +132,14 @@ describe.each(modes)('releases API on %s', (_label, env) => {
       releases: 1,
       instances: [],
     });
-    const unknown = await http().get('/services/never-released').expect(404);
-    expect(unknown.body.message).toBe('service never-released has no releases and no instances');
+    const unknown = await http().get('/services/never-released').expect(200);
+    expect(unknown.body).toEqual({
+      service: 'never-released',
+      stable: null,
+      activeRelease: null,
+      releases: 0,
+      instances: [],
+    });
   });
 
   it('refuses bad plans with 400 naming the field', async () => {

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, NotFoundException, Param } from '@nestjs/common';
+import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { fold } from '@rollgate/event-sourcing';
 import { EventStore } from '@rollgate/persistence';
@@ -22,10 +22,8 @@ export class ServicesController {
   @ApiOperation({ summary: 'Stable build, active release and the live fleet of a service' })
   async service(@Param('name') name: string) {
     const state = fold(serviceReleases, await this.eventStore.load(serviceStreamId(name)));
+    // A service never released is a valid question with an empty answer: nothing runs.
     const observed = await this.fleet.driver.observe(name);
-    if (state.releaseIds.length === 0 && observed.length === 0) {
-      throw new NotFoundException(`service ${name} has no releases and no instances`);
-    }
     return {
       service: name,
       stable: state.stable,
