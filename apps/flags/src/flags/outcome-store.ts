@@ -44,7 +44,13 @@ export class OutcomeStore {
       received_at: report.receivedAt.toISOString(),
     }));
     if (rows.length === 0) return;
-    await this.dataSource.createQueryBuilder().insert().into(TABLE).values(rows).execute();
+    // Without an entity the builder needs the column list spelled out.
+    await this.dataSource
+      .createQueryBuilder()
+      .insert()
+      .into(TABLE, Object.keys(rows[0]!))
+      .values(rows)
+      .execute();
   }
 
   /** Every report of one ramp step, in arrival order. */
