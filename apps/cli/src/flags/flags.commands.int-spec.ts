@@ -136,4 +136,38 @@ describe('rollgate flags commands against a real flags service', () => {
     );
     expect(segment.stdout).toMatch(/^segment defined: default\/staff \(ruleset version \d+\)\n$/);
   });
+  it('starts a guarded rollout, shows its status and cancels it', async () => {
+    expect((await run('create', 'ramped', '-t', 'release', '-o', 'team-cart')).exitCode).toBe(0);
+    const on = ['update', 'ramped', '-e', 'production', '--on', '--force', '-r', 'no fleet here'];
+    expect((await run(...on)).exitCode).toBe(0);
+    const badSteps = await run('ramp', 'ramped', '-e', 'production', '--steps', '50,x');
+    expect(badSteps.exitCode).not.toBe(0);
+    const started = await run(
+      'ramp',
+      'ramped',
+      '-e',
+      'production',
+      '--steps',
+      '10,50,100',
+      '--step-seconds',
+      '600',
+      '-r',
+      'checkout v2',
+    );
+    expect(started.exitCode).toBe(0);
+    expect(started.stdout).toMatch(/^guarded rollout started for default\/ramped/);
+    const again = await run('ramp', 'ramped', '-e', 'production');
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toContain('already running');
+    const shown = await run('ramp-status', 'ramped', '-e', 'production');
+    expect(shown.stdout).toMatch(
+      /^ramped in production: running, step 1 of 3 \(10%\), rollout now 10%\n {2}steps 10, 50, 100%, 600 s each, judge sequential/,
+    );
+    expect(shown.stdout).toContain('this step: flag on 0 requests, flag off 0 requests');
+    const cancelled = await run('ramp-cancel', 'ramped', '-e', 'production', '-r', 'not today');
+    expect(cancelled.stdout).toMatch(/^guarded rollout cancelled for default\/ramped/);
+    const after = await run('ramp-status', 'ramped', '-e', 'production');
+    expect(after.stdout).toMatch(/^ramped in production: cancelled/);
+    expect(after.stdout).toContain('FlagRampCancelled at 10%: not today');
+  });
 });

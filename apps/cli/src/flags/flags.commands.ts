@@ -34,6 +34,25 @@ interface Evaluation {
   explanation: string;
 }
 
+interface RampView {
+  rampId: string;
+  flagKey: string;
+  environment: string;
+  steps: number[];
+  stepSeconds: number;
+  judge: string;
+  status: string;
+  step: number;
+  percentage: number;
+  currentRollout: number;
+  stepStartedAt: string;
+  currentStep: {
+    on: { requests: number; errors: number };
+    off: { requests: number; errors: number };
+  };
+  decisions: { type: string; at: string; step: number; verdict?: string; reasons: string[] }[];
+}
+
 interface Accepted {
   project: string;
   key: string;
@@ -44,7 +63,7 @@ interface Accepted {
 /** JSON over HTTP to the flags service; a failure becomes an ApiError with the server's words. */
 async function flagsApi<T>(
   context: CliContext,
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
 ): Promise<T> {
@@ -114,6 +133,22 @@ function parsePercentage(value: string): number {
   return n;
 }
 
+function parseSteps(value: string): number[] {
+  const steps = value.split(',').map((part) => Number(part.trim()));
+  if (steps.length < 2 || !steps.every((n) => Number.isInteger(n) && n >= 1 && n <= 100)) {
+    throw new InvalidArgumentError(
+      'expected whole percentages separated by commas, e.g. 5,25,50,100',
+    );
+  }
+  return steps;
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected whole seconds');
+  return n;
+}
+
 function parseVersion(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a ruleset version');
@@ -125,7 +160,10 @@ const inProject = (path: string, project: string | undefined) =>
 
 const flagPath = (key: string, suffix = '') => `/flags/${encodeURIComponent(key)}${suffix}`;
 
-/** `rollgate flags …`: create, update, rollout, kill, retire, extend, list, stale and eval. */
+/**
+ * `rollgate flags …`: create, update, rollout, kill, retire, extend, list, stale, eval, and the
+ * guarded rollout (ramp, ramp-status, ramp-cancel).
+ */
 export function flagsCommand(context: CliContext, setExitCode: ExitCode): Command {
   const flags = new Command('flags').description('Feature flags: rules, rollouts, kill switch');
   const run =
@@ -394,6 +432,82 @@ export function flagsCommand(context: CliContext, setExitCode: ExitCode): Comman
       }),
     );
 
+  flags
+    .command('ramp')
+    .description(
+      'Guarded rollout: ramp the percentage step by step, judged on flag-on vs flag-off outcomes; a regression turns it back to 0%',
+    )
+    .argument('<name>', 'flag key')
+    .requiredOption('-e, --env <environment>', 'environment')
+    .option('--steps <list>', 'percentages, e.g. 5,25,50,100 (the default)', parseSteps)
+    .option(
+      '--step-seconds <n>',
+      'how long each step is judged at least (default 60)',
+      parseSeconds,
+    )
+    .option('--judge <name>', 'sequential (default), kayenta or threshold')
+    .option('-p, --project <name>')
+    .option('-r, --reason <why>', 'recorded on the event')
+    .action(
+      run(async (name: string, o: Record<string, unknown>) => {
+        const answer = await flagsApi<Accepted>(
+          context,
+          'POST',
+          inProject(flagPath(name, '/guarded-rollout'), o['project'] as string | undefined),
+          {
+            environment: o['env'],
+            ...(o['steps'] !== undefined ? { steps: o['steps'] } : {}),
+            ...(o['stepSeconds'] !== undefined ? { stepSeconds: o['stepSeconds'] } : {}),
+            ...(o['judge'] !== undefined ? { judge: o['judge'] } : {}),
+            ...(o['reason'] !== undefined ? { reason: o['reason'] } : {}),
+          },
+        );
+        done(answer, 'guarded rollout started for');
+      }),
+    );
+
+  flags
+    .command('ramp-status')
+    .description("A flag's latest guarded rollout in an environment and its decisions")
+    .argument('<name>', 'flag key')
+    .requiredOption('-e, --env <environment>', 'environment')
+    .option('-p, --project <name>')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (name: string, o: Record<string, string | boolean | undefined>) => {
+        const base = inProject(flagPath(name, '/guarded-rollout'), o['project'] as string);
+        const separator = base.includes('?') ? '&' : '?';
+        const env = encodeURIComponent(String(o['env']));
+        const ramp = await flagsApi<RampView>(
+          context,
+          'GET',
+          `${base}${separator}environment=${env}`,
+        );
+        if (o['json']) return context.output.out(`${JSON.stringify(ramp, null, 2)}\n`);
+        context.output.out(formatRamp(ramp));
+      }),
+    );
+
+  flags
+    .command('ramp-cancel')
+    .description('Stop a running guarded rollout; the rollout stays where it is')
+    .argument('<name>', 'flag key')
+    .requiredOption('-e, --env <environment>', 'environment')
+    .option('-p, --project <name>')
+    .option('-r, --reason <why>', 'recorded on the event')
+    .action(
+      run(async (name: string, o: Record<string, string | undefined>) => {
+        const base = inProject(flagPath(name, '/guarded-rollout'), o['project']);
+        const separator = base.includes('?') ? '&' : '?';
+        const query = new URLSearchParams({
+          environment: o['env'] ?? '',
+          ...(o['reason'] ? { reason: o['reason'] } : {}),
+        });
+        const answer = await flagsApi<Accepted>(context, 'DELETE', `${base}${separator}${query}`);
+        done(answer, 'guarded rollout cancelled for');
+      }),
+    );
+
   // Subcommands copy their parent's settings when created, before the program sets them.
   for (const command of flags.commands) {
     command
@@ -413,6 +527,26 @@ export function formatEvaluation(name: string, result: Evaluation): string {
     `  why: ${result.reason}${error}: ${result.explanation}\n` +
     `  ruleset version: ${result.rulesetVersion}\n`
   );
+}
+
+export function formatRamp(ramp: RampView): string {
+  const { on, off } = ramp.currentStep;
+  const rate = (c: { requests: number; errors: number }) =>
+    c.requests > 0 ? ` (${((100 * c.errors) / c.requests).toFixed(2)}% errors)` : '';
+  const lines = [
+    `${ramp.flagKey} in ${ramp.environment}: ${ramp.status}, step ${ramp.step + 1} of ${ramp.steps.length} (${ramp.percentage}%), rollout now ${ramp.currentRollout}%`,
+    `  steps ${ramp.steps.join(', ')}%, ${ramp.stepSeconds} s each, judge ${ramp.judge}, ramp ${ramp.rampId}`,
+  ];
+  if (ramp.status === 'running') {
+    lines.push(
+      `  this step: flag on ${on.requests} requests${rate(on)}, flag off ${off.requests} requests${rate(off)}`,
+    );
+  }
+  for (const d of ramp.decisions) {
+    const verdict = d.verdict ? ` ${d.verdict}` : '';
+    lines.push(`  ${d.at}  ${d.type} at ${ramp.steps[d.step]}%${verdict}: ${d.reasons.join('; ')}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 function table(header: string[], rows: string[][]): string {
