@@ -18,6 +18,7 @@ import {
 } from '@rollgate/platform';
 import { tempTokensFile } from '@rollgate/platform/testing';
 import { FlagsAppModule, FLAGS_PERSISTENCE, FLAGS_SERVICE } from '../app.module';
+import { OutcomeStore } from './outcome-store';
 
 /**
  * Guarded rollouts end to end inside one service: a real SDK client follows the ruleset and
@@ -240,7 +241,7 @@ describe.each(modes)('guarded rollout on %s', (_label, env, port) => {
     await post(`/flags/quiet-flag/guarded-rollout${q}`, {
       environment: 'production',
       steps: [5, 100],
-      stepSeconds: 1,
+      stepSeconds: 2, // held after 2 s; rolled back (no data) only after 6 s
       reason: 'nobody uses it',
     }).expect(201);
     const held = await eventually(
@@ -273,5 +274,29 @@ describe.each(modes)('guarded rollout on %s', (_label, env, port) => {
       .send({ environment: 'production', cohorts: [{ cohort: 'on', requests: 1, errors: 0 }] })
       .expect(202);
     expect(ignored.body).toMatchObject({ recorded: false });
+  });
+  it('keeps reports in arrival order and prunes only old ones of steps no longer judged', async () => {
+    const store = new OutcomeStore(runtime.dataSource);
+    const old = new Date(Date.now() - 2 * 3_600_000);
+    const report = (rampId: string, step: number, receivedAt: Date, requests: number) =>
+      store.append({
+        project,
+        flagKey: 'pruned',
+        environment: 'production',
+        rampId,
+        step,
+        receivedAt,
+        batches: [{ cohort: 'on', requests, errors: 1, latenciesMs: [12.5] }],
+      });
+    await report('ramp-a', 0, old, 10);
+    await report('ramp-a', 1, old, 11);
+    await report('ramp-a', 1, old, 12);
+    await report('ramp-b', 0, new Date(), 13);
+    await store.prune([{ rampId: 'ramp-a', step: 1 }], new Date(Date.now() - 3_600_000));
+    expect(await store.ofStep('ramp-a', 0)).toEqual([]);
+    const judged = await store.ofStep('ramp-a', 1);
+    expect(judged.map((r) => r.requests)).toEqual([11, 12]);
+    expect(judged[0]).toMatchObject({ cohort: 'on', errors: 1, latenciesMs: [12.5] });
+    expect((await store.ofStep('ramp-b', 0)).map((r) => r.requests)).toEqual([13]);
   });
 });

@@ -27,6 +27,9 @@ import { RulesetFeed } from './ruleset-feed';
 /** How often running ramps are judged, unless the module is told otherwise. */
 export const DEFAULT_RAMP_TICK_MS = 5_000;
 export const RAMP_TICK_MS = Symbol('RAMP_TICK_MS');
+/** Reports of decided steps and ended ramps are kept this long (for status and inspection). */
+const OUTCOME_RETENTION_MS = 60 * 60_000;
+const PRUNE_EVERY_MS = 60_000;
 
 /** What the runner remembers between looks at one ramp step (lost on restart: it starts over). */
 interface StepMemory {
@@ -48,6 +51,7 @@ export class GuardedRolloutService implements OnApplicationBootstrap, OnApplicat
   private readonly memory = new Map<string, StepMemory>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<number> | undefined;
+  private prunedAt = 0;
 
   constructor(
     private readonly flags: FlagsService,
@@ -175,6 +179,14 @@ export class GuardedRolloutService implements OnApplicationBootstrap, OnApplicat
       }
     }
     for (const key of [...this.memory.keys()]) if (!live.has(key)) this.memory.delete(key);
+    if (now.getTime() - this.prunedAt >= PRUNE_EVERY_MS) {
+      this.prunedAt = now.getTime();
+      const judging = [...live].map((key) => {
+        const at = key.lastIndexOf(':');
+        return { rampId: key.slice(0, at), step: Number(key.slice(at + 1)) };
+      });
+      await this.outcomes.prune(judging, new Date(now.getTime() - OUTCOME_RETENTION_MS));
+    }
     return decided;
   }
 

@@ -53,6 +53,25 @@ export class OutcomeStore {
       .execute();
   }
 
+  /**
+   * Removes reports older than `receivedBefore` except those of the steps still being judged:
+   * a step that was decided, or a ramp that ended, needs its reports no more.
+   */
+  async prune(judging: readonly { rampId: string; step: number }[], receivedBefore: Date) {
+    const params: Record<string, string | number> = { before: receivedBefore.toISOString() };
+    const kept = judging.map(({ rampId, step }, i) => {
+      params[`r${i}`] = rampId;
+      params[`s${i}`] = step;
+      return `NOT (ramp_id = :r${i} AND step = :s${i})`;
+    });
+    await this.dataSource
+      .createQueryBuilder()
+      .delete()
+      .from(TABLE)
+      .where(['received_at < :before', ...kept].join(' AND '), params)
+      .execute();
+  }
+
   /** Every report of one ramp step, in arrival order. */
   async ofStep(rampId: string, step: number): Promise<StoredOutcome[]> {
     const rows = await this.dataSource

@@ -214,7 +214,7 @@ describe('guarded rollout decisions', () => {
     expect(decision.map((e) => e.type)).toContain('FlagRampCompleted');
   });
 
-  it('holds on NODATA when the step time is up, says so once, and never advances', () => {
+  it('holds on NODATA when the step time is up, says so once, never advances, and reverts after 3 step lengths', () => {
     let { state } = started();
     expect(tick(state, look('NODATA'), seconds(30))).toEqual([]);
     const held = tick(state, look('NODATA'), seconds(61));
@@ -223,8 +223,16 @@ describe('guarded rollout decisions', () => {
     state = apply(state, held, seconds(61));
     expect(percentageOf(state)).toBe(5);
     expect(tick(state, look('NODATA'), seconds(120))).toEqual([]);
+    expect(tick(state, look('MARGINAL'), seconds(200))).toEqual([]);
     // Data arrives later and passes: then it moves on.
     expect(tick(state, look('PASS'), seconds(130))[0]!.type).toBe('FlagRampStepPassed');
+    // Still nothing after three step lengths: fail safe, back to 0 %.
+    const starved = tick(state, look('NODATA'), seconds(180));
+    expect(starved.map((e) => e.type)).toEqual(['FlagRampReverted', 'FlagUpdated']);
+    expect((starved[0]!.data as FlagRampDecisionV1).reasons[0]).toMatch(
+      /no data for 3 step lengths/,
+    );
+    expect(percentageOf(apply(state, starved, seconds(180)))).toBe(0);
   });
 
   it('ends the ramp when someone changes the rollout by hand, and on cancel', () => {

@@ -30,6 +30,11 @@ export const RAMP_JUDGES: readonly FlagRampJudge[] = ['sequential', 'kayenta', '
 export const DEFAULT_RAMP_STEPS: readonly number[] = [5, 25, 50, 100];
 export const DEFAULT_RAMP_STEP_SECONDS = 60;
 export const RAMP_ACTOR = 'service:flags';
+/**
+ * Fail safe: a step with no data for this many step lengths is rolled back, as an analysis run
+ * ends as FAIL after repeated NODATA. Before that it holds.
+ */
+export const NODATA_STEP_LENGTHS_BEFORE_REVERT = 3;
 
 export type RampStatus = 'running' | 'completed' | 'reverted' | 'cancelled';
 
@@ -240,7 +245,7 @@ export interface RampLook {
  * One look at a running ramp. FAIL: back to 0 % and the ramp ends as reverted. PASS: the next
  * step (sequential at once; the other judges only once the step's time is up), and the ramp
  * completes when the next step is the last. Time up without PASS or FAIL: hold, and say so once
- * per step. A look at a ramp or step that is no longer current (another replica decided first)
+ * per step; still no data at all after NODATA_STEP_LENGTHS_BEFORE_REVERT step lengths: revert. A look at a ramp or step that is no longer current (another replica decided first)
  * decides nothing. A flag turned off, killed, retired or re-rolled by hand ends the ramp.
  */
 export function decideRampTick(
@@ -260,23 +265,33 @@ export function decideRampTick(
       decisionEvent(state, 'FlagRampCancelled', ramp, null, look, [interference], origin),
     ]);
   }
-  if (look.verdict === 'FAIL') {
+  const elapsedMs = now.getTime() - Date.parse(ramp.stepStartedAt);
+  const starved =
+    look.verdict === 'NODATA' &&
+    elapsedMs >= NODATA_STEP_LENGTHS_BEFORE_REVERT * ramp.stepSeconds * 1000;
+  if (look.verdict === 'FAIL' || starved) {
+    const reasons = starved
+      ? [
+          `no data for ${NODATA_STEP_LENGTHS_BEFORE_REVERT} step lengths at ${percentage}%: rolling back (fail safe)`,
+          ...look.reasons,
+        ]
+      : look.reasons;
     const rollback = decideSetRollout(
       state,
       {
         key: ramp.flagKey,
         environment: ramp.environment,
         percentage: 0,
-        reason: `guarded rollout ${ramp.rampId} reverted at ${percentage}%: ${look.reasons.join('; ') || 'the judge failed the flag-on cohort'}`,
+        reason: `guarded rollout ${ramp.rampId} reverted at ${percentage}%: ${reasons.join('; ') || 'the judge failed the flag-on cohort'}`,
       },
       origin,
     );
     return numbered(state, [
-      decisionEvent(state, 'FlagRampReverted', ramp, 0, look, look.reasons, origin),
+      decisionEvent(state, 'FlagRampReverted', ramp, 0, look, reasons, origin),
       ...rollback,
     ]);
   }
-  const timeUp = now.getTime() - Date.parse(ramp.stepStartedAt) >= ramp.stepSeconds * 1000;
+  const timeUp = elapsedMs >= ramp.stepSeconds * 1000;
   if (look.verdict === 'PASS' && (ramp.judge === 'sequential' || timeUp)) {
     const next = ramp.step + 1;
     const nextPercentage = ramp.steps[next]!;
