@@ -312,11 +312,12 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
    * Reports how the work done under a flag went, for guarded rollouts: the client evaluates the
    * flag for the context again to know its cohort (on or off), counts requests and errors per
    * cohort, keeps a bounded sample of latencies, and sends the counts to the service every
-   * `outcomesFlushIntervalMs`. Never throws; an unknown flag or a bad context is not counted.
+   * `outcomesFlushIntervalMs`. Never throws; an unknown flag, a bad context or an outcome without
+   * a boolean `ok` is not counted.
    */
   track(flagKey: string, outcome: Outcome, context: unknown): void {
     try {
-      if (this.closed || !this.ruleset) return;
+      if (this.closed || !this.ruleset || typeof outcome?.ok !== 'boolean') return;
       const checked = checkContext(context);
       if (typeof checked === 'string') return;
       const result = evaluate(this.ruleset, flagKey, this.environment, checked);
@@ -331,8 +332,8 @@ export class FlagsClient extends Emitter<FlagsClientEvents> {
         latenciesSeen: 0,
       });
       tally.requests++;
-      if (outcome?.ok !== true) tally.errors++;
-      const latency = outcome?.latencyMs;
+      if (!outcome.ok) tally.errors++;
+      const latency = outcome.latencyMs;
       if (typeof latency === 'number' && Number.isFinite(latency) && latency >= 0) {
         this.sampleLatency(tally, latency);
       }

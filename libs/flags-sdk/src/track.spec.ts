@@ -66,6 +66,8 @@ describe('FlagsClient.track', () => {
     }
     client.track('no-such-flag', { ok: false }, { userId: 'u-1' });
     client.track('half', { ok: false }, 'not a context');
+    client.track('half', undefined as never, { userId: 'u-1' });
+    client.track('half', { ok: 'yes' } as never, { userId: 'u-1' });
     await client.flushOutcomes();
 
     expect(server.outcomes).toHaveLength(1);
