@@ -29,6 +29,9 @@ import { retryOptions } from '../retry';
 import { withPublishSpan } from '../tracing';
 import { KafkaSubscription } from './kafka-subscription';
 
+/** How far the fetch loop of a range read may run ahead of its reader. */
+const READ_AHEAD_MESSAGES = 20_000;
+
 export interface KafkaEventLogOptions {
   brokers: string[];
   clientId: string;
@@ -274,6 +277,11 @@ export class KafkaEventLog implements EventLog {
       queue.push(item);
       notify?.();
     };
+    // Backpressure: the fetch loop waits while the reader is this many messages behind, so a
+    // long range never piles up in memory.
+    let queued = 0;
+    let drained: (() => void) | undefined;
+    let closing = false;
     await consumer.connect();
     await consumer.subscribe({ topic: options.topic, fromBeginning: true });
     consumer.on(consumer.events.GROUP_JOIN, () => {
@@ -292,10 +300,16 @@ export class KafkaEventLog implements EventLog {
             first++;
           let stop = first;
           while (stop < batch.messages.length && Number(batch.messages[stop]!.offset) < end) stop++;
-          if (stop > first) push({ batch, from: first, to: stop });
+          if (stop > first) {
+            queued += stop - first;
+            push({ batch, from: first, to: stop });
+          }
           const last = Number(batch.lastOffset());
           if (last + 1 >= end && remaining.delete(batch.partition) && remaining.size === 0)
             push('done');
+          while (queued > READ_AHEAD_MESSAGES && !closing) {
+            await new Promise<void>((resolve) => (drained = resolve));
+          }
         },
       })
       .catch((error: unknown) => {
@@ -321,9 +335,13 @@ export class KafkaEventLog implements EventLog {
             }
             yield decoded;
           }
+          queued -= item.to - item.from;
+          if (queued <= READ_AHEAD_MESSAGES) drained?.();
         }
       }
     } finally {
+      closing = true;
+      drained?.();
       await consumer.disconnect();
       await this.admin.deleteGroups([groupId]).catch(() => undefined);
     }
