@@ -1,3 +1,5 @@
+import { ServiceUnavailableException } from '@nestjs/common';
+import type { RollgateConfig } from '@rollgate/platform';
 import type { RouteBackend, VersionGroup } from '@rollgate/contracts';
 import type { FleetDriver, FleetInstance } from '@rollgate/fleet';
 import type { DriftObservation } from '@rollgate/releases';
@@ -11,6 +13,19 @@ export interface Build {
 
 /** Injection token of the orchestrator's one FleetManager. */
 export const FLEET_MANAGER = Symbol('FLEET_MANAGER');
+
+/**
+ * The fleet views speak only for a process that runs the fleet. With the reconciler off this
+ * orchestrator starts nothing, so an empty answer would read as "nothing is live" to the gates
+ * that trust it (flag enablement, schema contract): 503 instead, so they fail safe.
+ */
+export function assertRunsTheFleet(config: Pick<RollgateConfig, 'reconciler'>): void {
+  if (config.reconciler === 'off') {
+    throw new ServiceUnavailableException(
+      'this orchestrator does not run the fleet (ROLLGATE_RECONCILER=off): ask one that does',
+    );
+  }
+}
 
 /** A route group, or `retiring`: out of every route, about to be stopped. */
 export type Role = VersionGroup | 'retiring';

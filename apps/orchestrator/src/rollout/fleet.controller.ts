@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { FLEET_MANAGER, FleetManager } from './fleet-manager';
+import { assertRunsTheFleet, FLEET_MANAGER, FleetManager } from './fleet-manager';
 
 /**
  * What each live instance says it runs, flags included: the flags service's enablement guard
@@ -9,12 +10,16 @@ import { FLEET_MANAGER, FleetManager } from './fleet-manager';
 @ApiTags('fleet')
 @Controller('fleet')
 export class FleetController {
-  constructor(@Inject(FLEET_MANAGER) private readonly fleet: FleetManager) {}
+  constructor(
+    @Inject(FLEET_MANAGER) private readonly fleet: FleetManager,
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
+  ) {}
 
   @Get('instances')
   @ApiQuery({ name: 'service', required: false })
   @ApiOperation({ summary: 'Live instances and the build (version, digest, flags) each reports' })
   async instances(@Query('service') service?: string) {
+    assertRunsTheFleet(this.runtime.config);
     const observed = await this.fleet.driver.observe(service || undefined);
     return {
       instances: observed.map((instance) => ({

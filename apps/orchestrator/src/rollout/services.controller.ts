@@ -1,9 +1,10 @@
-import { Controller, Get, Inject, Param } from '@nestjs/common';
+import { Controller, Get, Inject, Param, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { fold } from '@rollgate/event-sourcing';
 import { EventStore } from '@rollgate/persistence';
+import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import { serviceReleases, serviceStreamId } from '@rollgate/releases';
-import { FLEET_MANAGER, FleetManager } from './fleet-manager';
+import { assertRunsTheFleet, FLEET_MANAGER, FleetManager } from './fleet-manager';
 
 /**
  * One service at a glance: its stable build, the release in flight, and what each live instance
@@ -16,14 +17,23 @@ export class ServicesController {
   constructor(
     @Inject(FLEET_MANAGER) private readonly fleet: FleetManager,
     private readonly eventStore: EventStore,
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
   ) {}
 
   @Get(':name')
   @ApiOperation({ summary: 'Stable build, active release and the live fleet of a service' })
   async service(@Param('name') name: string) {
+    assertRunsTheFleet(this.runtime.config);
     const state = fold(serviceReleases, await this.eventStore.load(serviceStreamId(name)));
     // A service never released is a valid question with an empty answer: nothing runs.
     const observed = await this.fleet.driver.observe(name);
+    // A stable build always runs somewhere: no instance means the fleet is not restored yet
+    // (just after a restart), and "nothing is live" would be a guess that gates act on.
+    if (state.stable && observed.length === 0) {
+      throw new ServiceUnavailableException(
+        `the fleet of ${name} is not known yet (instances of its stable build are starting)`,
+      );
+    }
     return {
       service: name,
       stable: state.stable,
