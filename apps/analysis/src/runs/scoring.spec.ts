@@ -135,4 +135,14 @@ describe('scoring intervals', () => {
     }));
     expect(score(data, true).verdict.verdict).toBe('NODATA');
   });
+
+  it('is NODATA, never PASS, when a low-traffic canary is served but its baseline is not', () => {
+    const data = intervals(6, 17, { errorRate: 0, medianMs: 40 }).map((i) => ({
+      ...i,
+      baseline: emptyGroup(),
+    }));
+    const scoring = score(data, true, 30);
+    expect(scoring.verdict.verdict).toBe('NODATA');
+    expect(scoring.verdict.reasons).toContain('no requests reached the canary or the baseline yet');
+  });
 });

@@ -148,7 +148,9 @@ export function scoreIntervals(args: {
   const settings = judgeSettings(policy);
   const name = lowTraffic.policy === 'threshold-fallback' ? 'threshold' : args.judge;
   const decided = lowTraffic.policy === 'normal' ? null : lowTraffic;
-  if (canaryRequests === 0 || (name !== 'threshold' && baselineRequests === 0)) {
+  // Even the threshold fallback, which judges the canary alone, needs the baseline to be served:
+  // a silent baseline next to a live canary is a routing fault, never grounds to pass.
+  if (canaryRequests === 0 || baselineRequests === 0) {
     return {
       judge: name,
       lowTraffic: decided,
