@@ -67,7 +67,7 @@ interface TableModel {
   /** Columns of the new version, in order. */
   view: ViewColumn[];
   /** Assignments for rows written by the old version: physical column := expression over old names. */
-  up: { target: string; expression: string; keepExisting?: boolean }[];
+  up: { target: string; expression: string }[];
   /** Assignments for rows written by the new version: physical column := expression over new names. */
   down: { target: string; expression: string }[];
   /** Physical columns already claimed by a rewriting operation in this plan. */
@@ -225,7 +225,7 @@ export function compilePlan(plan: MigrationPlan, snapshot: SchemaSnapshot): Comp
         });
         t.view.push({ logical: op.column.name, physical: op.column.name });
         t.touched.add(op.column.name);
-        if (op.up) t.up.push({ target: op.column.name, expression: op.up, keepExisting: true });
+        if (op.up) t.up.push({ target: op.column.name, expression: op.up });
         t.rollback.push(`ALTER TABLE ${qt(t.name)} DROP COLUMN IF EXISTS ${quote(op.column.name)}`);
         return;
       }
@@ -646,14 +646,8 @@ function syncFunctionSql(
     );
   // Old names are declared from the physical table as the old version sees it (before this plan).
   const oldView = t.created ? [] : t.original.map((name) => ({ logical: name, physical: name }));
-  const upLines = t.up.map((a) =>
-    a.keepExisting
-      ? `      IF NOT (TG_OP = 'UPDATE' AND current_setting('rollgate.backfill', true) = 'on' AND NEW.${quote(a.target)} IS NOT NULL) THEN NEW.${quote(a.target)} := (${qualify(a.expression, oldView, 'o_')}); END IF;`
-      : `      NEW.${quote(a.target)} := (${qualify(a.expression, oldView, 'o_')});`,
-  );
-  const downLines = t.down.map(
-    (a) => `      NEW.${quote(a.target)} := (${qualify(a.expression, t.view, 'n_')});`,
-  );
+  const upLines = t.up.map((a) => assignment(a, oldView, 'o_'));
+  const downLines = t.down.map((a) => assignment(a, t.view, 'n_'));
   return [
     `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $rg$`,
     'DECLARE',
@@ -670,6 +664,33 @@ function syncFunctionSql(
     'END',
     '$rg$',
   ].join('\n');
+}
+
+/**
+ * One derived column. An INSERT always gets it. An UPDATE recomputes it only when a column its
+ * expression reads changed, or when it is still NULL (backfill, rows from before the trigger):
+ * a write that did not touch the source must keep what the other version wrote there.
+ */
+function assignment(
+  a: { target: string; expression: string },
+  view: ViewColumn[],
+  prefix: string,
+): string {
+  const set = `NEW.${quote(a.target)} := (${qualify(a.expression, view, prefix)});`;
+  const changed = sourcesOf(a.expression, view).map(
+    (physical) => `NEW.${quote(physical)}::text IS DISTINCT FROM OLD.${quote(physical)}::text`,
+  );
+  const when = [`TG_OP = 'INSERT'`, `NEW.${quote(a.target)} IS NULL`, ...changed].join(' OR ');
+  return `      IF ${when} THEN ${set} END IF;`;
+}
+
+/** Physical columns an expression reads (its plain names that are columns of the view). */
+function sourcesOf(expression: string, view: ViewColumn[]): string[] {
+  const byName = new Map(view.map((v) => [v.logical, v.physical]));
+  const out = new Set<string>();
+  for (const token of expression.match(/("[^"]*"|'[^']*'|\b[a-z_][a-z0-9_]*\b)/g) ?? [])
+    if (byName.has(token)) out.add(byName.get(token)!);
+  return [...out];
 }
 
 /**
