@@ -134,8 +134,10 @@ export class HaproxyDataPlane implements DataPlane {
     );
   }
 
+  /** Undefined for a service without a frontend in haproxy.cfg: it has no route (apply refuses it). */
   current(service: string): Promise<AppliedRoute | undefined> {
     return this.guard(service, async () => {
+      if (!this.parts.services.has(service)) return undefined;
       const route = this.declared(service);
       if (route.slots.every((slot) => slot === undefined)) return undefined;
       return (await this.readBack(route)).applied;
@@ -145,6 +147,7 @@ export class HaproxyDataPlane implements DataPlane {
   /** Cumulative responses and 5xx errors per group (no latency: HAProxy keeps no histograms). */
   stats(service: string): Promise<ServiceTrafficStats | undefined> {
     return this.guard(service, async () => {
+      if (!this.parts.services.has(service)) return undefined;
       const route = this.declared(service);
       const counts = await this.parts.api.serverCounts(backendName(service));
       return route.traffic.snapshot(service, counts);
@@ -166,10 +169,11 @@ export class HaproxyDataPlane implements DataPlane {
     const next = planSlots(route.slots, resolved, route.capacity);
     const backend = backendName(route.service);
     const live = await this.parts.api.serversState(backend);
-    // Close the traffic accounts of slots changing hands while the old instance still holds them.
-    if (route.traffic.changes(next)) {
-      route.traffic.move(next, await this.parts.api.serverCounts(backend));
-    }
+    // Slot counters while the old instances still hold their slots: the accounts move on them
+    // once HAProxy confirms the change (an unconfirmed change leaves them where traffic went).
+    const countsBefore = route.traffic.changes(next)
+      ? await this.parts.api.serverCounts(backend)
+      : undefined;
     // Record the intent before any command: if one fails, the read-back and the next apply
     // compare HAProxy against it, and the next apply re-sends whatever differs.
     route.slots = next;
@@ -183,6 +187,7 @@ export class HaproxyDataPlane implements DataPlane {
     const { applied, problems } = await this.readBack(route);
     const mismatches = [...problems, ...routeMismatches(resolved, applied)];
     if (mismatches.length > 0) throw this.unconfirmed(route.service, mismatches.join('; '));
+    if (countsBefore) route.traffic.move(next, countsBefore);
     return applied;
   }
 

@@ -151,6 +151,12 @@ describe('HAProxy data plane against a real haproxy process', () => {
       await sendRequests(endpoint, 100);
 
       const groups = (await haproxy.stats('counted'))!.groups;
+      // A service without a frontend has neither a route nor counts (apply refuses it).
+      expect(await haproxy.stats('undeclared')).toBeUndefined();
+      expect(await haproxy.current('undeclared')).toBeUndefined();
+      await expect(haproxy.apply(table('undeclared', { stable: 100 }, [stable1]))).rejects.toThrow(
+        /no frontend for it in haproxy.cfg/,
+      );
       expect(groups.stable).toMatchObject({ requests: 250, errors: 0 });
       expect(groups.canary).toMatchObject({ requests: 150, errors: 100 });
       expect(groups.canary.latency.count).toBe(0); // HAProxy keeps no latency histograms
