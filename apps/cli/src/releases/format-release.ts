@@ -62,7 +62,11 @@ export function formatReleaseList(releases: ReleaseView[]): string {
     r.phase,
     `${Math.max(0, r.step + (r.stepCompleted ? 1 : 0))}/${r.steps.length}`,
   ]);
-  const header = ['RELEASE', 'SERVICE', 'VERSION', 'STRATEGY', 'PHASE', 'STEPS'];
+  return table(['RELEASE', 'SERVICE', 'VERSION', 'STRATEGY', 'PHASE', 'STEPS'], rows);
+}
+
+/** Aligned columns, two spaces apart, no trailing blanks. */
+function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells
@@ -93,12 +97,5 @@ export function formatActiveReleases(releases: ReleaseView[]): string {
       r.id,
     ];
   });
-  const header = ['SERVICE', 'VERSION', 'STRATEGY', 'PHASE', 'PROGRESS', 'WEIGHTS', 'RELEASE'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+  return table(['SERVICE', 'VERSION', 'STRATEGY', 'PHASE', 'PROGRESS', 'WEIGHTS', 'RELEASE'], rows);
 }
