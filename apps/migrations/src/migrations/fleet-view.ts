@@ -7,7 +7,10 @@ import type { LiveInstance } from '@rollgate/migrations-domain';
  */
 export interface FleetView {
   liveInstances(service: string): Promise<LiveInstance[]>;
-  /** The version a release deployed (for a release rollback that rolls a migration back), null if unknown. */
+  /**
+   * The version a release deployed (for a release rollback that rolls a migration back); null when
+   * the orchestrator says it has none; throws FleetUnavailableError when it cannot be asked.
+   */
   releaseVersion(releaseId: string): Promise<string | null>;
 }
 
@@ -63,14 +66,26 @@ export class HttpFleetView implements FleetView {
     }));
   }
 
+  /**
+   * null only on a definite answer (the release is unknown, or has no version); an orchestrator
+   * that cannot be asked throws, so a release rollback is retried instead of skipped.
+   */
   async releaseVersion(releaseId: string): Promise<string | null> {
     const url = `${this.orchestratorUrl}/releases/${encodeURIComponent(releaseId)}`;
-    const response = await fetch(url, {
-      headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
-      signal: AbortSignal.timeout(this.timeoutMs),
-    }).catch(() => undefined);
-    if (!response?.ok) return null;
-    const body = (await response.json()) as { version?: unknown };
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      throw new FleetUnavailableError(`release ${url} unreachable: ${(error as Error).message}`);
+    }
+    if (response.status === 404) return null;
+    if (!response.ok) throw new FleetUnavailableError(`release ${url} answered ${response.status}`);
+    const body = (await response.json().catch(() => undefined)) as
+      { version?: unknown } | undefined;
+    if (body === undefined) throw new FleetUnavailableError(`release ${url} answered no JSON`);
     return typeof body.version === 'string' ? body.version : null;
   }
 }

@@ -4,7 +4,9 @@ import { FLEET_VIEW, HttpFleetView } from './fleet-view';
 import { MigrationEntity } from './migration.entity';
 import { MigrationProjection } from './migration.projection';
 import { MigrationsReadModel1764000000700 } from './migrations/1764000000700-migrations-read-model';
+import { ReleaseRollbackRequests1764000000701 } from './migrations/1764000000701-release-rollback-requests';
 import { MigrationsController } from './migrations.controller';
+import { ReleaseRollbackRequestEntity } from './release-rollback-request.entity';
 import {
   DEFAULT_MIGRATIONS_SETTINGS,
   MIGRATIONS_SETTINGS,
@@ -12,8 +14,8 @@ import {
 } from './migrations.service';
 
 export const MIGRATIONS_READ_MODEL: ServicePersistence = {
-  entities: [MigrationEntity],
-  migrations: [MigrationsReadModel1764000000700],
+  entities: [MigrationEntity, ReleaseRollbackRequestEntity],
+  migrations: [MigrationsReadModel1764000000700, ReleaseRollbackRequests1764000000701],
   projections: [new MigrationProjection()],
 };
 

@@ -6,6 +6,7 @@ import {
   Logger,
   NotFoundException,
   ServiceUnavailableException,
+  type OnApplicationBootstrap,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -43,7 +44,12 @@ import {
 } from '../executor/pg-executor';
 import { FLEET_VIEW, FleetUnavailableError, type FleetView } from './fleet-view';
 import { MigrationEntity } from './migration.entity';
-import { ReleaseRollbackListener, type ReleaseRollbackHandler } from './release-rollback.listener';
+import { ReleaseRollbackRequestEntity } from './release-rollback-request.entity';
+import {
+  ReleaseRollbackListener,
+  type ReleaseRollbackHandler,
+  type ReleaseRollbackJob,
+} from './release-rollback.listener';
 
 const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -72,7 +78,9 @@ export const DEFAULT_MIGRATIONS_SETTINGS: MigrationsSettings = {
  * records each step as an event, and asks the fleet before contract.
  */
 @Injectable()
-export class MigrationsService implements OnModuleInit, OnModuleDestroy, ReleaseRollbackHandler {
+export class MigrationsService
+  implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, ReleaseRollbackHandler
+{
   private readonly logger = new Logger('migrations');
   private readonly executors = new Map<string, PgMigrationExecutor>();
   /** Migrations with a phase running in this process: a second start must not run it twice. */
@@ -81,6 +89,8 @@ export class MigrationsService implements OnModuleInit, OnModuleDestroy, Release
   /** Stops a running backfill between batches (a release rollback does not wait for it to finish). */
   private readonly aborts = new Map<string, AbortController>();
   private closed = false;
+  /** The recorded release rollbacks are being worked through (one pass at a time). */
+  private draining: Promise<void> | undefined;
 
   constructor(
     private readonly eventStore: EventStore,
@@ -93,44 +103,96 @@ export class MigrationsService implements OnModuleInit, OnModuleDestroy, Release
     this.runtime.addProjection(new ReleaseRollbackListener(this));
   }
 
+  onApplicationBootstrap(): void {
+    this.every(this.settings.gatePollMs, () => this.drainReleaseRollbacks());
+  }
+
+  /** Runs `work` now and again `ms` after each run ends, until the service closes. */
+  private every(ms: number, work: () => Promise<void>): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.closed) return;
+      void work().finally(() => {
+        if (!this.closed) this.every(ms, work);
+      });
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  releaseRollbackRecorded(): void {
+    // The request commits with the consumer's checkpoint just after this; the poll catches a miss.
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.drainReleaseRollbacks();
+    }, 50);
+    this.timers.add(timer);
+  }
+
+  /**
+   * Acts on every recorded release rollback; a request stays recorded (and is retried on the next
+   * pass) until it was acted on, so an unreachable orchestrator or a crash never loses it.
+   */
+  drainReleaseRollbacks(): Promise<void> {
+    if (this.draining) return this.draining;
+    this.draining = (async () => {
+      const requests = this.runtime.dataSource.getRepository(ReleaseRollbackRequestEntity);
+      for (const request of await requests.find({ order: { occurredAt: 'ASC' } })) {
+        if (this.closed) return;
+        try {
+          await this.onReleaseRolledBack({
+            id: request.eventId,
+            service: request.service,
+            releaseId: request.releaseId,
+            occurredAt: request.occurredAt,
+          });
+          await requests.delete({ eventId: request.eventId });
+        } catch (error) {
+          const message = (error as Error).message;
+          this.logger.warn(
+            `release rollback ${request.releaseId} of ${request.service} (attempt ${request.attempts + 1}, will retry): ${message}`,
+          );
+          await requests.update(
+            { eventId: request.eventId },
+            { attempts: request.attempts + 1, lastError: message },
+          );
+        }
+      }
+    })()
+      .catch((error: unknown) =>
+        this.logger.error(`release rollbacks: ${(error as Error).message}`),
+      )
+      .finally(() => (this.draining = undefined));
+    return this.draining;
+  }
+
   /**
    * A release of the service was rolled back: migrations planned before it, configured with
    * `rollbackWithRelease`, not yet contracted, whose new versions include the rolled-back one, are
-   * rolled back too (the old version is what runs again, so the new shape is not needed).
+   * rolled back too (the old version is what runs again, so the new shape is not needed). Throws
+   * when that cannot be decided yet (the orchestrator cannot say which version the release had).
    */
-  async onReleaseRolledBack(event: {
-    id: string;
-    service: string;
-    releaseId: string;
-    occurredAt: string;
-  }): Promise<void> {
-    if (this.closed) return;
-    try {
-      const rows = await this.list(event.service);
-      const candidates = rows.filter(
-        (row) =>
-          row.plannedAt <= event.occurredAt &&
-          !['completed', 'rolled-back', 'contracting'].includes(row.status),
+  async onReleaseRolledBack(event: ReleaseRollbackJob): Promise<void> {
+    if (this.closed) throw new ServiceUnavailableException('the migrations service is stopping');
+    const finished = ['completed', 'rolled-back', 'contracting'];
+    const rows = await this.list(event.service);
+    const candidates = rows.filter(
+      (row) => row.plannedAt <= event.occurredAt && !finished.includes(row.status),
+    );
+    if (candidates.length === 0) return;
+    // Only a definite answer may skip: an orchestrator that cannot be asked throws (retried later).
+    const version = await this.fleet.releaseVersion(event.releaseId);
+    if (version === null) return;
+    for (const row of candidates) {
+      const planned = await this.load(row.id);
+      if (!planned.plan?.rollbackWithRelease || !planned.plan.versions.new.includes(version))
+        continue;
+      this.logger.log(
+        `release ${event.releaseId} of ${event.service} (${version}) rolled back: rolling back migration ${row.id}`,
       );
-      if (candidates.length === 0) return;
-      const version = await this.fleet.releaseVersion(event.releaseId);
-      for (const row of candidates) {
-        const state = await this.load(row.id);
-        if (
-          !state.plan?.rollbackWithRelease ||
-          version === null ||
-          !state.plan.versions.new.includes(version)
-        )
-          continue;
-        if (state.status === 'failed' && state.phase === 'contract') continue;
-        this.logger.log(
-          `release ${event.releaseId} of ${event.service} (${version}) rolled back: rolling back migration ${row.id}`,
-        );
-        await this.whenIdle(row.id);
-        await this.rollback(row.id, { actor: 'rollgate-migrations', causationId: event.id });
-      }
-    } catch (error) {
-      this.logger.error(`release rollback ${event.releaseId}: ${(error as Error).message}`);
+      await this.whenIdle(row.id);
+      const state = await this.load(row.id);
+      if (finished.includes(state.status) || state.phase === 'contract') continue;
+      await this.rollback(row.id, { actor: 'rollgate-migrations', causationId: event.id });
     }
   }
 
@@ -143,7 +205,7 @@ export class MigrationsService implements OnModuleInit, OnModuleDestroy, Release
   async onModuleDestroy(): Promise<void> {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
-    await Promise.allSettled([...this.running.values()]);
+    await Promise.allSettled([...this.running.values(), this.draining]);
     await Promise.all([...this.executors.values()].map((e) => e.close()));
   }
 

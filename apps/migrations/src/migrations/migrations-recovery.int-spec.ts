@@ -1,0 +1,179 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import request from 'supertest';
+import {
+  FileTokenStore,
+  issueToken,
+  openServiceRuntime,
+  parseConfig,
+  setupHttpApp,
+  type ServiceRuntime,
+} from '@rollgate/platform';
+import { tempTokensFile } from '@rollgate/platform/testing';
+import { MigrationsAppModule, MIGRATIONS_PERSISTENCE, MIGRATIONS_SERVICE } from '../app.module';
+import { createTestDatabase } from '../executor/testing/databases';
+import { DEFAULT_MIGRATIONS_SETTINGS, MIGRATIONS_SETTINGS } from './migrations.service';
+
+/** The orchestrator's GET /services/:name and GET /releases/:id; `down` drops every connection. */
+function fakeOrchestrator() {
+  const state = {
+    down: false,
+    fleet: [] as { id: string; version: string }[],
+    releases: new Map<string, string>(),
+  };
+  const server: Server = createServer((req, res) => {
+    if (state.down) return void req.socket.destroy();
+    const release = /^\/releases\/([\w-]+)$/.exec(req.url ?? '');
+    if (release)
+      return void res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ id: release[1], version: state.releases.get(release[1]!) ?? null }));
+    const service = /^\/services\/([a-z0-9-]+)$/.exec(req.url ?? '');
+    if (!service) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        service: service[1],
+        instances: state.fleet.map((i) => ({
+          id: i.id,
+          healthy: true,
+          reported: { version: i.version, digest: 'sha256:x', flags: [] },
+        })),
+      }),
+    );
+  });
+  return { state, server };
+}
+
+async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}: ${JSON.stringify((value as { body?: unknown }).body ?? value)}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Crash and concurrency paths: lost release rollbacks, double starts, restarts mid-flight. */
+describe('migrations service recovery (embedded log + SQLite; target on PostgreSQL)', () => {
+  let app: INestApplication | undefined;
+  let runtime: ServiceRuntime;
+  let db: { url: string; drop: () => Promise<void> };
+  let target: Pool;
+  const orchestrator = fakeOrchestrator();
+  const tokensFile = tempTokensFile();
+  const deployer = issueToken(tokensFile, { subject: 'dba', scopes: ['deploy', 'read'] });
+  const dataDir = mkdtempSync(join(tmpdir(), 'rollgate-mig-recovery-'));
+  const http = () => request(app!.getHttpServer());
+  const post = (path: string, body: object = {}) =>
+    http().post(path).set('Authorization', `Bearer ${deployer}`).send(body);
+  const status = (id: string) =>
+    http().get(`/migrations/${id}`).set('Authorization', `Bearer ${deployer}`);
+  const database = () => new URL(db.url).pathname.slice(1);
+
+  /** Boots the service on the same data directory (a restart keeps its log and read model). */
+  async function boot(): Promise<void> {
+    const port = (orchestrator.server.address() as AddressInfo).port;
+    const config = parseConfig({
+      ROLLGATE_MODE: 'embedded',
+      ROLLGATE_DATA_DIR: dataDir,
+      ROLLGATE_ORCHESTRATOR_URL: `http://127.0.0.1:${port}`,
+    });
+    runtime = await openServiceRuntime(config, 'migrations', MIGRATIONS_PERSISTENCE);
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        MigrationsAppModule.forRoot({ tokenStore: new FileTokenStore(tokensFile), runtime }),
+      ],
+    })
+      .overrideProvider(MIGRATIONS_SETTINGS)
+      .useValue({ ...DEFAULT_MIGRATIONS_SETTINGS, gatePollMs: 100, progressEveryMs: 0 })
+      .compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    setupHttpApp(app, MIGRATIONS_SERVICE);
+    await app.init();
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    target = new Pool({ connectionString: db.url, max: 2 });
+    await target.query(`
+      CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL);
+      INSERT INTO users (email) SELECT 'u' || g FROM generate_series(1, 2000) g;`);
+    await new Promise<void>((resolve) =>
+      orchestrator.server.listen(25_000 + Math.floor(Math.random() * 900), '127.0.0.1', resolve),
+    );
+    await boot();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await target.end();
+    await db.drop();
+    await new Promise((resolve) => orchestrator.server.close(resolve));
+  });
+
+  const plan = (name: string, versions: { old: string[]; new: string[] }, extra: object = {}) => ({
+    name,
+    service: 'accounts',
+    versions,
+    backfill: { batchSize: 500, pauseMs: 0 },
+    operations: [{ op: 'addColumn', table: 'users', column: { name, type: 'text' } }],
+    ...extra,
+  });
+
+  async function migrated(id: string): Promise<void> {
+    await eventually(
+      () => status(id),
+      (r) => ['migrated', 'failed'].includes(r.body.status),
+      'migrated',
+    );
+    expect((await status(id)).body.status).toBe('migrated');
+  }
+
+  it('a release rollback heard while the orchestrator is down still rolls the migration back once it is up', async () => {
+    const planned = await post('/migrations', {
+      database: database(),
+      plan: plan('nick_release', { old: ['1.0.0'], new: ['2.0.0'] }, { rollbackWithRelease: true }),
+    }).expect(201);
+    const id = planned.body.migrationId as string;
+    await post(`/migrations/${id}/start`).expect(202);
+    await migrated(id);
+    orchestrator.state.releases.set('rel-2', '2.0.0');
+    orchestrator.state.down = true;
+    await runtime.log.append([
+      {
+        type: 'ReleaseRolledBack',
+        version: 1,
+        actor: 'orchestrator',
+        correlationId: 'rel-2',
+        causationId: null,
+        key: 'accounts',
+        data: { releaseId: 'rel-2', service: 'accounts', reason: 'canary failed' },
+      },
+    ]);
+    await wait(600);
+    expect((await status(id)).body.status).toBe('migrated');
+    orchestrator.state.down = false;
+    await eventually(
+      () => status(id),
+      (r) => r.body.status === 'rolled-back',
+      'rolled back once the orchestrator answers',
+    );
+  });
+});
