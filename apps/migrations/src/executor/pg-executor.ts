@@ -1,4 +1,4 @@
-import { Pool, type PoolClient } from 'pg';
+import { Client, Pool, type PoolClient } from 'pg';
 import {
   compilePlan,
   literal,
@@ -41,6 +41,11 @@ export interface PhaseReport {
   lockRetries: number;
 }
 
+/** Held while this process runs a phase of one migration; release ends its connection. */
+export interface PhaseLock {
+  release(): Promise<void>;
+}
+
 export interface ExecutorOptions {
   lock?: Partial<LockPolicy>;
   /** Called when a step lost a lock fight and is about to back off. */
@@ -81,6 +86,32 @@ export class PgMigrationExecutor {
 
   close(): Promise<void> {
     return this.pool.end();
+  }
+
+  /**
+   * A session advisory lock on a dedicated connection, held while one process runs a phase of the
+   * migration `key`; undefined when another session holds it. A process that dies loses its
+   * connection and so the lock: a phase left "running" without a holder was interrupted.
+   */
+  async tryPhaseLock(key: string): Promise<PhaseLock | undefined> {
+    const client = new Client({
+      connectionString: this.databaseUrl,
+      application_name: 'rollgate-migrations-lock',
+    });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ locked: boolean }>(
+        `SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`,
+        [`rollgate-migration:${key}`],
+      );
+      if (rows[0]?.locked) return { release: () => client.end() };
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    await client.end();
+    return undefined;
   }
 
   /** Reads the catalog (read-only) and compiles the plan; throws with every problem named. */

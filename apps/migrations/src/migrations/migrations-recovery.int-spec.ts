@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import request from 'supertest';
 import {
   FileTokenStore,
@@ -16,6 +16,7 @@ import {
   type ServiceRuntime,
 } from '@rollgate/platform';
 import { tempTokensFile } from '@rollgate/platform/testing';
+import { migrationStreamId } from '@rollgate/migrations-domain';
 import { MigrationsAppModule, MIGRATIONS_PERSISTENCE, MIGRATIONS_SERVICE } from '../app.module';
 import { createTestDatabase } from '../executor/testing/databases';
 import { DEFAULT_MIGRATIONS_SETTINGS, MIGRATIONS_SETTINGS } from './migrations.service';
@@ -175,5 +176,50 @@ describe('migrations service recovery (embedded log + SQLite; target on PostgreS
       (r) => r.body.status === 'rolled-back',
       'rolled back once the orchestrator answers',
     );
+  });
+  const phasesStarted = async (id: string) =>
+    (await runtime.eventStore.load(migrationStreamId(id)))
+      .filter((e) => e.type === 'MigrationPhaseStarted')
+      .map((e) => (e.data as { phase: string }).phase);
+
+  /** What another replica running a phase of the migration holds on the target database. */
+  async function holdElsewhere(id: string): Promise<Client> {
+    const other = new Client({ connectionString: db.url });
+    other.on('error', () => undefined);
+    await other.connect();
+    await other.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, [
+      `rollgate-migration:${id}`,
+    ]);
+    return other;
+  }
+
+  it('two concurrent starts run the phase once; a phase held by another process is not resumed', async () => {
+    const planned = await post('/migrations', {
+      database: database(),
+      plan: plan('nick_twice', { old: ['1.0.0'], new: ['2.0.0'] }),
+    }).expect(201);
+    const id = planned.body.migrationId as string;
+    const answers = await Promise.all([
+      post(`/migrations/${id}/start`),
+      post(`/migrations/${id}/start`),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 409]);
+    await migrated(id);
+    expect(await phasesStarted(id)).toEqual(['expand', 'migrate']);
+    await post(`/migrations/${id}/rollback`).expect(200);
+
+    // Another replica holds the migration: its "running" status is not a crash to resume.
+    const other = await post('/migrations', {
+      database: database(),
+      plan: plan('nick_elsewhere', { old: ['1.0.0'], new: ['2.0.0'] }),
+    }).expect(201);
+    const otherId = other.body.migrationId as string;
+    const holder = await holdElsewhere(otherId);
+    const refused = await post(`/migrations/${otherId}/start`).expect(409);
+    expect(refused.body.message).toMatch(/another process/);
+    await holder.end();
+    await post(`/migrations/${otherId}/start`).expect(202);
+    await migrated(otherId);
+    await post(`/migrations/${otherId}/rollback`).expect(200);
   });
 });

@@ -41,6 +41,7 @@ import {
   PgMigrationExecutor,
   PlanRejectedError,
   type BackfillProgress,
+  type PhaseLock,
 } from '../executor/pg-executor';
 import { FLEET_VIEW, FleetUnavailableError, type FleetView } from './fleet-view';
 import { MigrationEntity } from './migration.entity';
@@ -267,19 +268,62 @@ export class MigrationsService
    * way to resume after a crash or a failure: it continues from the phase where it stopped.
    */
   async start(migrationId: string, origin: Origin) {
-    const state = await this.load(migrationId);
-    const phase: MigrationPhaseName =
-      state.status === 'planned' ||
-      (state.phase === 'expand' && ['expanding', 'failed'].includes(state.status))
-        ? 'expand'
-        : 'migrate';
+    const { answer } = await this.exclusive(migrationId, async (state) => {
+      const phase: MigrationPhaseName =
+        state.status === 'planned' ||
+        (state.phase === 'expand' && ['expanding', 'failed'].includes(state.status))
+          ? 'expand'
+          : 'migrate';
+      const events = await this.execute(migrationId, (s) =>
+        decideStartPhase(resumable(s, phase), phase, origin),
+      );
+      return {
+        answer: { migrationId, events },
+        work: () => this.runForward(migrationId, phase, origin),
+      };
+    });
+    return answer;
+  }
+
+  /**
+   * Holds the migration for one phase: in this process (taken before the first await, so two
+   * concurrent requests cannot both pass) and across processes by an advisory lock on the target.
+   * While held, a status "expanding"/"migrating" means a crash, so it may resume.
+   * `begin` records the phase start and returns the answer and the work that keeps holding it.
+   */
+  private async exclusive<T>(
+    migrationId: string,
+    begin: (state: Migration) => Promise<{ answer: T; work?: () => Promise<void> }>,
+  ): Promise<{ answer: T; done: Promise<void> }> {
     if (this.running.has(migrationId))
       throw new ConflictException(`migration ${migrationId} is already running a phase`);
-    const events = await this.execute(migrationId, (s) =>
-      decideStartPhase(resumable(s, phase), phase, origin),
-    );
-    this.background(migrationId, () => this.runForward(migrationId, phase, origin));
-    return { migrationId, events };
+    let finished!: () => void;
+    this.running.set(migrationId, new Promise<void>((resolve) => (finished = resolve)));
+    let lock: PhaseLock | undefined;
+    const release = async () => {
+      await lock?.release().catch(() => undefined);
+      this.running.delete(migrationId);
+      this.aborts.delete(migrationId);
+      finished();
+    };
+    try {
+      const state = await this.load(migrationId);
+      lock = await this.executor(state.database).tryPhaseLock(migrationId);
+      if (!lock)
+        throw new ConflictException(
+          `migration ${migrationId} is running a phase in another process`,
+        );
+      const { answer, work } = await begin(state);
+      const done = (work ? work() : Promise.resolve())
+        .catch((error: unknown) =>
+          this.logger.error(`migration ${migrationId}: ${(error as Error).message}`),
+        )
+        .finally(release);
+      return { answer, done };
+    } catch (error) {
+      await release();
+      throw error;
+    }
   }
 
   private async runForward(
@@ -342,13 +386,35 @@ export class MigrationsService
    * distinct reason), so the history shows why a migration waited.
    */
   async complete(migrationId: string, origin: Origin) {
-    const state = await this.load(migrationId);
-    if (this.running.has(migrationId))
-      throw new ConflictException(`migration ${migrationId} is still running a phase`);
-    if (state.status !== 'migrated' && !(state.status === 'failed' && state.phase === 'contract'))
-      throw new ConflictException({
-        message: `migration ${migrationId} cannot contract: it is ${state.status}${state.status === 'migrating' ? ' (backfill still running)' : ''}`,
-      });
+    const { answer, done } = await this.exclusive(migrationId, async (state) => {
+      if (state.status !== 'migrated' && !(state.status === 'failed' && state.phase === 'contract'))
+        throw new ConflictException({
+          message: `migration ${migrationId} cannot contract: it is ${state.status}${state.status === 'migrating' ? ' (backfill still running)' : ''}`,
+        });
+      await this.assertContractAllowed(migrationId, state, origin);
+      const events = await this.execute(migrationId, (s) =>
+        decideStartPhase(resumable(s, 'contract'), 'contract', origin),
+      );
+      return {
+        answer: { migrationId, events: [...events] },
+        work: async () => {
+          const executor = this.executor(state.database);
+          await this.runPhase(migrationId, 'contract', origin, async () =>
+            executor.contract(await executor.program(state.plan!.schema, state.plan!.name)),
+          );
+        },
+      };
+    });
+    await done;
+    return answer;
+  }
+
+  /** Throws 409 (recording the refusal) or 503 unless no live instance needs the old schema. */
+  private async assertContractAllowed(
+    migrationId: string,
+    state: Migration,
+    origin: Origin,
+  ): Promise<void> {
     let live;
     try {
       live = await this.fleet.liveInstances(state.service);
@@ -377,37 +443,32 @@ export class MigrationsService
         details: verdict.blocking,
       });
     }
-    const events = await this.execute(migrationId, (s) => decideStartPhase(s, 'contract', origin));
-    const done = this.background(migrationId, async () => {
-      const executor = this.executor(state.database);
-      await this.runPhase(migrationId, 'contract', origin, async () =>
-        executor.contract(await executor.program(state.plan!.schema, state.plan!.name)),
-      );
-    });
-    await done;
-    return { migrationId, events: [...events] };
   }
 
   /** Before contract only: removes what expand added. Waits for a running phase to stop first. */
   async rollback(migrationId: string, origin: Origin) {
-    const state = await this.load(migrationId);
-    if (this.running.has(migrationId))
-      throw new ConflictException(
-        `migration ${migrationId} is running a phase: wait for it to finish or fail`,
+    const { answer, done } = await this.exclusive(migrationId, async (state) => {
+      const events = await this.execute(migrationId, (s) =>
+        decideStartPhase(s, 'rollback', origin),
       );
-    const events = await this.execute(migrationId, (s) => decideStartPhase(s, 'rollback', origin));
-    const done = this.background(migrationId, async () => {
-      const executor = this.executor(state.database);
-      await this.runPhase(migrationId, 'rollback', origin, async () => {
-        const program = await executor
-          .program(state.plan!.schema, state.plan!.name)
-          .catch(() => undefined);
-        // Never expanded on the target: nothing to undo.
-        return program ? executor.rollback(program) : { steps: [], statements: 0, lockRetries: 0 };
-      });
+      return {
+        answer: { migrationId, events },
+        work: async () => {
+          const executor = this.executor(state.database);
+          await this.runPhase(migrationId, 'rollback', origin, async () => {
+            const program = await executor
+              .program(state.plan!.schema, state.plan!.name)
+              .catch(() => undefined);
+            // Never expanded on the target: nothing to undo.
+            return program
+              ? executor.rollback(program)
+              : { steps: [], statements: 0, lockRetries: 0 };
+          });
+        },
+      };
     });
     await done;
-    return { migrationId, events };
+    return answer;
   }
 
   async lint(input: {
@@ -464,19 +525,6 @@ export class MigrationsService
       );
       return false;
     }
-  }
-
-  private background(migrationId: string, work: () => Promise<void>): Promise<void> {
-    const promise = work()
-      .catch((error: unknown) =>
-        this.logger.error(`migration ${migrationId}: ${(error as Error).message}`),
-      )
-      .finally(() => {
-        this.running.delete(migrationId);
-        this.aborts.delete(migrationId);
-      });
-    this.running.set(migrationId, promise);
-    return promise;
   }
 
   private async execute(migrationId: string, decide: (state: Migration) => Decision) {
@@ -541,8 +589,14 @@ function invalid(details: PlanProblem[]): BadRequestException {
   return new BadRequestException({ message: 'validation failed', details });
 }
 
-/** A phase that was running when the process died may start again: treat it as failed there. */
+/**
+ * A phase left running by a process that died may start again: treat it as failed there. Only
+ * called while holding the migration's lock, so nobody else is running it.
+ */
 function resumable(state: Migration, phase: MigrationPhaseName): Migration {
-  const runningStatus = { expand: 'expanding', migrate: 'migrating' } as Record<string, string>;
+  const runningStatus: Partial<Record<MigrationPhaseName, string>> = {
+    expand: 'expanding',
+    migrate: 'migrating',
+  };
   return state.status === runningStatus[phase] ? { ...state, status: 'failed', phase } : state;
 }
