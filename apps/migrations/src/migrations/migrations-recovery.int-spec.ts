@@ -16,7 +16,12 @@ import {
   type ServiceRuntime,
 } from '@rollgate/platform';
 import { tempTokensFile } from '@rollgate/platform/testing';
-import { migrationStreamId } from '@rollgate/migrations-domain';
+import { EventStore } from '@rollgate/persistence';
+import {
+  decideStartPhase,
+  migrationAggregate,
+  migrationStreamId,
+} from '@rollgate/migrations-domain';
 import { MigrationsAppModule, MIGRATIONS_PERSISTENCE, MIGRATIONS_SERVICE } from '../app.module';
 import { createTestDatabase } from '../executor/testing/databases';
 import { DEFAULT_MIGRATIONS_SETTINGS, MIGRATIONS_SETTINGS } from './migrations.service';
@@ -221,5 +226,35 @@ describe('migrations service recovery (embedded log + SQLite; target on PostgreS
     await post(`/migrations/${otherId}/start`).expect(202);
     await migrated(otherId);
     await post(`/migrations/${otherId}/rollback`).expect(200);
+  });
+
+  it('complete resumes a contract a crashed process left in contracting, unless another process runs it', async () => {
+    const planned = await post('/migrations', {
+      database: database(),
+      plan: plan('nick_contract', { old: ['1.0.0'], new: ['2.0.0'] }),
+    }).expect(201);
+    const id = planned.body.migrationId as string;
+    await post(`/migrations/${id}/start`).expect(202);
+    await migrated(id);
+    orchestrator.state.fleet.splice(0, orchestrator.state.fleet.length, {
+      id: 'accounts-new-1',
+      version: '2.0.0',
+    });
+    // What a process that died right after starting contract leaves behind.
+    await app!
+      .get(EventStore)
+      .execute(migrationAggregate, migrationStreamId(id), (s) =>
+        decideStartPhase(s, 'contract', { actor: 'crashed', causationId: null }),
+      );
+    expect((await status(id)).body.status).toBe('contracting');
+    const holder = await holdElsewhere(id);
+    await post(`/migrations/${id}/complete`).expect(409);
+    await holder.end();
+    await post(`/migrations/${id}/complete`).expect(200);
+    expect((await status(id)).body.status).toBe('completed');
+    const columns = await target.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = 'users'`,
+    );
+    expect(columns.rows.map((r) => r.column_name)).toContain('nick_contract');
   });
 });

@@ -288,7 +288,7 @@ export class MigrationsService
   /**
    * Holds the migration for one phase: in this process (taken before the first await, so two
    * concurrent requests cannot both pass) and across processes by an advisory lock on the target.
-   * While held, a status "expanding"/"migrating" means a crash, so it may resume.
+   * While held, a status "expanding"/"migrating"/"contracting" means a crash, so it may resume.
    * `begin` records the phase start and returns the answer and the work that keeps holding it.
    */
   private async exclusive<T>(
@@ -383,11 +383,16 @@ export class MigrationsService
 
   /**
    * Contract, only when no live instance needs the old schema. Refusals are events too (once per
-   * distinct reason), so the history shows why a migration waited.
+   * distinct reason), so the history shows why a migration waited. Also resumes a contract that a
+   * crashed process left `contracting` (its recorded steps are skipped).
    */
   async complete(migrationId: string, origin: Origin) {
     const { answer, done } = await this.exclusive(migrationId, async (state) => {
-      if (state.status !== 'migrated' && !(state.status === 'failed' && state.phase === 'contract'))
+      if (
+        state.status !== 'migrated' &&
+        state.status !== 'contracting' &&
+        !(state.status === 'failed' && state.phase === 'contract')
+      )
         throw new ConflictException({
           message: `migration ${migrationId} cannot contract: it is ${state.status}${state.status === 'migrating' ? ' (backfill still running)' : ''}`,
         });
@@ -597,6 +602,7 @@ function resumable(state: Migration, phase: MigrationPhaseName): Migration {
   const runningStatus: Partial<Record<MigrationPhaseName, string>> = {
     expand: 'expanding',
     migrate: 'migrating',
+    contract: 'contracting',
   };
   return state.status === runningStatus[phase] ? { ...state, status: 'failed', phase } : state;
 }
