@@ -257,4 +257,30 @@ describe('migrations service recovery (embedded log + SQLite; target on PostgreS
     );
     expect(columns.rows.map((r) => r.column_name)).toContain('nick_contract');
   });
+  it('an automatic contract still waiting when the service restarts contracts after the restart', async () => {
+    orchestrator.state.fleet.splice(0, orchestrator.state.fleet.length, {
+      id: 'accounts-old-1',
+      version: '1.0.0',
+    });
+    const planned = await post('/migrations', {
+      database: database(),
+      plan: plan('nick_auto', { old: ['1.0.0'], new: ['2.0.0'] }, { contract: 'automatic' }),
+    }).expect(201);
+    const id = planned.body.migrationId as string;
+    await post(`/migrations/${id}/start`).expect(202);
+    await eventually(
+      () => status(id),
+      (r) => r.body.contractRefusal !== null,
+      'a refused automatic contract',
+    );
+    await app!.close();
+    app = undefined;
+    orchestrator.state.fleet.splice(0, 1, { id: 'accounts-new-1', version: '2.0.0' });
+    await boot();
+    await eventually(
+      () => status(id),
+      (r) => r.body.status === 'completed',
+      'the automatic contract after the restart',
+    );
+  });
 });

@@ -10,6 +10,7 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
+import { In } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import type { Decision } from '@rollgate/event-sourcing';
 import { EventStore } from '@rollgate/persistence';
@@ -104,8 +105,26 @@ export class MigrationsService
     this.runtime.addProjection(new ReleaseRollbackListener(this));
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     this.every(this.settings.gatePollMs, () => this.drainReleaseRollbacks());
+    await this.rescheduleAutomaticContracts();
+  }
+
+  /**
+   * An automatic contract waits in a timer of the process that ran migrate: after a restart, the
+   * migrations still waiting (migrated, or contracting when the process died) are scheduled again.
+   */
+  private async rescheduleAutomaticContracts(): Promise<void> {
+    const rows = await this.runtime.dataSource.manager.find(MigrationEntity, {
+      where: { status: In(['migrating', 'migrated', 'contracting']) },
+    });
+    for (const row of rows) {
+      const state = await this.load(row.id);
+      if (state.plan?.contract !== 'automatic') continue;
+      if (state.status !== 'migrated' && state.status !== 'contracting') continue;
+      this.logger.log(`automatic contract of ${row.id} scheduled again after a restart`);
+      this.scheduleAutomaticContract(row.id, { actor: 'rollgate-migrations', causationId: null });
+    }
   }
 
   /** Runs `work` now and again `ms` after each run ends, until the service closes. */
