@@ -456,3 +456,48 @@ describe('migration aggregate', () => {
     expect(() => decideStartPhase(state(), 'rollback', origin)).toThrow(/roll forward/);
   });
 });
+
+describe('generated names', () => {
+  it('stay within 63 characters and distinct when long table and column names are truncated', () => {
+    const prefix = 'x'.repeat(56);
+    const column = 'c'.repeat(62);
+    const tables = [`${prefix}_one`, `${prefix}_two`];
+    const longSnapshot: SchemaSnapshot = {
+      schema: 'public',
+      tables: tables.map((name) => ({
+        name,
+        primaryKey: ['id'],
+        columns: [
+          { name: 'id', type: 'bigint', nullable: false, default: null },
+          { name: column, type: 'text', nullable: true, default: null },
+          { name: `${column}x`, type: 'text', nullable: true, default: null },
+        ],
+      })),
+      indexes: [],
+      constraints: [],
+    };
+    const result = compilePlan(
+      plan(
+        tables.flatMap((table) => [
+          { op: 'setNotNull', table, column, up: `coalesce(${column}, '')` },
+          { op: 'setNotNull', table, column: `${column}x`, up: `coalesce(${column}x, '')` },
+        ]),
+      ),
+      longSnapshot,
+    );
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const sql = [...result.program.expand, ...result.program.triggers]
+      .flatMap((s) => s.sql)
+      .join('\n');
+    const generated = [...sql.matchAll(/"(_rg_[^"]*)"/g)].map((m) => m[1]!);
+    const triggers = new Set(generated.filter((n) => n.startsWith('_rg_sync_')));
+    const checks = new Set(generated.filter((n) => n.startsWith('_rg_nn_')));
+    const shadows = new Set(
+      generated.filter((n) => !n.startsWith('_rg_sync_') && !n.startsWith('_rg_nn_')),
+    );
+    expect(triggers.size).toBe(2);
+    expect(checks.size).toBe(4);
+    expect(shadows.size).toBe(2);
+    for (const name of generated) expect(name.length).toBeLessThanOrEqual(63);
+  });
+});

@@ -41,7 +41,22 @@ export type CompileResult =
 
 export const quote = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
 export const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
-const cap = (identifier: string): string => identifier.slice(0, 63);
+/**
+ * PostgreSQL truncates identifiers to 63 bytes, so two long generated names could become one (two
+ * tables sharing a trigger function): a truncated name ends with a hash of the full name instead.
+ */
+const cap = (identifier: string): string =>
+  identifier.length <= 63 ? identifier : `${identifier.slice(0, 54)}_${fnv1a(identifier)}`;
+
+/** 32-bit FNV-1a as 8 hex digits: short, stable, pure. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
+}
 
 /** Name of the version schema the new application puts first in its search_path. */
 export const versionSchemaName = (schema: string, name: string): string => cap(`${schema}_${name}`);
