@@ -392,10 +392,15 @@ export class MigrationsService
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (this.closed || this.running.has(migrationId)) return;
-      this.complete(migrationId, origin).catch((error: unknown) => {
-        if (error instanceof ConflictException || error instanceof ServiceUnavailableException)
+      this.complete(migrationId, origin).catch(async (error: unknown) => {
+        const retry =
+          error instanceof ConflictException || error instanceof ServiceUnavailableException;
+        // Another replica may have contracted (or someone rolled back) meanwhile: stop asking then.
+        const state = retry ? await this.load(migrationId).catch(() => null) : undefined;
+        if (retry && (state === null || ['migrated', 'contracting'].includes(state!.status)))
           this.scheduleAutomaticContract(migrationId, origin);
-        else this.logger.error(`automatic contract of ${migrationId}: ${(error as Error).message}`);
+        else if (!retry)
+          this.logger.error(`automatic contract of ${migrationId}: ${(error as Error).message}`);
       });
     }, this.settings.gatePollMs);
     this.timers.add(timer);
