@@ -168,4 +168,36 @@ describe('dual-write trigger keeps the other version’s data', () => {
     expect((await pool.query(`SELECT name FROM split_name.people`)).rows[0].name).toBe('Grace ');
     await client.end();
   });
+
+  it('records each contract step in the step’s own transaction: a failure there undoes the step, and contract re-runs', async () => {
+    await pool.query(`
+      CREATE SCHEMA atomic_steps;
+      CREATE TABLE atomic_steps.notes (id bigserial PRIMARY KEY, body text NOT NULL, legacy text);
+      INSERT INTO atomic_steps.notes (body, legacy) VALUES ('n', 'old');`);
+    const p = plan({
+      name: 'atomic_steps',
+      schema: 'atomic_steps',
+      operations: [{ op: 'dropColumn', table: 'notes', column: 'legacy', down: 'NULL' }],
+    });
+    await migrated(p);
+    const program = await executor.program('atomic_steps', 'atomic_steps');
+    // The record of a contract step fails (as a crash right after the DDL would leave it).
+    await pool.query(`
+      CREATE FUNCTION atomic_steps.refuse() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN IF NEW.steps_done ? 'contract' THEN RAISE EXCEPTION 'crash drill'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER refuse BEFORE UPDATE ON rollgate_migrations.migrations
+        FOR EACH ROW WHEN (NEW.name = 'atomic_steps') EXECUTE FUNCTION atomic_steps.refuse();`);
+    await expect(executor.contract(program)).rejects.toThrow(/crash drill/);
+    const columns = await pool.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = 'atomic_steps' AND table_name = 'notes' ORDER BY column_name`,
+    );
+    expect(columns.rows.map((r: { column_name: string }) => r.column_name)).toContain('legacy');
+
+    await pool.query('DROP TRIGGER refuse ON rollgate_migrations.migrations');
+    await executor.contract(program);
+    const after = await pool.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = 'atomic_steps' AND table_name = 'notes'`,
+    );
+    expect(after.rows.map((r: { column_name: string }) => r.column_name)).not.toContain('legacy');
+  });
 });

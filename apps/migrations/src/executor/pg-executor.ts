@@ -438,19 +438,22 @@ export class PgMigrationExecutor {
       const skip = done.rows[0]?.n ?? 0;
       for (const [index, step] of steps.entries()) {
         if (index < skip) continue;
+        // Recorded in the step's own transaction: a crash can never leave a step done but not
+        // recorded, which a re-run (contract after a crash) would then fail on.
+        const record = () =>
+          client.query(
+            `UPDATE ${STATE_SCHEMA}.migrations SET steps_done = steps_done || jsonb_build_object($3::text, $4::int) WHERE schema = $1 AND name = $2`,
+            [program.schema, program.name, part, index + 1],
+          );
         const { report } = await withLockRetry(
           client,
           this.lock,
           step.description,
-          () => this.runStep(client, step),
+          () => this.runStep(client, step, record),
           this.options.onLockRetry,
         );
         reports.push(report);
         statements += step.sql.length;
-        await client.query(
-          `UPDATE ${STATE_SCHEMA}.migrations SET steps_done = steps_done || jsonb_build_object($3::text, $4::int) WHERE schema = $1 AND name = $2`,
-          [program.schema, program.name, part, index + 1],
-        );
       }
     } catch (error) {
       if (error instanceof LockTimeoutExhaustedError)
@@ -469,13 +472,19 @@ export class PgMigrationExecutor {
     };
   }
 
-  private async runStep(client: PoolClient, step: Step): Promise<void> {
+  private async runStep(
+    client: PoolClient,
+    step: Step,
+    record: () => Promise<unknown>,
+  ): Promise<void> {
     if (step.mode === 'concurrently') {
       // A failed CREATE INDEX CONCURRENTLY leaves an invalid index behind: drop it and build again.
       if (step.index) await this.dropInvalidIndex(client, step.index);
       await client.query(step.sql[0]!);
       if (step.index && (await this.dropInvalidIndex(client, step.index)))
         throw Object.assign(new Error(`index ${step.index} was left invalid`), { code: '55P03' });
+      // CONCURRENTLY cannot run in a transaction: recorded right after.
+      await record();
       return;
     }
     // security_invoker (row-level security of the base table applies through the view) is PG15+.
@@ -484,6 +493,7 @@ export class PgMigrationExecutor {
     try {
       for (const sql of step.sql)
         await client.query(legacy ? sql.replace(' WITH (security_invoker = true)', '') : sql);
+      await record();
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
