@@ -426,51 +426,42 @@ const rampDecisionSchema = {
   additionalProperties: false,
 } as const;
 
+/** Every ramp decision carries the same evidence; only its meaning differs. */
+const rampDecision = <T extends string>(type: T, description: string) =>
+  defineEvent<FlagRampDecisionV1, T>({
+    type,
+    version: 1,
+    topic: TOPICS.flags,
+    description,
+    schema: rampDecisionSchema,
+  });
+
 export type FlagRampStepPassedV1 = FlagRampDecisionV1;
-export const FlagRampStepPassedV1 = defineEvent<FlagRampStepPassedV1, 'FlagRampStepPassed'>({
-  type: 'FlagRampStepPassed',
-  version: 1,
-  topic: TOPICS.flags,
-  description:
-    'A guarded rollout step passed its judge: the rollout moves to the next percentage (FlagUpdated follows).',
-  schema: rampDecisionSchema,
-});
+export const FlagRampStepPassedV1 = rampDecision(
+  'FlagRampStepPassed',
+  'A guarded rollout step passed its judge: the rollout moves to the next percentage (FlagUpdated follows).',
+);
 
 export type FlagRampHeldV1 = FlagRampDecisionV1;
-export const FlagRampHeldV1 = defineEvent<FlagRampHeldV1, 'FlagRampHeld'>({
-  type: 'FlagRampHeld',
-  version: 1,
-  topic: TOPICS.flags,
-  description:
-    'A guarded rollout step ended without a conclusion (no data, or marginal): the rollout holds at its percentage and the judge keeps looking.',
-  schema: rampDecisionSchema,
-});
+export const FlagRampHeldV1 = rampDecision(
+  'FlagRampHeld',
+  'A guarded rollout step ended without a conclusion (no data, or marginal): the rollout holds at its percentage and the judge keeps looking.',
+);
 
 export type FlagRampRevertedV1 = FlagRampDecisionV1;
-export const FlagRampRevertedV1 = defineEvent<FlagRampRevertedV1, 'FlagRampReverted'>({
-  type: 'FlagRampReverted',
-  version: 1,
-  topic: TOPICS.flags,
-  description:
-    'The judge found a regression in the flag-on cohort: the rollout went back to 0% (FlagUpdated follows) and the ramp ended.',
-  schema: rampDecisionSchema,
-});
+export const FlagRampRevertedV1 = rampDecision(
+  'FlagRampReverted',
+  'The judge found a regression in the flag-on cohort: the rollout went back to 0% (FlagUpdated follows) and the ramp ended.',
+);
 
 export type FlagRampCompletedV1 = FlagRampDecisionV1;
-export const FlagRampCompletedV1 = defineEvent<FlagRampCompletedV1, 'FlagRampCompleted'>({
-  type: 'FlagRampCompleted',
-  version: 1,
-  topic: TOPICS.flags,
-  description: 'A guarded rollout reached its last step; the ramp ended.',
-  schema: rampDecisionSchema,
-});
+export const FlagRampCompletedV1 = rampDecision(
+  'FlagRampCompleted',
+  'A guarded rollout reached its last step; the ramp ended.',
+);
 
 export type FlagRampCancelledV1 = FlagRampDecisionV1;
-export const FlagRampCancelledV1 = defineEvent<FlagRampCancelledV1, 'FlagRampCancelled'>({
-  type: 'FlagRampCancelled',
-  version: 1,
-  topic: TOPICS.flags,
-  description:
-    'A guarded rollout was stopped by a person, or ended because the flag was turned off, killed or its rollout changed by hand; the rollout stays where it is.',
-  schema: rampDecisionSchema,
-});
+export const FlagRampCancelledV1 = rampDecision(
+  'FlagRampCancelled',
+  'A guarded rollout was stopped by a person, or ended because the flag was turned off, killed or its rollout changed by hand; the rollout stays where it is.',
+);
