@@ -9,8 +9,15 @@ import {
   type EventLog,
   type LoggedEvent,
 } from '@rollgate/event-log';
+import {
+  replayReport,
+  subjectOf,
+  type ReplayCut,
+  type ReplayReport,
+  type SubjectRef,
+} from '@rollgate/audit';
 import type { RollgateConfig } from '@rollgate/platform';
-import type { CliOutput } from '../context';
+import type { CliContext, CliOutput } from '../context';
 
 /** The log is missing or unreadable: nothing to replay, said in one line. */
 export class AuditLogError extends Error {
@@ -87,4 +94,49 @@ export async function readAuditLog(
 /** The message for a read stopped by a malformed message, with the way around it. */
 export function describeStop(error: MalformedEventError): string {
   return `replay stopped: ${error.message}\n  (rerun with --skip-invalid to report it and go on)`;
+}
+
+/** Exit codes of the commands that replay a subject: 1 nothing to replay, 2 bad arguments, 3 a malformed event stopped it. */
+export const REPLAY_EXIT = { notFound: 1, usage: 2, malformed: 3 } as const;
+
+/**
+ * Reads a subject's events from the log and replays them up to `cut`. Every way it can fail is
+ * said in one line with its exit code; then it resolves undefined and the command just returns.
+ */
+export async function replayFromLog(
+  context: CliContext,
+  setExitCode: (code: number) => void,
+  ref: SubjectRef,
+  cut: ReplayCut,
+  skipInvalid: boolean,
+): Promise<ReplayReport | undefined> {
+  const subject = subjectOf(ref);
+  let log: EventLog;
+  try {
+    log = openAuditLog(context.config);
+  } catch (error) {
+    if (!(error instanceof AuditLogError)) throw error;
+    context.output.err(`error: ${error.message}\n`);
+    setExitCode(REPLAY_EXIT.notFound);
+    return undefined;
+  }
+  try {
+    const { events } = await readAuditLog(log, context.output, {
+      topics: subject.topics,
+      keep: (event) => subject.belongs(event),
+      samePartitions: subject.keyedAlike === true,
+      skipInvalid,
+    });
+    const report = replayReport(ref, events, cut);
+    if (report.events.total > 0) return report;
+    context.output.err(`error: ${ref.kind} ${ref.id} has no events in the log\n`);
+    setExitCode(REPLAY_EXIT.notFound);
+  } catch (error) {
+    if (!(error instanceof MalformedEventError)) throw error;
+    context.output.err(`${describeStop(error)}\n`);
+    setExitCode(REPLAY_EXIT.malformed);
+  } finally {
+    await log.close();
+  }
+  return undefined;
 }

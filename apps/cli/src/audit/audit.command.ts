@@ -1,23 +1,16 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import {
-  parseCut,
-  renderPostmortemHtml,
-  replayReport,
-  ReplayCutError,
-  subjectOf,
-} from '@rollgate/audit';
-import { MalformedEventError } from '@rollgate/event-log';
+import { parseCut, renderPostmortemHtml, ReplayCutError } from '@rollgate/audit';
 import { SERVICE_NAMES, type ServiceName } from '@rollgate/platform';
 import type { CliContext } from '../context';
-import { AuditLogError, describeStop, openAuditLog, readAuditLog } from './audit-log';
+import { AuditLogError, openAuditLog, REPLAY_EXIT, replayFromLog } from './audit-log';
 import { serviceReadModels } from './read-models';
 import { formatDifferences, rebuildReadModels } from './rebuild';
 
 type ExitCode = (code: number) => void;
 
 /** Exit codes of `audit rebuild --verify`: 1 the read models differ from the log. */
-export const AUDIT_EXIT = { differs: 1, notFound: 1, usage: 2, malformed: 3 } as const;
+export const AUDIT_EXIT = { differs: 1, ...REPLAY_EXIT } as const;
 
 const parseCount = (value: string): number => {
   const n = Number(value);
@@ -126,39 +119,19 @@ function exportCommand(context: CliContext, setExitCode: ExitCode): Command {
           return setExitCode(AUDIT_EXIT.usage);
         }
         const ref = { kind: 'release' as const, id: options.release };
-        const subject = subjectOf(ref);
-        let log;
-        try {
-          log = openAuditLog(context.config);
-        } catch (error) {
-          if (!(error instanceof AuditLogError)) throw error;
-          context.output.err(`error: ${error.message}\n`);
-          return setExitCode(AUDIT_EXIT.notFound);
-        }
-        try {
-          const { events } = await readAuditLog(log, context.output, {
-            topics: subject.topics,
-            keep: (event) => subject.belongs(event),
-            samePartitions: subject.keyedAlike === true,
-            skipInvalid: options.skipInvalid === true,
-          });
-          const report = replayReport(ref, events, cut);
-          if (report.events.total === 0) {
-            context.output.err(`error: release ${options.release} has no events in the log\n`);
-            return setExitCode(AUDIT_EXIT.notFound);
-          }
-          await writeFile(options.out, renderPostmortemHtml(report), 'utf8');
-          context.output.out(
-            `wrote ${options.out}: ${report.events.replayed} events of release ${options.release}\n`,
-          );
-          setExitCode(0);
-        } catch (error) {
-          if (!(error instanceof MalformedEventError)) throw error;
-          context.output.err(`${describeStop(error)}\n`);
-          setExitCode(AUDIT_EXIT.malformed);
-        } finally {
-          await log.close();
-        }
+        const report = await replayFromLog(
+          context,
+          setExitCode,
+          ref,
+          cut,
+          options.skipInvalid === true,
+        );
+        if (!report) return;
+        await writeFile(options.out, renderPostmortemHtml(report), 'utf8');
+        context.output.out(
+          `wrote ${options.out}: ${report.events.replayed} events of release ${options.release}\n`,
+        );
+        setExitCode(0);
       },
     );
 }

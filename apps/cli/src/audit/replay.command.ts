@@ -3,19 +3,15 @@ import {
   parseCut,
   renderReportJson,
   renderReportText,
-  replayReport,
   ReplayCutError,
-  subjectOf,
   type SubjectRef,
 } from '@rollgate/audit';
-import { MalformedEventError } from '@rollgate/event-log';
 import type { CliContext } from '../context';
-import { AuditLogError, describeStop, openAuditLog, readAuditLog } from './audit-log';
+import { REPLAY_EXIT, replayFromLog } from './audit-log';
 
 type ExitCode = (code: number) => void;
 
-/** Exit codes: 1 nothing to replay, 2 bad arguments, 3 a malformed event stopped the replay. */
-export const REPLAY_EXIT = { notFound: 1, usage: 2, malformed: 3 } as const;
+export { REPLAY_EXIT };
 
 interface ReplayOptions {
   release?: string;
@@ -69,35 +65,15 @@ export function replayCommand(context: CliContext, setExitCode: ExitCode): Comma
         context.output.err(`error: ${error.message}\n`);
         return setExitCode(REPLAY_EXIT.usage);
       }
-      const subject = subjectOf(ref);
-      let log;
-      try {
-        log = openAuditLog(context.config);
-      } catch (error) {
-        if (!(error instanceof AuditLogError)) throw error;
-        context.output.err(`error: ${error.message}\n`);
-        return setExitCode(REPLAY_EXIT.notFound);
-      }
-      try {
-        const { events } = await readAuditLog(log, context.output, {
-          topics: subject.topics,
-          keep: (event) => subject.belongs(event),
-          samePartitions: subject.keyedAlike === true,
-          skipInvalid: options.skipInvalid === true,
-        });
-        const report = replayReport(ref, events, cut);
-        if (report.events.total === 0) {
-          context.output.err(`error: ${ref.kind} ${ref.id} has no events in the log\n`);
-          return setExitCode(REPLAY_EXIT.notFound);
-        }
-        context.output.out(options.json ? renderReportJson(report) : renderReportText(report));
-        setExitCode(0);
-      } catch (error) {
-        if (!(error instanceof MalformedEventError)) throw error;
-        context.output.err(`${describeStop(error)}\n`);
-        setExitCode(REPLAY_EXIT.malformed);
-      } finally {
-        await log.close();
-      }
+      const report = await replayFromLog(
+        context,
+        setExitCode,
+        ref,
+        cut,
+        options.skipInvalid === true,
+      );
+      if (!report) return;
+      context.output.out(options.json ? renderReportJson(report) : renderReportText(report));
+      setExitCode(0);
     });
 }
