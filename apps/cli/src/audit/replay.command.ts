@@ -11,8 +11,6 @@ import { REPLAY_EXIT, replayFromLog } from './audit-log';
 
 type ExitCode = (code: number) => void;
 
-export { REPLAY_EXIT };
-
 interface ReplayOptions {
   release?: string;
   flag?: string;
