@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context';
-import { ApiError, describeApiError } from '../releases/api-client';
+import { ApiError, callApi, guarded } from '../releases/api-client';
 
 type ExitCode = (code: number) => void;
 
@@ -61,45 +61,12 @@ interface Accepted {
 }
 
 /** JSON over HTTP to the flags service; a failure becomes an ApiError with the server's words. */
-async function flagsApi<T>(
+const flagsApi = <T>(
   context: CliContext,
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
-): Promise<T> {
-  const baseUrl = context.config.serviceUrls.flags;
-  let response: Response;
-  try {
-    response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(context.token ? { authorization: `Bearer ${context.token}` } : {}),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(10_000),
-    });
-  } catch (error) {
-    throw new ApiError(0, `cannot reach ${baseUrl}: ${(error as Error).message}`);
-  }
-  const text = await response.text();
-  const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  if (!response.ok) {
-    const details = Array.isArray(parsed['details']) ? (parsed['details'] as unknown[]) : [];
-    throw new ApiError(response.status, String(parsed['message'] ?? response.statusText), details);
-  }
-  return parsed as T;
-}
-
-async function guarded(context: CliContext, setExitCode: ExitCode, run: () => Promise<void>) {
-  try {
-    await run();
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    context.output.err(`${describeApiError(error)}\n`);
-    setExitCode(1);
-  }
-}
+): Promise<T> => callApi<T>(context.config.serviceUrls.flags, method, path, context.token, body);
 
 function parseJsonObject(value: string): Record<string, unknown> {
   let parsed: unknown;

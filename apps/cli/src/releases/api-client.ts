@@ -1,3 +1,5 @@
+import type { CliContext } from '../context';
+
 /** A failed API call, with the server's own message (never a stack trace). */
 export class ApiError extends Error {
   constructor(
@@ -12,7 +14,7 @@ export class ApiError extends Error {
 /** Minimal JSON-over-HTTP client for the Rollgate APIs. */
 export async function callApi<T>(
   baseUrl: string,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   token: string | undefined,
   body?: unknown,
@@ -48,4 +50,19 @@ export function describeApiError(error: ApiError): string {
     if (field) lines.push(`  ${field}: ${problem ?? ''}`);
   }
   return lines.join('\n');
+}
+
+/** Runs an API action; an API error becomes a readable message and exit code 1. */
+export async function guarded(
+  context: CliContext,
+  setExitCode: (code: number) => void,
+  run: () => Promise<void>,
+): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    context.output.err(`${describeApiError(error)}\n`);
+    setExitCode(1);
+  }
 }

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context';
-import { ApiError, callApi, describeApiError } from './api-client';
+import { ApiError, callApi, guarded } from './api-client';
 import { formatRelease, formatReleaseList, hasEnded, type ReleaseView } from './format-release';
 
 type ExitCode = (code: number) => void;
@@ -28,21 +28,6 @@ const parseInteger = (value: string) => {
   if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer');
   return n;
 };
-
-/** Runs an API action; API errors become a readable message and exit code 1. */
-async function guarded(
-  context: CliContext,
-  setExitCode: ExitCode,
-  run: () => Promise<void>,
-): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    context.output.err(`${describeApiError(error)}\n`);
-    setExitCode(1);
-  }
-}
 
 const orchestrator = (context: CliContext) => context.config.serviceUrls.orchestrator;
 
