@@ -160,6 +160,23 @@ operations:
     });
     expect(!result.ok && result.problems[0]!.field).toBe('operations[0].up');
   });
+
+  it('takes backfill settings within their ranges and names each one out of range', () => {
+    const ops = [{ op: 'dropColumn', table: 'users', column: 'amount', down: "'0'" }];
+    expect(plan(ops, { backfill: { batchSize: 500, pauseMs: 0 } }).backfill).toMatchObject({
+      batchSize: 500,
+      pauseMs: 0,
+    });
+    const result = parsePlan({
+      ...base,
+      operations: ops,
+      backfill: { batchSize: 0, pauseMs: 1.5 },
+    });
+    expect(!result.ok && result.problems).toEqual([
+      { field: 'backfill.batchSize', message: 'must be an integer from 1 to 100000' },
+      { field: 'backfill.pauseMs', message: 'must be an integer from 0 to 60000' },
+    ]);
+  });
 });
 
 describe('compiling a plan against the database', () => {

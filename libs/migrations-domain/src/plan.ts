@@ -222,24 +222,15 @@ export function parsePlan(raw: unknown): PlanResult {
     const b = raw['backfill'];
     if (!isObject(b)) fail('backfill', 'must be { batchSize, pauseMs, dutyCycle }');
     else {
-      if (b['batchSize'] !== undefined) {
-        if (
-          !Number.isInteger(b['batchSize']) ||
-          (b['batchSize'] as number) < 1 ||
-          (b['batchSize'] as number) > 100_000
-        )
-          fail('backfill.batchSize', 'must be an integer from 1 to 100000');
-        else backfill.batchSize = b['batchSize'] as number;
-      }
-      if (b['pauseMs'] !== undefined) {
-        if (
-          !Number.isInteger(b['pauseMs']) ||
-          (b['pauseMs'] as number) < 0 ||
-          (b['pauseMs'] as number) > 60_000
-        )
-          fail('backfill.pauseMs', 'must be an integer from 0 to 60000');
-        else backfill.pauseMs = b['pauseMs'] as number;
-      }
+      const integerIn = (key: 'batchSize' | 'pauseMs', min: number, max: number) => {
+        const value = b[key];
+        if (value === undefined) return;
+        if (!Number.isInteger(value) || (value as number) < min || (value as number) > max)
+          fail(`backfill.${key}`, `must be an integer from ${min} to ${max}`);
+        else backfill[key] = value as number;
+      };
+      integerIn('batchSize', 1, 100_000);
+      integerIn('pauseMs', 0, 60_000);
       if (b['dutyCycle'] !== undefined) {
         const d = b['dutyCycle'];
         if (typeof d !== 'number' || d < 0.05 || d > 1)
