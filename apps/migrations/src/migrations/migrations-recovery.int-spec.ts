@@ -1,20 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import request from 'supertest';
-import {
-  FileTokenStore,
-  issueToken,
-  openServiceRuntime,
-  parseConfig,
-  setupHttpApp,
-  type ServiceRuntime,
-} from '@rollgate/platform';
+import { issueToken, type ServiceRuntime } from '@rollgate/platform';
 import { tempTokensFile } from '@rollgate/platform/testing';
 import { EventStore } from '@rollgate/persistence';
 import {
@@ -22,57 +12,8 @@ import {
   migrationAggregate,
   migrationStreamId,
 } from '@rollgate/migrations-domain';
-import { MigrationsAppModule, MIGRATIONS_PERSISTENCE, MIGRATIONS_SERVICE } from '../app.module';
 import { createTestDatabase } from '../executor/testing/databases';
-import { DEFAULT_MIGRATIONS_SETTINGS, MIGRATIONS_SETTINGS } from './migrations.service';
-
-/** The orchestrator's GET /services/:name and GET /releases/:id; `down` drops every connection. */
-function fakeOrchestrator() {
-  const state = {
-    down: false,
-    fleet: [] as { id: string; version: string }[],
-    releases: new Map<string, string>(),
-  };
-  const server: Server = createServer((req, res) => {
-    if (state.down) return void req.socket.destroy();
-    const release = /^\/releases\/([\w-]+)$/.exec(req.url ?? '');
-    if (release)
-      return void res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ id: release[1], version: state.releases.get(release[1]!) ?? null }));
-    const service = /^\/services\/([a-z0-9-]+)$/.exec(req.url ?? '');
-    if (!service) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({
-        service: service[1],
-        instances: state.fleet.map((i) => ({
-          id: i.id,
-          healthy: true,
-          reported: { version: i.version, digest: 'sha256:x', flags: [] },
-        })),
-      }),
-    );
-  });
-  return { state, server };
-}
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}: ${JSON.stringify((value as { body?: unknown }).body ?? value)}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { bootMigrationsService, eventually, fakeOrchestrator } from './testing/service-harness';
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -95,24 +36,11 @@ describe('migrations service recovery (embedded log + SQLite; target on PostgreS
 
   /** Boots the service on the same data directory (a restart keeps its log and read model). */
   async function boot(): Promise<void> {
-    const port = (orchestrator.server.address() as AddressInfo).port;
-    const config = parseConfig({
-      ROLLGATE_MODE: 'embedded',
-      ROLLGATE_DATA_DIR: dataDir,
-      ROLLGATE_ORCHESTRATOR_URL: `http://127.0.0.1:${port}`,
-    });
-    runtime = await openServiceRuntime(config, 'migrations', MIGRATIONS_PERSISTENCE);
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        MigrationsAppModule.forRoot({ tokenStore: new FileTokenStore(tokensFile), runtime }),
-      ],
-    })
-      .overrideProvider(MIGRATIONS_SETTINGS)
-      .useValue({ ...DEFAULT_MIGRATIONS_SETTINGS, gatePollMs: 100, progressEveryMs: 0 })
-      .compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    setupHttpApp(app, MIGRATIONS_SERVICE);
-    await app.init();
+    ({ app, runtime } = await bootMigrationsService({
+      dataDir,
+      orchestratorUrl: orchestrator.url(),
+      tokensFile,
+    }));
   }
 
   beforeAll(async () => {
@@ -121,9 +49,7 @@ describe('migrations service recovery (embedded log + SQLite; target on PostgreS
     await target.query(`
       CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL);
       INSERT INTO users (email) SELECT 'u' || g FROM generate_series(1, 2000) g;`);
-    await new Promise<void>((resolve) =>
-      orchestrator.server.listen(25_000 + Math.floor(Math.random() * 900), '127.0.0.1', resolve),
-    );
+    await orchestrator.listen(25_000);
     await boot();
   });
 
@@ -131,7 +57,7 @@ describe('migrations service recovery (embedded log + SQLite; target on PostgreS
     await app?.close();
     await target.end();
     await db.drop();
-    await new Promise((resolve) => orchestrator.server.close(resolve));
+    await orchestrator.close();
   });
 
   const plan = (name: string, versions: { old: string[]; new: string[] }, extra: object = {}) => ({

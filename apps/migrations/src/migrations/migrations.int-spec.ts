@@ -1,66 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import request from 'supertest';
-import {
-  FileTokenStore,
-  issueToken,
-  openServiceRuntime,
-  parseConfig,
-  setupHttpApp,
-  type ServiceRuntime,
-} from '@rollgate/platform';
+import { issueToken, type ServiceRuntime } from '@rollgate/platform';
 import { tempTokensFile } from '@rollgate/platform/testing';
-import { MigrationsAppModule, MIGRATIONS_PERSISTENCE, MIGRATIONS_SERVICE } from '../app.module';
 import { createTestDatabase } from '../executor/testing/databases';
-import { DEFAULT_MIGRATIONS_SETTINGS, MIGRATIONS_SETTINGS } from './migrations.service';
-
-/** A real HTTP server answering the orchestrator's GET /services/:name with a fleet the test edits. */
-function fakeOrchestrator() {
-  const fleet: { id: string; version: string }[] = [];
-  const releases = new Map<string, string>();
-  const server: Server = createServer((req, res) => {
-    const release = /^\/releases\/([\w-]+)$/.exec(req.url ?? '');
-    if (release)
-      return void res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ id: release[1], version: releases.get(release[1]!) ?? null }));
-    const match = /^\/services\/([a-z0-9-]+)$/.exec(req.url ?? '');
-    if (!match) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({
-        service: match[1],
-        instances: fleet.map((i) => ({
-          id: i.id,
-          healthy: true,
-          intended: { version: i.version, digest: 'sha256:x' },
-          reported: { version: i.version, digest: 'sha256:x', flags: [] },
-        })),
-      }),
-    );
-  });
-  return { fleet, releases, server };
-}
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { bootMigrationsService, eventually, fakeOrchestrator } from './testing/service-harness';
 
 describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {
   let app: INestApplication;
@@ -83,34 +30,19 @@ describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {
     await target.query(`
       CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, amount text NOT NULL);
       INSERT INTO users (email, amount) SELECT 'u' || g, g::text FROM generate_series(1, 3000) g;`);
-    await new Promise<void>((resolve) =>
-      orchestrator.server.listen(24_000 + Math.floor(Math.random() * 900), '127.0.0.1', resolve),
-    );
-    const port = (orchestrator.server.address() as AddressInfo).port;
-    const config = parseConfig({
-      ROLLGATE_MODE: 'embedded',
-      ROLLGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'rollgate-mig-')),
-      ROLLGATE_ORCHESTRATOR_URL: `http://127.0.0.1:${port}`,
-    });
-    runtime = await openServiceRuntime(config, 'migrations', MIGRATIONS_PERSISTENCE);
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        MigrationsAppModule.forRoot({ tokenStore: new FileTokenStore(tokensFile), runtime }),
-      ],
-    })
-      .overrideProvider(MIGRATIONS_SETTINGS)
-      .useValue({ ...DEFAULT_MIGRATIONS_SETTINGS, gatePollMs: 100, progressEveryMs: 0 })
-      .compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    setupHttpApp(app, MIGRATIONS_SERVICE);
-    await app.init();
+    await orchestrator.listen(24_000);
+    ({ app, runtime } = await bootMigrationsService({
+      dataDir: mkdtempSync(join(tmpdir(), 'rollgate-mig-')),
+      orchestratorUrl: orchestrator.url(),
+      tokensFile,
+    }));
   });
 
   afterAll(async () => {
     await app.close();
     await target.end();
     await db.drop();
-    await new Promise((resolve) => orchestrator.server.close(resolve));
+    await orchestrator.close();
   });
 
   const plan = (name: string, extra: object = {}) => ({
@@ -185,7 +117,7 @@ describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {
   });
 
   it('plans, expands and migrates; refuses contract while an old version is live; contracts once it is gone', async () => {
-    orchestrator.fleet.push(
+    orchestrator.state.fleet.push(
       { id: 'accounts-old-1', version: '1.0.0' },
       { id: 'accounts-new-1', version: '2.0.0' },
     );
@@ -235,7 +167,7 @@ describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {
       '_rg_amount',
     ]);
 
-    orchestrator.fleet.splice(0, 1); // the old instance is gone from the fleet view...
+    orchestrator.state.fleet.splice(0, 1); // the old instance is gone from the fleet view...
     // ...but the database still sees a session tagged with the old version: contract waits for it.
     const straggler = new Client({ connectionString: db.url, application_name: 'accounts@1.0.0' });
     await straggler.connect();
@@ -265,7 +197,7 @@ describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {
   });
 
   it('rolls back a migrated plan, and contracts automatically once the fleet allows it', async () => {
-    orchestrator.fleet.splice(0, orchestrator.fleet.length, {
+    orchestrator.state.fleet.splice(0, orchestrator.state.fleet.length, {
       id: 'accounts-old-2',
       version: '2.0.0',
     });
@@ -319,7 +251,7 @@ describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {
       (r) => r.body.contractRefusal !== null,
       'a refused automatic contract',
     );
-    orchestrator.fleet.splice(0, 1, { id: 'accounts-new-3', version: '3.0.0' });
+    orchestrator.state.fleet.splice(0, 1, { id: 'accounts-new-3', version: '3.0.0' });
     await eventually(
       () => status(auto.body.migrationId),
       (r) => r.body.status === 'completed',
@@ -350,8 +282,8 @@ describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {
       (r) => r.body.status === 'migrated',
       'migrated',
     );
-    orchestrator.releases.set('rel-other', '9.9.9');
-    orchestrator.releases.set('rel-4', '4.0.0');
+    orchestrator.state.releases.set('rel-other', '9.9.9');
+    orchestrator.state.releases.set('rel-4', '4.0.0');
     const rolledBack = (releaseId: string) => ({
       type: 'ReleaseRolledBack',
       version: 1,
