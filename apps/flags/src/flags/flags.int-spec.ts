@@ -17,7 +17,7 @@ import {
   setupHttpApp,
   type ServiceRuntime,
 } from '@rollgate/platform';
-import { tempTokensFile } from '@rollgate/platform/testing';
+import { eventually, tempTokensFile } from '@rollgate/platform/testing';
 import { FlagsAppModule, FLAGS_PERSISTENCE, FLAGS_SERVICE } from '../app.module';
 
 /** A real HTTP server standing in for the orchestrator's fleet endpoint. */
@@ -92,16 +92,6 @@ function openStream(url: string, token: string, lastEventId?: string) {
     ended: () => ended,
     close: () => req.destroy(),
   };
-}
-
-async function eventually<T>(read: () => Promise<T> | T, done: (v: T) => boolean, what: string) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const modes: [string, Record<string, string>, number][] = [

@@ -16,7 +16,7 @@ import {
   setupHttpApp,
   type ServiceRuntime,
 } from '@rollgate/platform';
-import { tempTokensFile } from '@rollgate/platform/testing';
+import { eventually, tempTokensFile } from '@rollgate/platform/testing';
 import { FlagsAppModule, FLAGS_PERSISTENCE, FLAGS_SERVICE } from '../app.module';
 import { OutcomeStore } from './outcome-store';
 
@@ -25,16 +25,6 @@ import { OutcomeStore } from './outcome-store';
  * reports outcomes with track(), the runner judges each step, and the rollout moves (or goes back
  * to 0 %) through the same event stream every other change uses. Ports 26200-26201.
  */
-
-async function eventually<T>(read: () => Promise<T> | T, done: (v: T) => boolean, what: string) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /**
  * An application serving traffic under the flag: every 50 ms, `perTick` requests from distinct

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import request from 'supertest';
 import { issueToken, type ServiceRuntime } from '@rollgate/platform';
-import { tempTokensFile } from '@rollgate/platform/testing';
+import { eventually, tempTokensFile } from '@rollgate/platform/testing';
 import { EventStore } from '@rollgate/persistence';
 import {
   decideStartPhase,
@@ -13,7 +13,7 @@ import {
   migrationStreamId,
 } from '@rollgate/migrations-domain';
 import { createTestDatabase } from '../executor/testing/databases';
-import { bootMigrationsService, eventually, fakeOrchestrator } from './testing/service-harness';
+import { bootMigrationsService, fakeOrchestrator } from './testing/service-harness';
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import request from 'supertest';
 import { issueToken, type ServiceRuntime } from '@rollgate/platform';
-import { tempTokensFile } from '@rollgate/platform/testing';
+import { eventually, tempTokensFile } from '@rollgate/platform/testing';
 import { createTestDatabase } from '../executor/testing/databases';
-import { bootMigrationsService, eventually, fakeOrchestrator } from './testing/service-harness';
+import { bootMigrationsService, fakeOrchestrator } from './testing/service-harness';
 
 describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {
   let app: INestApplication;

@@ -13,22 +13,12 @@ import {
   setupHttpApp,
   type ServiceRuntime,
 } from '@rollgate/platform';
-import { tempTokensFile } from '@rollgate/platform/testing';
+import { eventually, tempTokensFile } from '@rollgate/platform/testing';
 import {
   OrchestratorAppModule,
   ORCHESTRATOR_PERSISTENCE,
   ORCHESTRATOR_SERVICE,
 } from '../app.module';
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('release timeline and state API (embedded log + SQLite)', () => {
   let app: INestApplication;
@@ -67,6 +57,7 @@ describe('release timeline and state API (embedded log + SQLite)', () => {
     await eventually(
       () => http().get(`/releases/${id}`),
       (r) => r.status === 200,
+      'the release in the read model',
     );
     // Everything up to here happened before this instant; the pause comes after it.
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -91,6 +82,7 @@ describe('release timeline and state API (embedded log + SQLite)', () => {
     const live = await eventually(
       () => http().get(`/releases/${id}`),
       (r) => r.body.phase === 'paused',
+      'the pause in the read model',
     );
 
     const now = await http().get(`/releases/${id}/state`).expect(200);

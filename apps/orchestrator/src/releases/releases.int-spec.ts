@@ -15,7 +15,7 @@ import {
   setupHttpApp,
   type ServiceRuntime,
 } from '@rollgate/platform';
-import { tempTokensFile } from '@rollgate/platform/testing';
+import { eventually, tempTokensFile } from '@rollgate/platform/testing';
 import { RecordedTraces } from '@rollgate/telemetry';
 import {
   OrchestratorAppModule,
@@ -27,21 +27,6 @@ const traces = new RecordedTraces('orchestrator-test');
 afterAll(() => traces.shutdown());
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const modes: [string, Record<string, string>][] = [
   ['embedded log + SQLite', { ROLLGATE_MODE: 'embedded', ROLLGATE_RECONCILER: 'off' }],

@@ -2,3 +2,4 @@
 export * from './create-test-app';
 export * from './test-runtime';
 export * from './prometheus-server';
+export * from './eventually';

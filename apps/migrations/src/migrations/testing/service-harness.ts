@@ -54,25 +54,6 @@ export function fakeOrchestrator() {
   };
 }
 
-/** Polls `read` until `done`; the last value is in the error when it never is. */
-export async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}: ${JSON.stringify((value as { body?: unknown }).body ?? value)}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** The migrations service as an app, on the embedded log and SQLite in `dataDir`. */
 export async function bootMigrationsService(options: {
   dataDir: string;
