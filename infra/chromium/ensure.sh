@@ -3,6 +3,7 @@
 # it and takes a screenshot). Idempotent: installs Debian's `chromium` from apt only when missing,
 # then prints the path of the binary.
 set -euo pipefail
+source "$(dirname "$0")/../apt-install.sh"
 
 find_chromium() {
   for candidate in chromium chromium-browser google-chrome; do
@@ -12,12 +13,7 @@ find_chromium() {
 }
 
 if ! find_chromium >/dev/null; then
-  command -v apt-get >/dev/null || { echo "chromium is missing and apt-get is not available; install Chromium by hand" >&2; exit 1; }
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  echo "Installing chromium (apt)" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  apt_install chromium "install Chromium by hand"
 fi
 
 find_chromium

@@ -3,6 +3,7 @@
 # the real server). Idempotent: installs from apt only when `prometheus` is missing, then prints
 # its version.
 set -euo pipefail
+source "$(dirname "$0")/../apt-install.sh"
 
 find_prometheus() {
   command -v prometheus 2>/dev/null && return 0
@@ -13,13 +14,8 @@ find_prometheus() {
 }
 
 if ! find_prometheus >/dev/null; then
-  command -v apt-get >/dev/null || { echo "prometheus is missing and apt-get is not available; install Prometheus 2.x by hand" >&2; exit 1; }
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  echo "Installing prometheus (apt)" >&2
-  $sudo apt-get update -qq
   # The package's service is not wanted: tests start their own server on a free port.
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  apt_install prometheus "install Prometheus 2.x by hand" --no-install-recommends
 fi
 
 version="$("$(find_prometheus)" --version 2>&1)"
