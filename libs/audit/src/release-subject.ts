@@ -4,10 +4,8 @@ import {
   type AnalysisIntervalScoredV1,
   type AnalysisRequestedV1,
   type AnalysisVerdictReachedV1,
-  type ArtifactRef,
   type EventEnvelope,
   type FleetDriftDetectedV1,
-  type ReleasePlan,
   type ReleaseRequestedV1,
   type ReleaseStepCompletedV2,
   type ReleaseStepStartedV1,
@@ -16,7 +14,12 @@ import {
   type RouteChangeRequestedV1,
   type Verdict,
 } from '@rollgate/contracts';
-import { evolveReleaseSummary, type Release } from '@rollgate/releases';
+import {
+  evolveReleaseSummary,
+  toReleaseView,
+  type Release,
+  type ReleaseView,
+} from '@rollgate/releases';
 import type { AuditSubject, EventDescription } from './replay';
 
 type Side = AnalysisIntervalScoredV1['canary'];
@@ -65,48 +68,16 @@ export interface ReleaseAuditState {
   analyses: AuditedAnalysis[];
 }
 
-/** The release the way GET /releases/:id shows it (ReleaseResponseDto), rebuilt from the log. */
-export interface ReleaseView {
-  id: string;
-  service: string;
-  artifact: ArtifactRef;
-  version: string;
-  strategy: string;
-  phase: string;
-  step: number;
-  steps: { description: string; weights: Record<string, number> }[];
-  stepCompleted: boolean;
-  reason: string | null;
-  drift: string[];
-  plan: ReleasePlan;
-  requestedBy: string;
-  requestedAt: string;
-  updatedAt: string;
-}
+export type { ReleaseView };
 
+/** The release the way GET /releases/:id shows it, rebuilt from the log. */
 export function releaseView(state: ReleaseAuditState): ReleaseView | null {
-  const release = state.release;
-  if (!release) return null;
-  return {
+  if (!state.release) return null;
+  return toReleaseView(state.release, {
     id: state.releaseId,
-    service: release.service,
-    artifact: release.artifact,
-    version: release.version,
-    strategy: release.strategy,
-    phase: release.phase,
-    step: release.step,
-    steps: release.steps.map((s) => ({
-      description: s.description,
-      weights: s.weights as Record<string, number>,
-    })),
-    stepCompleted: release.stepCompleted,
-    reason: release.reason,
-    drift: release.drift,
-    plan: { ...release.plan },
     requestedBy: state.requestedBy!,
     requestedAt: state.requestedAt!,
-    updatedAt: release.updatedAt,
-  };
+  });
 }
 
 const GROUP_ORDER: readonly string[] = VERSION_GROUPS;

@@ -190,3 +190,49 @@ export function evolveReleaseSummary(
         : 'rolled-back';
   return { ...summary, phase: finalPhase, updatedAt: event.occurredAt };
 }
+
+/** A release the way GET /releases/:id shows it; the audit replay rebuilds the same shape. */
+export interface ReleaseView {
+  id: string;
+  service: string;
+  artifact: ArtifactRef;
+  version: string;
+  strategy: string;
+  phase: string;
+  step: number;
+  steps: { description: string; weights: Record<string, number> }[];
+  stepCompleted: boolean;
+  reason: string | null;
+  drift: string[];
+  plan: ReleasePlan;
+  requestedBy: string;
+  requestedAt: string;
+  updatedAt: string;
+}
+
+/** The one mapping from the fold to the view, so a replay equals what the API shows. */
+export function toReleaseView(
+  release: Release,
+  request: { id: string; requestedBy: string; requestedAt: string },
+): ReleaseView {
+  return {
+    id: request.id,
+    service: release.service,
+    artifact: release.artifact,
+    version: release.version,
+    strategy: release.strategy,
+    phase: release.phase,
+    step: release.step,
+    steps: release.steps.map((s) => ({
+      description: s.description,
+      weights: s.weights as Record<string, number>,
+    })),
+    stepCompleted: release.stepCompleted,
+    reason: release.reason,
+    drift: release.drift,
+    plan: { ...release.plan },
+    requestedBy: request.requestedBy,
+    requestedAt: request.requestedAt,
+    updatedAt: release.updatedAt,
+  };
+}

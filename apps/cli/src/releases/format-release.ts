@@ -1,20 +1,7 @@
-import { FINAL_PHASES } from '@rollgate/releases';
+import { FINAL_PHASES, type ReleaseView } from '@rollgate/releases';
 
-/** What GET /releases/:id answers, as far as the CLI shows it. */
-export interface ReleaseView {
-  id: string;
-  service: string;
-  version: string;
-  strategy: string;
-  phase: string;
-  step: number;
-  steps: { description: string; weights: Record<string, number> }[];
-  stepCompleted: boolean;
-  reason: string | null;
-  drift: string[];
-  artifact: { name: string; digest: string };
-  updatedAt: string;
-}
+/** What GET /releases/:id answers. */
+export type { ReleaseView };
 
 const bar = (done: number, total: number, width = 20) => {
   const filled = total === 0 ? 0 : Math.round((done / total) * width);

@@ -16,8 +16,13 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { DIGEST_PATTERN, SERVICE_NAME_PATTERN, type ReleaseStrategy } from '@rollgate/contracts';
-import type { Release } from '@rollgate/releases';
+import {
+  DIGEST_PATTERN,
+  SERVICE_NAME_PATTERN,
+  type ReleasePlan,
+  type ReleaseStrategy,
+} from '@rollgate/contracts';
+import { toReleaseView, type Release } from '@rollgate/releases';
 import type { ReleaseEntity } from './release.entity';
 
 export class ArtifactDto {
@@ -175,33 +180,13 @@ export class ReleaseResponseDto {
   @ApiProperty() stepCompleted!: boolean;
   @ApiProperty({ nullable: true }) reason!: string | null;
   @ApiProperty({ description: 'Instances running a build that was not intended' }) drift!: string[];
-  @ApiProperty() plan!: Record<string, unknown>;
+  @ApiProperty() plan!: ReleasePlan;
   @ApiProperty() requestedBy!: string;
   @ApiProperty() requestedAt!: string;
   @ApiProperty() updatedAt!: string;
 
   static from(entity: ReleaseEntity): ReleaseResponseDto {
-    const release = JSON.parse(entity.summary) as Release;
-    return {
-      id: entity.id,
-      service: release.service,
-      artifact: release.artifact,
-      version: release.version,
-      strategy: release.strategy,
-      phase: release.phase,
-      step: release.step,
-      steps: release.steps.map((s) => ({
-        description: s.description,
-        weights: s.weights as Record<string, number>,
-      })),
-      stepCompleted: release.stepCompleted,
-      reason: release.reason,
-      drift: release.drift,
-      plan: { ...release.plan },
-      requestedBy: entity.requestedBy,
-      requestedAt: entity.requestedAt,
-      updatedAt: release.updatedAt,
-    };
+    return toReleaseView(JSON.parse(entity.summary) as Release, entity);
   }
 }
 
