@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RollgateConfig } from '@rollgate/platform';
+import type { ReleaseView } from '@rollgate/releases';
 
 /** Builds of the demo service: two healthy ones and one that fails a request in four. */
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
@@ -22,13 +23,6 @@ export function writeDemoProfiles(dataDir: string): string {
     ),
   );
   return file;
-}
-
-interface ReleaseView {
-  phase: string;
-  step: number;
-  steps: { description: string }[];
-  reason: string | null;
 }
 
 async function call<T>(
