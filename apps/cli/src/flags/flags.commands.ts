@@ -68,6 +68,15 @@ const flagsApi = <T>(
   body?: unknown,
 ): Promise<T> => callApi<T>(context.config.serviceUrls.flags, method, path, context.token, body);
 
+/** The fields that were given: an option left out (undefined, empty, false) is not sent. */
+function given(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(fields).filter(
+      ([, v]) => v !== undefined && v !== null && v !== '' && v !== false,
+    ),
+  );
+}
+
 function parseJsonObject(value: string): Record<string, unknown> {
   let parsed: unknown;
   try {
@@ -161,10 +170,12 @@ export function flagsCommand(context: CliContext, setExitCode: ExitCode): Comman
           key: name,
           type: o['type'],
           owner: o['owner'],
-          ...(o['project'] ? { project: o['project'] } : {}),
-          ...(o['description'] ? { description: o['description'] } : {}),
-          ...(o['expires'] ? { expiresAt: o['expires'] } : {}),
-          ...(o['reason'] ? { reason: o['reason'] } : {}),
+          ...given({
+            project: o['project'],
+            description: o['description'],
+            expiresAt: o['expires'],
+            reason: o['reason'],
+          }),
         });
         done(answer, 'created');
       }),
@@ -197,8 +208,7 @@ export function flagsCommand(context: CliContext, setExitCode: ExitCode): Comman
           inProject(flagPath(name, `/environments/${encodeURIComponent(env)}`), project),
           {
             ...config,
-            ...(o['reason'] ? { reason: o['reason'] } : {}),
-            ...(o['force'] ? { force: true } : {}),
+            ...given({ reason: o['reason'], force: o['force'] === true }),
           },
         );
         done(answer, 'updated');
@@ -219,7 +229,7 @@ export function flagsCommand(context: CliContext, setExitCode: ExitCode): Comman
           context,
           'POST',
           inProject(flagPath(name, '/rollout'), o['project']),
-          { environment: o['env'], percentage, ...(o['reason'] ? { reason: o['reason'] } : {}) },
+          { environment: o['env'], percentage, ...given({ reason: o['reason'] }) },
         );
         done(answer, `rollout ${percentage}% for`);
       }),
@@ -275,7 +285,7 @@ export function flagsCommand(context: CliContext, setExitCode: ExitCode): Comman
           context,
           'POST',
           inProject(flagPath(name, '/extend'), o['project']),
-          { expiresAt: o['until'], ...(o['reason'] ? { reason: o['reason'] } : {}) },
+          { expiresAt: o['until'], ...given({ reason: o['reason'] }) },
         );
         done(answer, `extended to ${o['until']}:`);
       }),
@@ -300,8 +310,7 @@ export function flagsCommand(context: CliContext, setExitCode: ExitCode): Comman
           ),
           {
             constraints: o['constraints'],
-            ...(o['description'] ? { description: o['description'] } : {}),
-            ...(o['reason'] ? { reason: o['reason'] } : {}),
+            ...given({ description: o['description'], reason: o['reason'] }),
           },
         );
         done(answer, 'segment defined:');
@@ -390,8 +399,7 @@ export function flagsCommand(context: CliContext, setExitCode: ExitCode): Comman
           {
             environment: o['env'],
             context: o['context'],
-            ...(o['at'] !== undefined ? { at: o['at'] } : {}),
-            ...(o['rulesetVersion'] !== undefined ? { version: o['rulesetVersion'] } : {}),
+            ...given({ at: o['at'], version: o['rulesetVersion'] }),
           },
         );
         if (o['json']) return context.output.out(`${JSON.stringify(result, null, 2)}\n`);
@@ -423,10 +431,12 @@ export function flagsCommand(context: CliContext, setExitCode: ExitCode): Comman
           inProject(flagPath(name, '/guarded-rollout'), o['project'] as string | undefined),
           {
             environment: o['env'],
-            ...(o['steps'] !== undefined ? { steps: o['steps'] } : {}),
-            ...(o['stepSeconds'] !== undefined ? { stepSeconds: o['stepSeconds'] } : {}),
-            ...(o['judge'] !== undefined ? { judge: o['judge'] } : {}),
-            ...(o['reason'] !== undefined ? { reason: o['reason'] } : {}),
+            ...given({
+              steps: o['steps'],
+              stepSeconds: o['stepSeconds'],
+              judge: o['judge'],
+              reason: o['reason'],
+            }),
           },
         );
         done(answer, 'guarded rollout started for');
@@ -468,7 +478,7 @@ export function flagsCommand(context: CliContext, setExitCode: ExitCode): Comman
         const separator = base.includes('?') ? '&' : '?';
         const query = new URLSearchParams({
           environment: o['env'] ?? '',
-          ...(o['reason'] ? { reason: o['reason'] } : {}),
+          ...given({ reason: o['reason'] }),
         });
         const answer = await flagsApi<Accepted>(context, 'DELETE', `${base}${separator}${query}`);
         done(answer, 'guarded rollout cancelled for');
