@@ -377,6 +377,23 @@ function expression(
   return value.trim();
 }
 
+/** A new column computed from old ones: `{ name, type, up }` (split and merge targets). */
+function derivedColumn(
+  raw: unknown,
+  prefix: string,
+  fail: Fail,
+): { name: string; type: string; up: string } | undefined {
+  if (!isObject(raw)) {
+    fail(prefix, 'must be { name, type, up }');
+    return undefined;
+  }
+  return {
+    name: ident(raw, 'name', prefix, fail)!,
+    type: typeName(raw, 'type', prefix, fail)!,
+    up: expression(raw, 'up', prefix, fail, true)!,
+  };
+}
+
 function parseOperation(entry: unknown, prefix: string, fail: Fail): Operation | undefined {
   if (!isObject(entry)) {
     fail(prefix, 'must be an object with an `op` field');
@@ -446,33 +463,16 @@ function buildOperation(kind: OperationKind, e: Raw, p: string, fail: Fail): Ope
         fail(`${p}.into`, 'must list at least two new columns { name, type, up }');
         return undefined;
       }
-      const into = e['into'].map((c, i) => {
-        const f = `${p}.into[${i}]`;
-        if (!isObject(c)) {
-          fail(f, 'must be { name, type, up }');
-          return { name: '', type: '', up: '' };
-        }
-        return {
-          name: ident(c, 'name', f, fail)!,
-          type: typeName(c, 'type', f, fail)!,
-          up: expression(c, 'up', f, fail, true)!,
-        };
-      });
+      const into = e['into'].map(
+        (c, i) => derivedColumn(c, `${p}.into[${i}]`, fail) ?? { name: '', type: '', up: '' },
+      );
       return { op: kind, table: t, column, into, down: expression(e, 'down', p, fail, true)! };
     }
     case 'mergeColumns': {
       const t = table();
       const columns = identList(e, 'columns', p, fail)!;
-      const intoRaw = e['into'];
-      if (!isObject(intoRaw)) {
-        fail(`${p}.into`, 'must be { name, type, up }');
-        return undefined;
-      }
-      const into = {
-        name: ident(intoRaw, 'name', `${p}.into`, fail)!,
-        type: typeName(intoRaw, 'type', `${p}.into`, fail)!,
-        up: expression(intoRaw, 'up', `${p}.into`, fail, true)!,
-      };
+      const into = derivedColumn(e['into'], `${p}.into`, fail);
+      if (!into) return undefined;
       const downRaw = e['down'];
       const down: Record<string, string> = {};
       if (!isObject(downRaw)) fail(`${p}.down`, 'must map each merged column to a SQL expression');
