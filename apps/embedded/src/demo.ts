@@ -11,7 +11,7 @@ export const DEMO_BUILDS = {
   v3: { digest: digest('c'), profile: { errorRate: 0.25, latencyMs: 8 } },
 } as const;
 
-const SERVICE = 'demo-shop';
+const DEMO_SERVICE = 'demo-shop';
 
 /** Writes the fleet profiles the demo's builds run with; returns the file. */
 export function writeDemoProfiles(dataDir: string): string {
@@ -70,6 +70,30 @@ function startTraffic(port: number) {
   return { seen, stop: async () => ((running = false), await Promise.all(workers)) };
 }
 
+const hasReleases = async (orchestrator: string, service: string) =>
+  (await call<unknown[]>(`${orchestrator}/releases?service=${service}`, 'GET')).length > 0;
+
+/**
+ * The service the demo releases. Embedded, the demo runs once per data directory (stop and
+ * start again: nothing repeats). On Kafka the log outlives any one run, so each run takes the
+ * next unused name (demo-shop, demo-shop-2, ...).
+ */
+async function demoService(
+  config: RollgateConfig,
+  print: (line: string) => void,
+): Promise<string | undefined> {
+  const orchestrator = config.serviceUrls.orchestrator;
+  if (config.eventLog !== 'kafka') {
+    if (!(await hasReleases(orchestrator, DEMO_SERVICE))) return DEMO_SERVICE;
+    print(`demo: ${DEMO_SERVICE} already has releases (delete .rollgate to watch the demo again)`);
+    return undefined;
+  }
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? DEMO_SERVICE : `${DEMO_SERVICE}-${n}`;
+    if (!(await hasReleases(orchestrator, name))) return name;
+  }
+}
+
 /**
  * `npm start`'s demonstration: a first release, a healthy canary that is promoted, and a bad
  * canary that the analysis rolls back on its own — all on real processes and real traffic.
@@ -80,19 +104,16 @@ export async function runDemo(
   print: (line: string) => void,
 ): Promise<void> {
   const orchestrator = config.serviceUrls.orchestrator;
-  const existing = await call<unknown[]>(`${orchestrator}/releases?service=${SERVICE}`, 'GET');
-  if (existing.length > 0) {
-    print(`demo: ${SERVICE} already has releases (delete .rollgate to watch the demo again)`);
-    return;
-  }
+  const service = await demoService(config, print);
+  if (!service) return;
   const release = async (version: keyof typeof DEMO_BUILDS, label: string) => {
     const { releaseId } = await call<{ releaseId: string }>(
       `${orchestrator}/releases`,
       'POST',
       token,
       {
-        service: SERVICE,
-        artifact: { name: SERVICE, digest: DEMO_BUILDS[version].digest },
+        service,
+        artifact: { name: service, digest: DEMO_BUILDS[version].digest },
         version,
         strategy: 'canary',
         plan: { replicas: 2, canarySteps: [20, 50], stepSeconds: 12 },
@@ -111,10 +132,10 @@ export async function runDemo(
       await new Promise((r) => setTimeout(r, 500));
     }
   };
-  print(`demo: releasing ${SERVICE} v1, its first release`);
+  print(`demo: releasing ${service} v1, its first release`);
   await release('v1', 'v1 (first release)');
   const route = await call<{ endpoint: { port: number } }>(
-    `${config.serviceUrls.router}/routes/${SERVICE}`,
+    `${config.serviceUrls.router}/routes/${service}`,
     'GET',
   );
   print(
@@ -130,5 +151,5 @@ export async function runDemo(
   print(
     `demo: during the v3 release ${failed} of ${total} user requests failed (${((failed / Math.max(1, total)) * 100).toFixed(1)}%): only the canary's share ever reached v3`,
   );
-  print('demo: done. The services keep running: npx rollgate release -s demo-shop');
+  print(`demo: done. The services keep running: npx rollgate release -s ${service}`);
 }

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { eventCatalog, type EventCatalog, type EventEnvelope } from '@rollgate/contracts';
 import { fold, type Aggregate, type Decision } from '@rollgate/event-sourcing';
 import { OutboxEntity, StoredEventEntity } from './entities';
+import { recordWrites } from './read-your-writes';
 import { inTransaction } from './transaction';
 
 /** Another command appended to the stream between our read and our write. */
@@ -80,7 +81,10 @@ export class EventStore {
           const decided = decide(fold(aggregate, history));
           return this.appendInTransaction(manager, streamId, history.length, decided);
         });
-        if (appended.length > 0) for (const listener of this.committedListeners) listener();
+        if (appended.length > 0) {
+          recordWrites(appended);
+          for (const listener of this.committedListeners) listener();
+        }
         return appended;
       } catch (error) {
         const conflict = error instanceof ConcurrencyConflictError || isUniqueViolation(error);

@@ -39,6 +39,11 @@ export class ProjectionRunner {
     private readonly options: ProjectionRunnerOptions = {},
   ) {}
 
+  /** The topics this read model folds. */
+  get topics(): readonly string[] {
+    return this.projection.topics;
+  }
+
   async start(): Promise<Subscription> {
     await this.assertNotAheadOfLog();
     this.subscription = await this.log.subscribe({

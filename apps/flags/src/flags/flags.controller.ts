@@ -16,7 +16,7 @@ import {
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_PROJECT } from '@rollgate/flags-domain/project';
-import { Principal, RequireScopes, type AuthPrincipal } from '@rollgate/platform';
+import { Principal, RequireScopes, setLocation, type AuthPrincipal } from '@rollgate/platform';
 import {
   DefinitionUpdateDto,
   EnvironmentConfigDto,
@@ -209,8 +209,11 @@ export class FlagsController {
   async configureProject(
     @Body() body: ProjectCreateDto,
     @Principal() principal: AuthPrincipal,
+    @Res({ passthrough: true }) response: ServerResponse,
   ): Promise<FlagCommandAcceptedDto> {
-    return this.flags.configureProject(body, principal.actor);
+    const accepted = await this.flags.configureProject(body, principal.actor);
+    setLocation(response, `/flags?project=${encodeURIComponent(accepted.project)}`);
+    return accepted;
   }
 
   @Post()
@@ -222,8 +225,11 @@ export class FlagsController {
   async create(
     @Body() body: FlagCreateDto,
     @Principal() principal: AuthPrincipal,
+    @Res({ passthrough: true }) response: ServerResponse,
   ): Promise<FlagCommandAcceptedDto> {
-    return this.flags.create(body, principal.actor);
+    const accepted = await this.flags.create(body, principal.actor);
+    setLocation(response, flagPath(accepted.project, accepted.key));
+    return accepted;
   }
 
   @Put(':key/environments/:environment')
@@ -328,13 +334,19 @@ export class FlagsController {
     description:
       'Sets the first step now. Each step is judged (error rate, latency) on what SDKs report with track(): FAIL turns the rollout back to 0%, PASS moves on, no data holds. 409 when the flag is off or a ramp already runs.',
   })
-  startRamp(
+  async startRamp(
     @Param('key') key: string,
     @Query('project') project: string | undefined,
     @Body() body: GuardedRolloutDto,
     @Principal() principal: AuthPrincipal,
+    @Res({ passthrough: true }) response: ServerResponse,
   ): Promise<FlagCommandAcceptedDto> {
-    return this.ramps.start(projectOf(project), key, body, principal.actor);
+    const accepted = await this.ramps.start(projectOf(project), key, body, principal.actor);
+    setLocation(
+      response,
+      flagPath(accepted.project, accepted.key, '/guarded-rollout', body.environment),
+    );
+    return accepted;
   }
 
   @Get(':key/guarded-rollout')
@@ -428,6 +440,12 @@ export class FlagsController {
   async get(@Param('key') key: string, @Query('project') project: string | undefined) {
     return toFlagView(await this.flags.get(projectOf(project), key));
   }
+}
+
+/** Where a flag (or one of its parts) is read: `/flags/KEY[/part]?project=P[&environment=E]`. */
+function flagPath(project: string, key: string, part = '', environment?: string): string {
+  const query = new URLSearchParams({ project, ...(environment ? { environment } : {}) });
+  return `/flags/${encodeURIComponent(key)}${part}?${query.toString()}`;
 }
 
 function toFlagView(row: FlagSummaryEntity) {

@@ -1,9 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
   assertMayTouchService,
   Principal,
   RequireScopes,
+  setLocation,
   type AuthPrincipal,
 } from '@rollgate/platform';
 import { MigrationAcceptedDto, MigrationLintDto, MigrationPlanDto } from './migration.dto';
@@ -24,6 +26,7 @@ export class MigrationsController {
   async plan(
     @Body() body: MigrationPlanDto,
     @Principal() principal: AuthPrincipal,
+    @Res({ passthrough: true }) response: ServerResponse,
   ): Promise<MigrationAcceptedDto> {
     const service = (body.plan as { service?: unknown } | null)?.service;
     if (typeof service === 'string') assertMayTouchService(principal, service);
@@ -31,6 +34,7 @@ export class MigrationsController {
       { database: body.database, plan: body.plan },
       { actor: principal.actor, causationId: null },
     );
+    setLocation(response, `/migrations/${migrationId}`);
     return { migrationId, eventIds: events.map((e) => e.id) };
   }
 

@@ -1,9 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
   assertMayTouchService,
   Principal,
   RequireScopes,
+  setLocation,
   type AuthPrincipal,
 } from '@rollgate/platform';
 import {
@@ -29,6 +31,7 @@ export class ReleasesController {
   async create(
     @Body() body: ReleaseCreateDto,
     @Principal() principal: AuthPrincipal,
+    @Res({ passthrough: true }) response: ServerResponse,
   ): Promise<CommandAcceptedDto> {
     assertMayTouchService(principal, body.service);
     const { releaseId, events } = await this.releases.request({
@@ -43,6 +46,7 @@ export class ReleasesController {
       ...(body.version ? { version: body.version } : {}),
       ...(body.plan ? { plan: { ...body.plan } } : {}),
     });
+    setLocation(response, `/releases/${releaseId}`);
     return { releaseId, eventIds: events.map((e) => e.id) };
   }
 

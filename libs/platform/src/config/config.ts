@@ -61,6 +61,13 @@ export interface RollgateConfig {
   fleetProfilesFile: string | undefined;
   /** Where analysis reads the golden signals, and how it judges them (README: canary analysis). */
   analysis: AnalysisConfig;
+  /**
+   * Longest wait of a write for its own read models, and of a read for a consistency token
+   * (ROLLGATE_CONSISTENCY_WAIT_MS, default 10000). See docs/adr/0008-read-your-writes.md.
+   */
+  consistencyWaitMs: number;
+  /** Events a consumer may be behind the log end before /health says degraded (ROLLGATE_HEALTH_MAX_LAG, default 1000). */
+  healthMaxLag: number;
 }
 
 export type MetricSourceKind = 'embedded' | 'prometheus';
@@ -192,10 +199,15 @@ export function parseConfig(env: Env): RollgateConfig {
   const fleetProfilesFile = profiles === undefined ? undefined : resolve(profiles);
 
   const analysis = parseAnalysisConfig(text, oneOf, problems);
+  const number = numberReader(text, problems);
+  const consistencyWaitMs = number('ROLLGATE_CONSISTENCY_WAIT_MS', 10_000, 0, 120_000, true);
+  const healthMaxLag = number('ROLLGATE_HEALTH_MAX_LAG', 1000, 1, 1e12, true);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     analysis,
+    consistencyWaitMs,
+    healthMaxLag,
     dataPlane,
     haproxyServices: haproxyServices.services,
     reconciler,
@@ -215,12 +227,11 @@ export function parseConfig(env: Env): RollgateConfig {
   };
 }
 
-function parseAnalysisConfig(
-  text: (key: string, fallback: string | undefined) => string | undefined,
-  oneOf: <T extends string>(key: string, allowed: readonly T[], fallback: T) => T,
-  problems: string[],
-): AnalysisConfig {
-  const number = (key: string, fallback: number, min: number, max: number, integer = false) => {
+type TextReader = (key: string, fallback: string | undefined) => string | undefined;
+
+/** Reads a bounded number setting; a bad value is a problem and the default stands. */
+function numberReader(text: TextReader, problems: string[]) {
+  return (key: string, fallback: number, min: number, max: number, integer = false) => {
     const raw = text(key, undefined);
     if (raw === undefined) return fallback;
     const value = Number(raw);
@@ -237,6 +248,14 @@ function parseAnalysisConfig(
     }
     return value;
   };
+}
+
+function parseAnalysisConfig(
+  text: TextReader,
+  oneOf: <T extends string>(key: string, allowed: readonly T[], fallback: T) => T,
+  problems: string[],
+): AnalysisConfig {
+  const number = numberReader(text, problems);
   const metricSource = oneOf<MetricSourceKind>(
     'ROLLGATE_METRIC_SOURCE',
     ['embedded', 'prometheus'],

@@ -40,3 +40,11 @@ export function createValidationPipe(): ValidationPipe {
     },
   });
 }
+
+/** A 201 names where the new resource is read. */
+export function setLocation(
+  response: { setHeader(name: string, value: string): unknown },
+  path: string,
+): void {
+  response.setHeader('Location', path);
+}

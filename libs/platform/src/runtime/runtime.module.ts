@@ -7,12 +7,12 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { EventStore } from '@rollgate/persistence';
 import type { Subscription } from '@rollgate/event-log';
 import { HealthChecks } from '../health/health-checks';
-import type { ServiceRuntime } from './service-runtime';
-
-export const SERVICE_RUNTIME = Symbol('SERVICE_RUNTIME');
+import { ReadYourWritesInterceptor } from './read-your-writes.interceptor';
+import { SERVICE_RUNTIME, type ServiceRuntime } from './service-runtime';
 
 /**
  * Our own Nest module around the event log (not the @nestjs/microservices transport): starts
@@ -40,6 +40,7 @@ export class RuntimeModule
       providers: [
         { provide: SERVICE_RUNTIME, useValue: runtime },
         { provide: EventStore, useValue: runtime.eventStore },
+        { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
       ],
       exports: [SERVICE_RUNTIME, EventStore],
     };

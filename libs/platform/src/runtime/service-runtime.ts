@@ -10,9 +10,13 @@ import {
   PLATFORM_ENTITIES,
   PlatformTables1764000000000,
   ProjectionRunner,
+  ReadYourWrites,
   type Projection,
 } from '@rollgate/persistence';
 import type { RollgateConfig, ServiceName } from '../config/config';
+
+/** Nest injection token of the ServiceRuntime. */
+export const SERVICE_RUNTIME = Symbol('SERVICE_RUNTIME');
 
 /** What a service brings to its runtime: its tables, its migrations and its read models. */
 export interface ServicePersistence {
@@ -32,6 +36,8 @@ export interface ServiceRuntime {
   eventStore: EventStore;
   relay: OutboxRelay;
   projections: ProjectionRunner[];
+  /** Tokens of this service's writes, and whether its read models have caught up with one. */
+  readYourWrites: ReadYourWrites;
   /**
    * Adds a consumer that needs objects made at start-up (a data plane, a fleet driver). Call it
    * in onModuleInit: RuntimeModule starts every projection when the application boots.
@@ -86,6 +92,7 @@ export async function openServiceRuntime(
     eventStore,
     relay,
     projections,
+    readYourWrites: new ReadYourWrites(dataSource, log, () => projections),
     addProjection(projection) {
       projections.push(runnerOf(projection));
     },
