@@ -41,7 +41,7 @@ describe('rollgate CLI', () => {
     expect(stderr).toBe('');
     const [table, releases] = stdout.trimEnd().split('\n\n');
     const lines = table!.split('\n');
-    expect(lines[0]).toMatch(/^SERVICE\s+URL\s+STATUS\s+DETAIL$/);
+    expect(lines[0]).toMatch(/^SERVICE\s+URL\s+STATUS\s+LAG\s+OLDEST\s+DETAIL$/);
     expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 3))).toEqual(
       SERVICE_NAMES.map((service) => [service, urls[service], 'up']),
     );
@@ -56,7 +56,7 @@ describe('rollgate CLI', () => {
     expect(exitCode).toBe(1);
     const analysisLine = stdout.split('\n').find((line) => line.startsWith('analysis'));
     expect(analysisLine).toMatch(
-      new RegExp(`^analysis\\s+${closed}\\s+unreachable\\s+ECONNREFUSED$`),
+      new RegExp(`^analysis\\s+${closed}\\s+unreachable\\s+-\\s+-\\s+ECONNREFUSED$`),
     );
   });
 

@@ -9,6 +9,7 @@ import {
   openServiceRuntime,
   SERVICE_NAMES,
   startService,
+  whereIs,
 } from '@rollgate/platform';
 import { startTelemetry } from '@rollgate/telemetry';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -67,12 +68,13 @@ async function main(): Promise<void> {
     );
   }
   const tokenFile = localAdminTokenPath(config.tokensFile);
-  const where =
-    config.eventLog === 'kafka' ? `Kafka ${config.kafkaBrokers.join(',')}` : shown(config.dataDir);
+  const where = whereIs(config, shown);
   console.log(
     [
       '',
-      `Rollgate is running (${config.mode} mode, event log and read models in ${where}).`,
+      `Rollgate is running (${config.mode} mode).`,
+      `  event log     ${where.eventLog}`,
+      `  read models   ${where.readModels}`,
       ...SERVICE_NAMES.map(
         (n) =>
           `  ${n.padEnd(13)} ${config.serviceUrls[n]}   (API docs: ${config.serviceUrls[n]}/docs)`,

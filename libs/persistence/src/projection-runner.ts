@@ -39,6 +39,10 @@ export class ProjectionRunner {
     private readonly options: ProjectionRunnerOptions = {},
   ) {}
 
+  get name(): string {
+    return this.projection.name;
+  }
+
   /** The topics this read model folds. */
   get topics(): readonly string[] {
     return this.projection.topics;

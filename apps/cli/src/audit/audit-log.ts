@@ -30,7 +30,12 @@ export class AuditLogError extends Error {
  */
 export function openAuditLog(config: RollgateConfig): EventLog {
   if (config.eventLog === 'kafka') {
-    return new KafkaEventLog({ brokers: config.kafkaBrokers, clientId: 'rollgate-audit' });
+    // A person is waiting: say within seconds that the broker is not there.
+    return new KafkaEventLog({
+      brokers: config.kafkaBrokers,
+      clientId: 'rollgate-audit',
+      readyTimeoutMs: 15_000,
+    });
   }
   const file = join(config.dataDir, 'events.db');
   if (!existsSync(file)) {

@@ -4,6 +4,8 @@ const COLUMNS = [
   ['SERVICE', 'service'],
   ['URL', 'url'],
   ['STATUS', 'status'],
+  ['LAG', 'lag'],
+  ['OLDEST', 'oldest'],
   ['DETAIL', 'detail'],
 ] as const;
 

@@ -21,8 +21,58 @@ describe('probeHealth', () => {
       service: 'router',
       url,
       status: 'up',
+      lag: '-',
+      oldest: '-',
       detail: 'checks: service',
     });
+  });
+
+  it("sums the consumers' lag, shows the oldest unprocessed age, and says degraded past the limit", async () => {
+    let events = 3;
+    const unregister = app.get(HealthChecks).register('event-log', async () => ({
+      up: true,
+      ...(events > 10 ? { condition: 'degraded' as const } : {}),
+      detail: {
+        maxLag: 10,
+        lag: {
+          releases: { events, oldestUnprocessedSeconds: 1.5 },
+          signals: { events: 1, oldestUnprocessedSeconds: 4 },
+        },
+      },
+    }));
+    try {
+      expect(await probeHealth('router', url)).toMatchObject({
+        status: 'up',
+        lag: '4',
+        oldest: '4 s',
+      });
+      events = 50;
+      expect(await probeHealth('router', url)).toMatchObject({
+        status: 'degraded',
+        lag: '51',
+        detail: 'consumers behind the log by more than 10 events',
+      });
+    } finally {
+      unregister();
+    }
+  });
+
+  it('reports starting while consumers have not joined (503 "starting")', async () => {
+    const unregister = app.get(HealthChecks).register('event-log', async () => ({
+      up: true,
+      condition: 'starting' as const,
+    }));
+    try {
+      const response = await fetch(`${url}/health`);
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { status: string }).status).toBe('starting');
+      expect(await probeHealth('router', url)).toMatchObject({
+        status: 'starting',
+        detail: 'consumers are joining their groups',
+      });
+    } finally {
+      unregister();
+    }
   });
 
   it('reports down naming the failing check and its message', async () => {
@@ -50,6 +100,8 @@ describe('probeHealth', () => {
       service: 'router',
       url: closed,
       status: 'unreachable',
+      lag: '-',
+      oldest: '-',
       detail: 'ECONNREFUSED',
     });
   });

@@ -1,10 +1,20 @@
-export type ServiceState = 'up' | 'down' | 'unreachable';
+export type ServiceState = 'up' | 'degraded' | 'starting' | 'down' | 'unreachable';
 
 export interface ServiceStatus {
   service: string;
   url: string;
   status: ServiceState;
+  /** Events its consumers are behind the log end, summed ('-' when it did not say). */
+  lag: string;
+  /** Age of the oldest event a consumer has not processed yet ('-' when none or unknown). */
+  oldest: string;
   detail: string;
+}
+
+/** What the event-log check reports per consumer (libs/persistence ConsumerLag). */
+interface ConsumerLag {
+  events?: unknown;
+  oldestUnprocessedSeconds?: unknown;
 }
 
 export const PROBE_TIMEOUT_MS = 2000;
@@ -21,10 +31,11 @@ export async function probeHealth(
   baseUrl: string,
   timeoutMs = PROBE_TIMEOUT_MS,
 ): Promise<ServiceStatus> {
-  const result = (status: ServiceState, detail: string): ServiceStatus => ({
+  const result = (status: ServiceState, detail: string, lag = NO_LAG): ServiceStatus => ({
     service,
     url: baseUrl,
     status,
+    ...lag,
     detail,
   });
   let httpStatus: number;
@@ -42,20 +53,53 @@ export async function probeHealth(
   return classifyHealth(service, httpStatus, body, result);
 }
 
+const NO_LAG = { lag: '-', oldest: '-' };
+
+/** Sum of the consumers' lag and the oldest unprocessed age, from the event-log check. */
+function lagOf(body: HealthBody | undefined): { lag: string; oldest: string } {
+  const reported = body?.details?.['event-log']?.['lag'] as Record<string, ConsumerLag> | undefined;
+  if (!reported || typeof reported !== 'object') return NO_LAG;
+  let events = 0;
+  let oldest: number | undefined;
+  for (const consumer of Object.values(reported)) {
+    if (typeof consumer.events === 'number') events += consumer.events;
+    if (typeof consumer.oldestUnprocessedSeconds === 'number')
+      oldest = Math.max(oldest ?? 0, consumer.oldestUnprocessedSeconds);
+  }
+  return { lag: String(events), oldest: oldest === undefined ? '-' : `${oldest} s` };
+}
+
 function classifyHealth(
   service: string,
   httpStatus: number,
   body: HealthBody | undefined,
-  result: (status: ServiceState, detail: string) => ServiceStatus,
+  result: (
+    status: ServiceState,
+    detail: string,
+    lag?: { lag: string; oldest: string },
+  ) => ServiceStatus,
 ): ServiceStatus {
   const checks = Object.entries(body?.details ?? {});
-  if (httpStatus === 200 && body?.status === 'ok') {
+  const lag = lagOf(body);
+  const serving = httpStatus === 200 && (body?.status === 'ok' || body?.status === 'degraded');
+  if (serving) {
     // The platform's built-in `service` check names who answered: catches a URL pointing at the wrong service.
-    const answeredAs = body.details?.service?.name;
+    const answeredAs = body?.details?.service?.name;
     if (typeof answeredAs === 'string' && answeredAs !== service) {
       return result('down', `answered as ${answeredAs}, expected ${service}`);
     }
-    return result('up', `checks: ${checks.map(([name]) => name).join(', ') || 'none'}`);
+    if (body?.status === 'degraded') {
+      const limit = body.details?.['event-log']?.['maxLag'];
+      return result(
+        'degraded',
+        `consumers behind the log by more than ${String(limit)} events`,
+        lag,
+      );
+    }
+    return result('up', `checks: ${checks.map(([name]) => name).join(', ') || 'none'}`, lag);
+  }
+  if (httpStatus === 503 && body?.status === 'starting') {
+    return result('starting', 'consumers are joining their groups', lag);
   }
   const failing = checks.filter(([, check]) => check.status !== 'up');
   if (httpStatus === 503 && failing.length > 0) {

@@ -71,7 +71,11 @@ export class RulesetFeed implements OnApplicationBootstrap, BeforeApplicationShu
     // Without it, streams on this replica miss changes made on the others: /health says so.
     this.checks.register('ruleset-feed', async () => {
       const state = this.subscription?.state() ?? 'stopped';
-      return { up: state === 'running' || state === 'starting', detail: { consumer: state } };
+      return {
+        up: state === 'running' || state === 'starting',
+        ...(state === 'starting' ? { condition: 'starting' as const } : {}),
+        detail: { consumer: state },
+      };
     });
   }
 

@@ -27,6 +27,7 @@ import {
 } from '../port';
 import { retryOptions } from '../retry';
 import { withPublishSpan } from '../tracing';
+import { CONSOLE_SINK, kafkajsLogCreator, waitForKafka, type LogSink } from './kafka-logging';
 import { KafkaSubscription } from './kafka-subscription';
 
 /** How far the fetch loop of a range read may run ahead of its reader. */
@@ -36,8 +37,12 @@ export interface KafkaEventLogOptions {
   brokers: string[];
   clientId: string;
   catalog?: EventCatalog;
-  /** kafkajs's own logging; default ERROR. Crashes are reported through subscriptions either way. */
+  /** kafkajs's own logging; default WARN. Crashes are reported through subscriptions either way. */
   logLevel?: logLevel;
+  /** Where kafkajs's lines and the adapter's own go, at our levels; default the console. */
+  logger?: LogSink;
+  /** How long the first call waits for the brokers (and their group coordinator); default 120 s. */
+  readyTimeoutMs?: number;
 }
 
 function ignoreExisting(error: unknown): void {
@@ -66,13 +71,16 @@ export class KafkaEventLog implements EventLog {
   private connected: Promise<void> | undefined;
   private readonly partitionCounts = new Map<string, number>();
   private readonly subscriptions = new Set<KafkaSubscription>();
+  private readonly logger: LogSink;
 
-  constructor(options: KafkaEventLogOptions) {
+  constructor(private readonly options: KafkaEventLogOptions) {
     this.catalog = options.catalog ?? eventCatalog;
+    this.logger = options.logger ?? CONSOLE_SINK;
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
-      logLevel: options.logLevel ?? logLevel.ERROR,
+      logLevel: options.logLevel ?? logLevel.WARN,
+      logCreator: kafkajsLogCreator(this.logger),
       retry: { retries: 8, initialRetryTime: 200 },
     });
     this.admin = this.kafka.admin();
@@ -85,8 +93,12 @@ export class KafkaEventLog implements EventLog {
   }
 
   private connect(): Promise<void> {
-    this.connected ??= Promise.all([this.admin.connect(), this.producer.connect()]).then(
-      () => undefined,
+    this.connected ??= waitForKafka(
+      this.options.brokers,
+      this.logger,
+      this.options.readyTimeoutMs ?? 120_000,
+    ).then(() =>
+      Promise.all([this.admin.connect(), this.producer.connect()]).then(() => undefined),
     );
     return this.connected;
   }

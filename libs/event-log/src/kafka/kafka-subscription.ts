@@ -31,6 +31,8 @@ export class KafkaSubscription implements Subscription {
     this.onEnd = onEnd;
     const { consumer } = this;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      // Running once it has joined its group: until then /health says "starting".
+      if (this.current === 'starting') this.current = 'running';
       this.assigned = Object.entries(event.payload.memberAssignment).flatMap(
         ([topic, partitions]) => partitions.map((p) => `${topic}:${p}`),
       );
@@ -59,7 +61,6 @@ export class KafkaSubscription implements Subscription {
       partitionsConsumedConcurrently: 3,
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    this.current = 'running';
   }
 
   private async seekToStoredPositions(assignment: Record<string, number[]>): Promise<void> {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError, parseConfig } from './config';
+import { ConfigError, parseConfig, whereIs } from './config';
 
 describe('parseConfig', () => {
   it('uses the documented defaults for an empty environment', () => {
@@ -26,6 +26,8 @@ describe('parseConfig', () => {
       haproxyServices: [],
       reconciler: 'on',
       fleetProfilesFile: undefined,
+      consistencyWaitMs: 10_000,
+      healthMaxLag: 1000,
       analysis: {
         metricSource: 'embedded',
         prometheusUrl: undefined,
@@ -35,6 +37,33 @@ describe('parseConfig', () => {
         fallbackMaxErrorRate: 0.05,
         fallbackMaxP99Ms: 1000,
       },
+    });
+  });
+
+  it('reads the consistency wait and the health lag limit, refusing bad values by name', () => {
+    expect(
+      parseConfig({ ROLLGATE_CONSISTENCY_WAIT_MS: '2500', ROLLGATE_HEALTH_MAX_LAG: '50' }),
+    ).toMatchObject({ consistencyWaitMs: 2500, healthMaxLag: 50 });
+    expect(() =>
+      parseConfig({ ROLLGATE_CONSISTENCY_WAIT_MS: '-1', ROLLGATE_HEALTH_MAX_LAG: 'many' }),
+    ).toThrow(/ROLLGATE_CONSISTENCY_WAIT_MS: must be an integer[\s\S]*ROLLGATE_HEALTH_MAX_LAG/);
+  });
+
+  it('describes where data lives without printing a database password', () => {
+    const where = whereIs(
+      parseConfig({
+        ROLLGATE_MODE: 'production',
+        ROLLGATE_DATABASE_URL: 'postgres://app:s3cret@db:5432/rollgate',
+        KAFKA_BROKERS: 'k1:9092,k2:9092',
+      }),
+    );
+    expect(where).toEqual({
+      eventLog: 'Kafka at k1:9092,k2:9092',
+      readModels: 'PostgreSQL postgres://app:***@db:5432/rollgate, schemas rollgate_<service>',
+    });
+    expect(whereIs(parseConfig({ ROLLGATE_DATA_DIR: '/srv/rg' }))).toEqual({
+      eventLog: '/srv/rg/events.db',
+      readModels: 'SQLite files in /srv/rg',
     });
   });
 

@@ -325,3 +325,27 @@ function parseHaproxyServices(value: string): {
   }
   return { services, problems };
 }
+
+/** A database URL safe to print: the password, if any, masked. */
+export function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+/** Where the event log and the read models live, in words for banners (no secrets). */
+export function whereIs(
+  config: RollgateConfig,
+  showPath: (path: string) => string = (path) => path,
+): { eventLog: string; readModels: string } {
+  return {
+    eventLog:
+      config.eventLog === 'kafka'
+        ? `Kafka at ${config.kafkaBrokers.join(',')}`
+        : `${showPath(config.dataDir)}/events.db`,
+    readModels:
+      config.storage === 'postgres'
+        ? `PostgreSQL ${withoutPassword(config.databaseUrl)}, schemas ${config.schemaPrefix}<service>`
+        : `SQLite files in ${showPath(config.dataDir)}`,
+  };
+}

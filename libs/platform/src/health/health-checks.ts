@@ -2,6 +2,11 @@ import { Injectable } from '@nestjs/common';
 
 export interface HealthCheckOutcome {
   up: boolean;
+  /**
+   * An up check can still say the service is `starting` (not ready: /health answers 503 with
+   * status "starting") or `degraded` (serving, but behind: 200 with status "degraded").
+   */
+  condition?: 'starting' | 'degraded';
   detail?: Record<string, unknown>;
 }
 

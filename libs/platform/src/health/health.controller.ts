@@ -7,7 +7,10 @@ import {
   HealthIndicatorResult,
   HealthIndicatorService,
 } from '@nestjs/terminus';
-import { HealthChecks, type HealthCheckFn } from './health-checks';
+import { HealthChecks, type HealthCheckFn, type HealthCheckOutcome } from './health-checks';
+
+/** Terminus' body with our two extra top-level states. */
+type ConditionedResult = Omit<HealthCheckResult, 'status'> & { status: 'starting' | 'degraded' };
 
 /** A check that hangs must not hang /health: it counts as down after this long. */
 export const HEALTH_CHECK_TIMEOUT_MS = 3000;
@@ -29,16 +32,26 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({
     summary: 'Up when every registered check is up; 503 names the ones that are not',
+    description:
+      'status is "ok", "degraded" (200: serving, but a consumer is further behind the log than ROLLGATE_HEALTH_MAX_LAG), "starting" (503: consumers have not joined yet) or "error" (503).',
   })
-  @ApiServiceUnavailableResponse({ description: 'at least one check is down' })
-  async check(@Res({ passthrough: true }) response: StatusSettable): Promise<HealthCheckResult> {
+  @ApiServiceUnavailableResponse({ description: 'starting, or at least one check is down' })
+  async check(
+    @Res({ passthrough: true }) response: StatusSettable,
+  ): Promise<HealthCheckResult | ConditionedResult> {
+    const conditions = new Set<HealthCheckOutcome['condition']>();
     const indicators = this.checks.entries().map(
       ([name, fn]) =>
         () =>
-          this.run(name, fn),
+          this.run(name, fn, conditions),
     );
     try {
-      return await this.health.check(indicators);
+      const result = await this.health.check(indicators);
+      if (conditions.has('starting')) {
+        response.status(503);
+        return { ...result, status: 'starting' };
+      }
+      return conditions.has('degraded') ? { ...result, status: 'degraded' } : result;
     } catch (error) {
       // Keep terminus' body (it names each check) instead of the generic error shape.
       if (!(error instanceof ServiceUnavailableException)) throw error;
@@ -47,7 +60,11 @@ export class HealthController {
     }
   }
 
-  private async run(name: string, check: HealthCheckFn): Promise<HealthIndicatorResult> {
+  private async run(
+    name: string,
+    check: HealthCheckFn,
+    conditions: Set<HealthCheckOutcome['condition']>,
+  ): Promise<HealthIndicatorResult> {
     const indicator = this.indicators.check(name);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -58,7 +75,12 @@ export class HealthController {
     });
     try {
       const outcome = await Promise.race([check(), timeout]);
-      return outcome.up ? indicator.up(outcome.detail) : indicator.down(outcome.detail);
+      if (!outcome.up) return indicator.down(outcome.detail);
+      if (outcome.condition) conditions.add(outcome.condition);
+      return indicator.up({
+        ...outcome.detail,
+        ...(outcome.condition ? { condition: outcome.condition } : {}),
+      });
     } catch (error) {
       return indicator.down({ message: (error as Error).message });
     } finally {

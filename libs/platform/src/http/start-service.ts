@@ -2,7 +2,7 @@ import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FileTokenStore } from '../auth/file-token-store';
 import type { TokenStore } from '../auth/token-store';
-import { loadConfig, type RollgateConfig, type ServiceName } from '../config/config';
+import { loadConfig, whereIs, type RollgateConfig, type ServiceName } from '../config/config';
 import type { RollgateAppOptions } from './rollgate-http.module';
 import { setupHttpApp, type HttpAppDescription } from './setup-http-app';
 import { startTelemetry } from '@rollgate/telemetry';
@@ -43,6 +43,11 @@ export async function startService(options: StartServiceOptions): Promise<INestA
   const port = config.ports[service.name];
   await app.listen(port, config.host);
   console.log(`${service.name} listening on http://${config.host}:${port} (API docs at /docs)`);
+  if (options.shutdownHooks !== false) {
+    // A standalone process says where its data is; the embedded host says it once for all five.
+    const where = whereIs(config);
+    console.log(`  event log ${where.eventLog}; read models ${where.readModels}`);
+  }
   return app;
 }
 

@@ -8,11 +8,14 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { EventStore } from '@rollgate/persistence';
+import { ConsumerLagTracker, EventStore } from '@rollgate/persistence';
 import type { Subscription } from '@rollgate/event-log';
 import { HealthChecks } from '../health/health-checks';
 import { ReadYourWritesInterceptor } from './read-your-writes.interceptor';
 import { SERVICE_RUNTIME, type ServiceRuntime } from './service-runtime';
+
+/** How often consumer lag is measured (end offsets and checkpoints): the resolution of its age. */
+const LAG_SAMPLE_MS = 1000;
 
 /**
  * Our own Nest module around the event log (not the @nestjs/microservices transport): starts
@@ -25,12 +28,26 @@ export class RuntimeModule
 {
   private readonly logger: Logger;
   private subscriptions: Subscription[] = [];
+  private readonly lag: ConsumerLagTracker;
+  private lagTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
     private readonly checks: HealthChecks,
   ) {
     this.logger = new Logger(`${runtime.service}-runtime`);
+    this.lag = new ConsumerLagTracker(runtime.log, () => runtime.projections);
+  }
+
+  /** Consumer lag is sampled in the background, so /health answers from the last sample. */
+  private sampleLag(): void {
+    const sample = () =>
+      this.lag
+        .sample()
+        .catch((error: unknown) => this.logger.debug(`lag sample failed: ${String(error)}`));
+    void sample();
+    this.lagTimer = setInterval(() => void sample(), LAG_SAMPLE_MS);
+    this.lagTimer.unref();
   }
 
   static forRoot(runtime: ServiceRuntime): DynamicModule {
@@ -49,17 +66,28 @@ export class RuntimeModule
   async onApplicationBootstrap(): Promise<void> {
     this.runtime.relay.start();
     this.subscriptions = await Promise.all(this.runtime.projections.map((p) => p.start()));
+    this.sampleLag();
     this.checks.register('event-log', async () => {
+      const states = this.subscriptions.map((s) => s.state());
       const consumers = Object.fromEntries(
         this.subscriptions.map((s) => [
           s.groupId,
           s.state() === 'crashed' ? `crashed: ${s.crashError()?.message}` : s.state(),
         ]),
       );
-      const up = this.subscriptions.every(
-        (s) => s.state() === 'running' || s.state() === 'starting',
-      );
-      return { up, detail: { consumers, outboxPending: await this.runtime.relay.pending() } };
+      const up = states.every((state) => state === 'running' || state === 'starting');
+      const lag = this.lag.current();
+      const maxLag = this.runtime.config.healthMaxLag;
+      const condition = states.includes('starting')
+        ? 'starting'
+        : Object.values(lag).some((l) => l.events > maxLag)
+          ? 'degraded'
+          : undefined;
+      return {
+        up,
+        ...(condition ? { condition } : {}),
+        detail: { consumers, lag, maxLag, outboxPending: await this.runtime.relay.pending() },
+      };
     });
     for (const subscription of this.subscriptions) {
       this.logger.log(`consumer ${subscription.groupId} started`);
@@ -72,6 +100,7 @@ export class RuntimeModule
    * failed and roll back a healthy release just because the process was stopping.
    */
   async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.lagTimer);
     await Promise.all(this.runtime.projections.map((p) => p.stop()));
   }
 

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { ALL_TOPICS } from '@rollgate/contracts';
-import { EmbeddedEventLog, KafkaEventLog, type EventLog } from '@rollgate/event-log';
+import { EmbeddedEventLog, KafkaEventLog, type EventLog, type LogSink } from '@rollgate/event-log';
 import {
   EventStore,
   openServiceDataSource,
@@ -47,10 +47,21 @@ export interface ServiceRuntime {
   close(): Promise<void>;
 }
 
+/** kafkajs and the Kafka adapter log through Nest's logger, at its levels. */
+function kafkaLogger(): LogSink {
+  const logger = new Logger('kafka');
+  return {
+    error: (m) => logger.error(m),
+    warn: (m) => logger.warn(m),
+    info: (m) => logger.log(m),
+    debug: (m) => logger.debug(m),
+  };
+}
+
 /** The log the configuration asks for; one per process in embedded mode, shared by the five services. */
 export function openEventLog(config: RollgateConfig, clientId: string): EventLog {
   return config.eventLog === 'kafka'
-    ? new KafkaEventLog({ brokers: config.kafkaBrokers, clientId })
+    ? new KafkaEventLog({ brokers: config.kafkaBrokers, clientId, logger: kafkaLogger() })
     : new EmbeddedEventLog({ file: join(config.dataDir, 'events.db') });
 }
 
