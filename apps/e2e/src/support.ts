@@ -83,8 +83,11 @@ export async function startEmbeddedHost(env: Record<string, string>): Promise<Pr
 /** Production mode: one process per service, resolved once every one answers /health. */
 export async function startServiceProcesses(
   env: Record<string, string>,
+  overrides: Partial<Record<(typeof SERVICES)[number], Record<string, string>>> = {},
 ): Promise<Map<string, Proc>> {
-  const procs = new Map(SERVICES.map((s) => [s, start(`apps/${s}/src/main.ts`, env)] as const));
+  const procs = new Map(
+    SERVICES.map((s) => [s, start(`apps/${s}/src/main.ts`, { ...env, ...overrides[s] })] as const),
+  );
   const urls = SERVICES.map((s) => env[`ROLLGATE_${s.toUpperCase()}_URL`]!);
   await waitFor(
     async () => (await Promise.all(urls.map(healthy))).every(Boolean),

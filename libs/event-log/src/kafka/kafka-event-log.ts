@@ -37,7 +37,7 @@ export interface KafkaEventLogOptions {
   brokers: string[];
   clientId: string;
   catalog?: EventCatalog;
-  /** kafkajs's own logging; default WARN. Crashes are reported through subscriptions either way. */
+  /** kafkajs's own logging; default ERROR. Crashes are reported through subscriptions either way. */
   logLevel?: logLevel;
   /** Where kafkajs's lines and the adapter's own go, at our levels; default the console. */
   logger?: LogSink;
@@ -79,7 +79,7 @@ export class KafkaEventLog implements EventLog {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
-      logLevel: options.logLevel ?? logLevel.WARN,
+      logLevel: options.logLevel ?? logLevel.ERROR,
       logCreator: kafkajsLogCreator(this.logger),
       retry: { retries: 8, initialRetryTime: 200 },
     });

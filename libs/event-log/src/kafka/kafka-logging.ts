@@ -35,7 +35,8 @@ const HANDLED_BY_KAFKAJS = new Set([
  * crash or the failed call.
  */
 export function levelOf(level: logLevel, error: unknown): keyof LogSink | undefined {
-  if (level === logLevel.ERROR && typeof error === 'string' && HANDLED_BY_KAFKAJS.has(error)) return 'debug';
+  if (level === logLevel.ERROR && typeof error === 'string' && HANDLED_BY_KAFKAJS.has(error))
+    return 'debug';
   switch (level) {
     case logLevel.ERROR:
       return 'error';
@@ -54,7 +55,8 @@ export function levelOf(level: logLevel, error: unknown): keyof LogSink | undefi
 export function kafkajsLogCreator(sink: LogSink): logCreator {
   return () =>
     ({ level, log }) => {
-      const { message, error, namespace: _namespace, ...rest } = log;
+      const { message, error, ...fields } = log;
+      const rest = Object.fromEntries(Object.entries(fields).filter(([k]) => k !== 'namespace'));
       const target = levelOf(level, error);
       if (!target) return;
       const detail = error === undefined ? '' : `: ${String(error)}`;
