@@ -14,7 +14,11 @@ function fixture() {
     checkpoint: async (topic: string, partition: number) =>
       checkpoints.get(`${topic}:${partition}`),
   } as unknown as ProjectionRunner;
-  const tracker = new ConsumerLagTracker(log, () => [runner], () => now);
+  const tracker = new ConsumerLagTracker(
+    log,
+    () => [runner],
+    () => now,
+  );
   return {
     tracker,
     ends,
