@@ -31,7 +31,9 @@ describe('production mode on a fresh broker', () => {
   const prefix = `demo${randomUUID().slice(0, 6)}_`;
   let host: Proc | undefined;
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    // The shared broker's jars (fetched if this checkout reuses a broker it did not start).
+    await run('bash', [join(ROOT, 'infra/kafka/fetch.sh')]);
     mkdirSync(kafkaEnv.KAFKA_HOME, { recursive: true });
     symlinkSync(join(ROOT, '.kafka/lib'), join(kafkaEnv.KAFKA_HOME, 'lib'));
   });
