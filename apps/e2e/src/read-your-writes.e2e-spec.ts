@@ -364,6 +364,31 @@ async function targetDatabase(): Promise<{ name: string; drop: () => Promise<voi
   return { name: new URL(target.url).pathname.slice(1), drop: target.drop };
 }
 
+/** Reads that send a token: the write's own token passes, a bad one is 400, a future one 503. */
+async function expectTokensHonoured(orchestrator: string, token: string): Promise<void> {
+  const created = await fetch(`${orchestrator}/releases`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      service: `tok-${randomUUID().slice(0, 6)}`,
+      artifact: { name: 'tok', digest: digest('d') },
+    }),
+  });
+  expect(created.status).toBe(201);
+  const consistency = created.headers.get('rollgate-consistency')!;
+  expect(consistency).toMatch(/^rollgate\.releases:\d+:\d+$/);
+  const read = (header: string) =>
+    fetch(`${orchestrator}/releases`, { headers: { 'Rollgate-Consistency': header } });
+  expect((await read(consistency)).status).toBe(200);
+  const bad = await read('releases; DROP TABLE');
+  expect(bad.status).toBe(400);
+  expect(JSON.stringify(await bad.json())).toContain('header Rollgate-Consistency');
+  const [topic, partition] = consistency.split(':');
+  const ahead = await read(`${topic}:${partition}:999999999`);
+  expect(ahead.status).toBe(503);
+  expect(ahead.headers.get('retry-after')).toBe('1');
+}
+
 describe('read-your-writes on every mutating route', () => {
   let target: { name: string; drop: () => Promise<void> };
   let fleet: { url: string; close: () => Promise<void> };
@@ -421,9 +446,14 @@ describe('read-your-writes on every mutating route', () => {
     });
     // The services inside the host ask the empty fleet stand-in as their orchestrator URL; the
     // test reaches the orchestrator itself on its port.
-    const host = await startEmbeddedHost({ ...env, ROLLGATE_ORCHESTRATOR_URL: fleet.url });
+    const host = await startEmbeddedHost({
+      ...env,
+      ROLLGATE_ORCHESTRATOR_URL: fleet.url,
+      ROLLGATE_CONSISTENCY_WAIT_MS: '1500',
+    });
     try {
       expectNoMisses(await runTable(env, token, target.name));
+      await expectTokensHonoured(env.ROLLGATE_ORCHESTRATOR_URL, token);
     } finally {
       await stop(host);
     }
