@@ -26,6 +26,9 @@ export function formatStatusTable(rows: readonly ServiceStatus[]): string {
     .join('\n');
 }
 
-/** 0 only when every service is up, so scripts can gate on `rollgate status`. */
+/**
+ * 0 only when every service serves (up, or degraded: answering but its consumers behind), so
+ * scripts can gate on `rollgate status`; starting, down or unreachable is 1.
+ */
 export const statusExitCode = (rows: readonly ServiceStatus[]): number =>
-  rows.every((row) => row.status === 'up') ? 0 : 1;
+  rows.every((row) => row.status === 'up' || row.status === 'degraded') ? 0 : 1;

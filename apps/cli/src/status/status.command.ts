@@ -33,7 +33,7 @@ async function activeReleases(context: CliContext, rows: ServiceStatus[]): Promi
 /**
  * `rollgate status [--json] [--watch [seconds]]`: the services' health, then the releases in
  * flight with their progress; `--watch` redraws it until interrupted. The exit code is set
- * through `setExitCode`: 0 only when every service is up.
+ * through `setExitCode`: 0 only when every service serves (up or degraded).
  */
 export function statusCommand(context: CliContext, setExitCode: (code: number) => void): Command {
   return new Command('status')
