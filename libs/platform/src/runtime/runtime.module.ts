@@ -41,10 +41,16 @@ export class RuntimeModule
 
   /** Consumer lag is sampled in the background, so /health answers from the last sample. */
   private sampleLag(): void {
-    const sample = () =>
-      this.lag
+    let running = false;
+    // One sample at a time: a slow broker must not pile samples up.
+    const sample = async () => {
+      if (running) return;
+      running = true;
+      await this.lag
         .sample()
-        .catch((error: unknown) => this.logger.debug(`lag sample failed: ${String(error)}`));
+        .catch((error: unknown) => this.logger.debug(`lag sample failed: ${String(error)}`))
+        .finally(() => (running = false));
+    };
     void sample();
     this.lagTimer = setInterval(() => void sample(), LAG_SAMPLE_MS);
     this.lagTimer.unref();
