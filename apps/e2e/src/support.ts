@@ -111,9 +111,21 @@ export async function dropServiceSchemas(prefix: string): Promise<void> {
   }
 }
 
+interface HealthBody {
+  status?: string;
+  details?: { 'event-log'?: { lag?: Record<string, { events: number }> } };
+}
+
+/**
+ * Up and caught up: /health is 200 "ok" and no consumer is behind. A service on a fresh schema
+ * first replays what the shared test broker already holds; a drill starts after that, as it
+ * would on a broker of its own.
+ */
 export async function healthy(url: string): Promise<boolean> {
   const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
-  return response.status === 200;
+  const body = (await response.json().catch(() => ({}))) as HealthBody;
+  const lag = Object.values(body.details?.['event-log']?.lag ?? {});
+  return response.status === 200 && body.status === 'ok' && lag.every((l) => l.events === 0);
 }
 
 export async function stop(proc: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {

@@ -70,6 +70,23 @@ function startTraffic(port: number) {
   return { seen, stop: async () => ((running = false), await Promise.all(workers)) };
 }
 
+/**
+ * New read models on a log that already has history (a fresh schema on a long-lived broker)
+ * replay it first: the demo starts once the orchestrator's /health says it caught up.
+ */
+async function caughtUp(orchestrator: string, print: (line: string) => void): Promise<void> {
+  // Up to 5 minutes; after that the demo goes on and the API's own waits take over.
+  for (let tries = 0; tries < 600; tries++) {
+    const health = await fetch(`${orchestrator}/health`)
+      .then((r) => r.json() as Promise<{ status?: string }>)
+      .catch(() => ({ status: undefined }));
+    if (health.status === 'ok') return;
+    if (tries === 0)
+      print(`demo: waiting until the read models caught up with the log (${health.status})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 const hasReleases = async (orchestrator: string, service: string) =>
   (await call<unknown[]>(`${orchestrator}/releases?service=${service}`, 'GET')).length > 0;
 
@@ -104,6 +121,7 @@ export async function runDemo(
   print: (line: string) => void,
 ): Promise<void> {
   const orchestrator = config.serviceUrls.orchestrator;
+  await caughtUp(orchestrator, print);
   const service = await demoService(config, print);
   if (!service) return;
   const release = async (version: keyof typeof DEMO_BUILDS, label: string) => {

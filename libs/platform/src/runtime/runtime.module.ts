@@ -39,8 +39,11 @@ export class RuntimeModule
     this.lag = new ConsumerLagTracker(runtime.log, () => runtime.projections);
   }
 
-  /** Consumer lag is sampled in the background, so /health answers from the last sample. */
-  private sampleLag(): void {
+  /**
+   * Consumer lag is sampled in the background, so /health answers from the last sample; the first
+   * sample is taken before the service answers, so it never says ok while it is far behind.
+   */
+  private async sampleLag(): Promise<void> {
     let running = false;
     // One sample at a time: a slow broker must not pile samples up.
     const sample = async () => {
@@ -51,9 +54,9 @@ export class RuntimeModule
         .catch((error: unknown) => this.logger.debug(`lag sample failed: ${String(error)}`))
         .finally(() => (running = false));
     };
-    void sample();
     this.lagTimer = setInterval(() => void sample(), LAG_SAMPLE_MS);
     this.lagTimer.unref();
+    await sample();
   }
 
   static forRoot(runtime: ServiceRuntime): DynamicModule {
@@ -72,7 +75,7 @@ export class RuntimeModule
   async onApplicationBootstrap(): Promise<void> {
     this.runtime.relay.start();
     this.subscriptions = await Promise.all(this.runtime.projections.map((p) => p.start()));
-    this.sampleLag();
+    await this.sampleLag();
     this.checks.register('event-log', async () => {
       const states = this.subscriptions.map((s) => s.state());
       const consumers = Object.fromEntries(
