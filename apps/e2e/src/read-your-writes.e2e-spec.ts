@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { issueToken } from '@rollgate/platform';
+import { createTestDatabase } from '@rollgate/platform/testing';
 import {
-  DATABASE_URL,
   digest,
   dropServiceSchemas,
   portsEnv,
@@ -343,19 +343,7 @@ function expectNoMisses(tally: Tally): void {
 
 /** A target database of its own per mode, with a small table the plans add columns to. */
 async function targetDatabase(): Promise<{ name: string; drop: () => Promise<void> }> {
-  const name = `ryw_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const admin = async (sql: string) => {
-    const client = new Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    await client.query(sql).finally(() => client.end());
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(DATABASE_URL);
-  url.pathname = `/${name}`;
-  const target = {
-    url: url.toString(),
-    drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-  };
+  const target = await createTestDatabase('ryw_');
   const client = new Client({ connectionString: target.url });
   await client.connect();
   await client.query('CREATE TABLE items (id bigserial PRIMARY KEY, name text NOT NULL)');

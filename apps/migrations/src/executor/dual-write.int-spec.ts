@@ -1,7 +1,7 @@
 import { Client, Pool } from 'pg';
 import { parsePlan, type MigrationPlan } from '@rollgate/migrations-domain';
 import { PgMigrationExecutor } from './pg-executor';
-import { createTestDatabase } from './testing/databases';
+import { createTestDatabase } from '@rollgate/platform/testing';
 
 function plan(raw: object): MigrationPlan {
   const result = parsePlan({

@@ -4,7 +4,7 @@ import { Client, Pool } from 'pg';
 import { parsePlan, type MigrationPlan } from '@rollgate/migrations-domain';
 import { LockTimeoutExhaustedError } from './lock-retry';
 import { PgMigrationExecutor, PlanRejectedError } from './pg-executor';
-import { createTestDatabase } from './testing/databases';
+import { createTestDatabase } from '@rollgate/platform/testing';
 
 const root = join(__dirname, '../../../..');
 

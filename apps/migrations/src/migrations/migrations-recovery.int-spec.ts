@@ -5,14 +5,13 @@ import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import request from 'supertest';
 import { issueToken, type ServiceRuntime } from '@rollgate/platform';
-import { eventually, tempTokensFile } from '@rollgate/platform/testing';
+import { createTestDatabase, eventually, tempTokensFile } from '@rollgate/platform/testing';
 import { EventStore } from '@rollgate/persistence';
 import {
   decideStartPhase,
   migrationAggregate,
   migrationStreamId,
 } from '@rollgate/migrations-domain';
-import { createTestDatabase } from '../executor/testing/databases';
 import { bootMigrationsService, fakeOrchestrator } from './testing/service-harness';
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

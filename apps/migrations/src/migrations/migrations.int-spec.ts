@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import request from 'supertest';
 import { issueToken, type ServiceRuntime } from '@rollgate/platform';
-import { eventually, tempTokensFile } from '@rollgate/platform/testing';
-import { createTestDatabase } from '../executor/testing/databases';
+import { createTestDatabase, eventually, tempTokensFile } from '@rollgate/platform/testing';
 import { bootMigrationsService, fakeOrchestrator } from './testing/service-harness';
 
 describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {

@@ -3,3 +3,4 @@ export * from './create-test-app';
 export * from './test-runtime';
 export * from './prometheus-server';
 export * from './eventually';
+export * from './databases';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { DEFAULT_DATABASE_URL } from '@rollgate/platform';
+import { DEFAULT_DATABASE_URL } from '../config/config';
 
-/** Test helper: a fresh database per suite (names start with mig_), dropped afterwards. */
+/** Test helper: a fresh database per suite (names start with the prefix, mig_ by default), dropped afterwards. */
 export async function createTestDatabase(
   prefix = 'mig_',
 ): Promise<{ url: string; drop: () => Promise<void> }> {
