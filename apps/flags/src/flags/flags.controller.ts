@@ -152,17 +152,18 @@ export class FlagsController {
 
   @Post(':key/outcomes')
   @HttpCode(202)
-  @RequireScopes('read')
+  @RequireScopes('ingest')
   @ApiQuery({ name: 'project', required: false })
   @ApiOperation({
     summary: 'SDKs report request outcomes per cohort (flag on / off) for guarded rollouts',
     description:
-      'Stored under the step of the running guarded rollout; ignored (recorded: false) when none runs.',
+      'Stored under the step of the running guarded rollout; ignored (recorded: false) when none runs. Needs the ingest scope, and a token that may touch an owner service of the project.',
   })
   outcomes(
     @Param('key') key: string,
     @Query('project') project: string | undefined,
     @Body() body: OutcomesDto,
+    @Principal() principal: AuthPrincipal,
   ) {
     const problems = body.cohorts
       .map((c, i) => ({ c, i }))
@@ -171,7 +172,7 @@ export class FlagsController {
     if (problems.length > 0) {
       throw new BadRequestException({ message: 'validation failed', details: problems });
     }
-    return this.ramps.record(projectOf(project), key, body);
+    return this.ramps.record(projectOf(project), key, body, principal);
   }
 
   @Get('segments')
@@ -198,7 +199,7 @@ export class FlagsController {
     @Body() body: SegmentDto,
     @Principal() principal: AuthPrincipal,
   ): Promise<FlagCommandAcceptedDto> {
-    return this.flags.defineSegment(projectOf(project), key, body, principal.actor);
+    return this.flags.defineSegment(projectOf(project), key, body, principal);
   }
 
   @Post('projects')
@@ -211,7 +212,7 @@ export class FlagsController {
     @Principal() principal: AuthPrincipal,
     @Res({ passthrough: true }) response: ServerResponse,
   ): Promise<FlagCommandAcceptedDto> {
-    const accepted = await this.flags.configureProject(body, principal.actor);
+    const accepted = await this.flags.configureProject(body, principal);
     setLocation(response, `/flags?project=${encodeURIComponent(accepted.project)}`);
     return accepted;
   }
@@ -227,7 +228,7 @@ export class FlagsController {
     @Principal() principal: AuthPrincipal,
     @Res({ passthrough: true }) response: ServerResponse,
   ): Promise<FlagCommandAcceptedDto> {
-    const accepted = await this.flags.create(body, principal.actor);
+    const accepted = await this.flags.create(body, principal);
     setLocation(response, flagPath(accepted.project, accepted.key));
     return accepted;
   }
@@ -248,13 +249,7 @@ export class FlagsController {
     @Body() body: EnvironmentConfigDto,
     @Principal() principal: AuthPrincipal,
   ): Promise<FlagCommandAcceptedDto> {
-    return this.flags.updateEnvironment(
-      projectOf(project),
-      key,
-      environment,
-      body,
-      principal.actor,
-    );
+    return this.flags.updateEnvironment(projectOf(project), key, environment, body, principal);
   }
 
   @Patch(':key')
@@ -267,7 +262,7 @@ export class FlagsController {
     @Body() body: DefinitionUpdateDto,
     @Principal() principal: AuthPrincipal,
   ): Promise<FlagCommandAcceptedDto> {
-    return this.flags.updateDefinition(projectOf(project), key, body, principal.actor);
+    return this.flags.updateDefinition(projectOf(project), key, body, principal);
   }
 
   @Post(':key/rollout')
@@ -281,7 +276,7 @@ export class FlagsController {
     @Body() body: RolloutDto,
     @Principal() principal: AuthPrincipal,
   ): Promise<FlagCommandAcceptedDto> {
-    return this.flags.setRollout(projectOf(project), key, body, principal.actor);
+    return this.flags.setRollout(projectOf(project), key, body, principal);
   }
 
   @Post(':key/kill')
@@ -295,7 +290,7 @@ export class FlagsController {
     @Body() body: KillDto,
     @Principal() principal: AuthPrincipal,
   ): Promise<FlagCommandAcceptedDto> {
-    return this.flags.kill(projectOf(project), key, body.environment, body.reason, principal.actor);
+    return this.flags.kill(projectOf(project), key, body.environment, body.reason, principal);
   }
 
   @Post(':key/retire')
@@ -309,7 +304,7 @@ export class FlagsController {
     @Body() body: RetireDto,
     @Principal() principal: AuthPrincipal,
   ): Promise<FlagCommandAcceptedDto> {
-    return this.flags.retire(projectOf(project), key, body.reason, principal.actor);
+    return this.flags.retire(projectOf(project), key, body.reason, principal);
   }
 
   @Post(':key/extend')
@@ -323,7 +318,7 @@ export class FlagsController {
     @Body() body: ExtendDto,
     @Principal() principal: AuthPrincipal,
   ): Promise<FlagCommandAcceptedDto> {
-    return this.flags.extend(projectOf(project), key, body.expiresAt, body.reason, principal.actor);
+    return this.flags.extend(projectOf(project), key, body.expiresAt, body.reason, principal);
   }
 
   @Post(':key/guarded-rollout')
@@ -341,7 +336,7 @@ export class FlagsController {
     @Principal() principal: AuthPrincipal,
     @Res({ passthrough: true }) response: ServerResponse,
   ): Promise<FlagCommandAcceptedDto> {
-    const accepted = await this.ramps.start(projectOf(project), key, body, principal.actor);
+    const accepted = await this.ramps.start(projectOf(project), key, body, principal);
     setLocation(
       response,
       flagPath(accepted.project, accepted.key, '/guarded-rollout', body.environment),
@@ -382,7 +377,7 @@ export class FlagsController {
       key,
       requiredEnvironment(environment),
       reason || undefined,
-      principal.actor,
+      principal,
     );
   }
 

@@ -9,7 +9,6 @@ import {
   IsNotEmpty,
   IsNumber,
   IsObject,
-  IsOptional,
   IsString,
   Length,
   Matches,
@@ -17,7 +16,9 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { OptionalField } from '@rollgate/platform';
 import { Type } from 'class-transformer';
+import { SERVICE_NAME_PATTERN } from '@rollgate/contracts';
 import { FLAG_TYPES, type FlagType } from '@rollgate/flags-domain';
 
 export const FLAG_KEY_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$';
@@ -27,7 +28,7 @@ export const PROJECT_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
 
 class ReasonField {
   @ApiPropertyOptional({ description: 'Why, in words: recorded on the event' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @Length(1, 1000)
   reason?: string;
@@ -44,7 +45,7 @@ export class ProjectCreateDto extends ReasonField {
     default: ['development', 'staging', 'production'],
     description: 'Environments can be added later, never removed',
   })
-  @IsOptional()
+  @OptionalField()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(20)
@@ -55,9 +56,24 @@ export class ProjectCreateDto extends ReasonField {
     default: false,
     description: 'Expired flags block new releases of the services that read them',
   })
-  @IsOptional()
+  @OptionalField()
   @IsBoolean()
   blockReleasesOnExpiredFlags?: boolean;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['checkout'],
+    description:
+      "Owner services: a token limited to some services may change the project's flags only when it may touch one of them (none: only a token for every service may)",
+  })
+  @OptionalField()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Matches(new RegExp(SERVICE_NAME_PATTERN), {
+    each: true,
+    message: 'each must be a service name such as "checkout"',
+  })
+  services?: string[];
 }
 
 export class FlagCreateDto extends ReasonField {
@@ -67,7 +83,7 @@ export class FlagCreateDto extends ReasonField {
   key!: string;
 
   @ApiPropertyOptional({ default: 'default' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @Matches(new RegExp(PROJECT_PATTERN), { message: 'must be a lowercase project name' })
   project?: string;
@@ -82,7 +98,7 @@ export class FlagCreateDto extends ReasonField {
   owner!: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @Length(0, 2000)
   description?: string;
@@ -91,7 +107,7 @@ export class FlagCreateDto extends ReasonField {
     example: '2026-12-31T00:00:00Z',
     description: 'ISO 8601 with a zone; default: 40 days for release and experiment flags',
   })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   expiresAt?: string;
 }
@@ -103,29 +119,29 @@ export class EnvironmentConfigDto extends ReasonField {
   enabled!: boolean;
 
   @ApiPropertyOptional({ example: 'default' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   stickiness?: string;
 
   @ApiPropertyOptional({ example: { allow: ['u-1'], deny: ['u-2'] } })
-  @IsOptional()
+  @OptionalField()
   @IsObject()
   targets?: Record<string, unknown>;
 
   @ApiPropertyOptional({
     example: [{ constraints: [{ attribute: 'country', operator: 'IN', values: ['NO'] }] }],
   })
-  @IsOptional()
+  @OptionalField()
   @IsArray()
   rules?: unknown[];
 
   @ApiPropertyOptional({ example: { percentage: 25 } })
-  @IsOptional()
+  @OptionalField()
   @IsObject()
   rollout?: Record<string, unknown>;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalField()
   @IsBoolean()
   defaultServe?: boolean;
 
@@ -135,7 +151,7 @@ export class EnvironmentConfigDto extends ReasonField {
       { name: 'b', weight: 500 },
     ],
   })
-  @IsOptional()
+  @OptionalField()
   @IsArray()
   variants?: unknown[];
 
@@ -143,7 +159,7 @@ export class EnvironmentConfigDto extends ReasonField {
     description:
       'Turn the flag on although live builds do not declare it (the enablement guard); needs a reason',
   })
-  @IsOptional()
+  @OptionalField()
   @IsBoolean()
   force?: boolean;
 }
@@ -161,7 +177,7 @@ export class RolloutDto extends ReasonField {
   percentage!: number;
 
   @ApiPropertyOptional({ description: 'Bucket group; the flag key unless set' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @Length(1, 100)
   groupId?: string;
@@ -195,26 +211,26 @@ export class ExtendDto extends ReasonField {
 
 export class DefinitionUpdateDto extends ReasonField {
   @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @Length(1, 200)
   owner?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @Length(0, 2000)
   description?: string;
 
   @ApiPropertyOptional({ example: [{ flag: 'new-api', enabled: true }] })
-  @IsOptional()
+  @OptionalField()
   @IsArray()
   prerequisites?: unknown[];
 }
 
 export class SegmentDto extends ReasonField {
   @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @Length(0, 2000)
   description?: string;
@@ -231,7 +247,7 @@ export class EvaluateDto {
   environment!: string;
 
   @ApiPropertyOptional({ example: { userId: 'u-42', country: 'NO' } })
-  @IsOptional()
+  @OptionalField()
   @IsObject()
   context?: Record<string, string | number | boolean | null>;
 
@@ -239,12 +255,12 @@ export class EvaluateDto {
     example: '2026-03-01T12:00:00Z',
     description: 'Evaluate with the ruleset as it was at this instant (replay)',
   })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   at?: string;
 
   @ApiPropertyOptional({ description: 'Evaluate with this ruleset version (replay)' })
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(0)
   version?: number;
@@ -272,7 +288,7 @@ export class GuardedRolloutDto extends ReasonField {
     default: [5, 25, 50, 100],
     description: 'Rollout percentages, strictly increasing; the last one is the goal',
   })
-  @IsOptional()
+  @OptionalField()
   @IsArray()
   @ArrayMinSize(2)
   @ArrayMaxSize(20)
@@ -282,14 +298,14 @@ export class GuardedRolloutDto extends ReasonField {
   steps?: number[];
 
   @ApiPropertyOptional({ default: 60, description: 'How long each step is judged at least' })
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(1)
   @Max(86_400)
   stepSeconds?: number;
 
   @ApiPropertyOptional({ enum: ['sequential', 'kayenta', 'threshold'], default: 'sequential' })
-  @IsOptional()
+  @OptionalField()
   @IsIn(['sequential', 'kayenta', 'threshold'])
   judge?: 'sequential' | 'kayenta' | 'threshold';
 }
@@ -312,7 +328,7 @@ export class CohortOutcomesDto {
   errors!: number;
 
   @ApiPropertyOptional({ type: [Number], description: 'A sample of latencies (ms), up to 1000' })
-  @IsOptional()
+  @OptionalField()
   @IsArray()
   @ArrayMaxSize(1000)
   @IsNumber({ allowNaN: false, allowInfinity: false }, { each: true })

@@ -1,5 +1,6 @@
 import {
   BadRequestException,
+  ForbiddenException,
   Inject,
   Injectable,
   Logger,
@@ -36,6 +37,7 @@ import {
   decideUpdateDefinition,
   decideUpdateEnvironment,
   FlagInputError,
+  projectAccessProblem,
   projectFlagsAggregate,
   projectStreamId,
   releaseBlockingFlags,
@@ -72,6 +74,13 @@ export interface CommandResult {
   eventIds: string[];
 }
 
+/** Who asks for a change: the actor recorded on its events, and the services its token may touch. */
+export interface Caller {
+  readonly actor: string;
+  /** Undefined: every service. */
+  readonly services?: readonly string[] | undefined;
+}
+
 /** How often the flag-debt sweep looks for newly stale and expired flags. */
 const DEBT_SWEEP_INTERVAL_MS = 60_000;
 const SWEEPER: Origin = { actor: 'service:flags', causationId: null };
@@ -105,38 +114,45 @@ export class FlagsService implements OnApplicationBootstrap, OnApplicationShutdo
 
   // ---- commands --------------------------------------------------------------------------------
 
-  configureProject(body: ProjectCreateDto, actor: string): Promise<CommandResult> {
-    return this.execute(body.name, '', (state) =>
-      decideConfigureProject(
+  configureProject(body: ProjectCreateDto, caller: Caller): Promise<CommandResult> {
+    return this.execute(body.name, '', (state) => {
+      // Naming owners is checked against the token; keeping them is not (they may be wider).
+      assertProjectAccess(state, caller, body.services ?? (state.exists ? undefined : []));
+      return decideConfigureProject(
         state,
         {
           environments:
             body.environments ?? (state.exists ? state.environments : DEFAULT_ENVIRONMENTS),
           blockReleasesOnExpiredFlags:
             body.blockReleasesOnExpiredFlags ?? state.blockReleasesOnExpiredFlags,
+          services: body.services ?? state.services,
           reason: body.reason ?? NO_REASON,
         },
-        origin(actor),
-      ),
-    );
+        origin(caller.actor),
+      );
+    });
   }
 
-  create(body: FlagCreateDto, actor: string): Promise<CommandResult> {
+  create(body: FlagCreateDto, caller: Caller): Promise<CommandResult> {
     const now = new Date();
-    return this.execute(body.project ?? DEFAULT_PROJECT, body.key, (state) =>
-      decideCreateFlag(
-        state,
-        {
-          key: body.key,
-          type: body.type,
-          owner: body.owner,
-          reason: body.reason ?? NO_REASON,
-          ...(body.description ? { description: body.description } : {}),
-          ...(body.expiresAt ? { expiresAt: body.expiresAt } : {}),
-        },
-        origin(actor),
-        now,
-      ),
+    return this.execute(
+      body.project ?? DEFAULT_PROJECT,
+      body.key,
+      (state) =>
+        decideCreateFlag(
+          state,
+          {
+            key: body.key,
+            type: body.type,
+            owner: body.owner,
+            reason: body.reason ?? NO_REASON,
+            ...(body.description ? { description: body.description } : {}),
+            ...(body.expiresAt ? { expiresAt: body.expiresAt } : {}),
+          },
+          origin(caller.actor),
+          now,
+        ),
+      caller,
     );
   }
 
@@ -145,7 +161,7 @@ export class FlagsService implements OnApplicationBootstrap, OnApplicationShutdo
     key: string,
     environment: string,
     body: EnvironmentConfigDto,
-    actor: string,
+    caller: Caller,
   ): Promise<CommandResult> {
     const { reason, force, ...config } = body;
     if (force && !reason) {
@@ -159,80 +175,102 @@ export class FlagsService implements OnApplicationBootstrap, OnApplicationShutdo
     const fleet = turnsOn(before, config as FlagEnvironment)
       ? await this.fleet.liveInstances()
       : undefined;
-    return this.execute(project, key, (state) =>
-      decideUpdateEnvironment(
-        state,
-        {
-          key,
-          environment,
-          config: stripUndefined(config) as unknown as FlagEnvironment,
-          reason: reason ?? NO_REASON,
-          fleet: fleet ?? notAsked(),
-          ...(force ? { force: { reason: reason! } } : {}),
-        },
-        origin(actor),
-      ),
+    return this.execute(
+      project,
+      key,
+      (state) =>
+        decideUpdateEnvironment(
+          state,
+          {
+            key,
+            environment,
+            config: stripUndefined(config) as unknown as FlagEnvironment,
+            reason: reason ?? NO_REASON,
+            fleet: fleet ?? notAsked(),
+            ...(force ? { force: { reason: reason! } } : {}),
+          },
+          origin(caller.actor),
+        ),
+      caller,
     );
   }
 
-  setRollout(project: string, key: string, body: RolloutDto, actor: string) {
-    return this.execute(project, key, (state) =>
-      decideSetRollout(
-        state,
-        {
-          key,
-          environment: body.environment,
-          percentage: body.percentage,
-          reason: body.reason ?? NO_REASON,
-          ...(body.groupId ? { groupId: body.groupId } : {}),
-        },
-        origin(actor),
-      ),
+  setRollout(project: string, key: string, body: RolloutDto, caller: Caller) {
+    return this.execute(
+      project,
+      key,
+      (state) =>
+        decideSetRollout(
+          state,
+          {
+            key,
+            environment: body.environment,
+            percentage: body.percentage,
+            reason: body.reason ?? NO_REASON,
+            ...(body.groupId ? { groupId: body.groupId } : {}),
+          },
+          origin(caller.actor),
+        ),
+      caller,
     );
   }
 
-  updateDefinition(project: string, key: string, body: DefinitionUpdateDto, actor: string) {
-    return this.execute(project, key, (state) =>
-      decideUpdateDefinition(
-        state,
-        {
-          key,
-          reason: body.reason ?? NO_REASON,
-          ...(body.owner !== undefined ? { owner: body.owner } : {}),
-          ...(body.description !== undefined ? { description: body.description } : {}),
-          ...(body.prerequisites !== undefined
-            ? { prerequisites: body.prerequisites as Prerequisite[] }
-            : {}),
-        },
-        origin(actor),
-      ),
+  updateDefinition(project: string, key: string, body: DefinitionUpdateDto, caller: Caller) {
+    return this.execute(
+      project,
+      key,
+      (state) =>
+        decideUpdateDefinition(
+          state,
+          {
+            key,
+            reason: body.reason ?? NO_REASON,
+            ...(body.owner !== undefined ? { owner: body.owner } : {}),
+            ...(body.description !== undefined ? { description: body.description } : {}),
+            ...(body.prerequisites !== undefined
+              ? { prerequisites: body.prerequisites as Prerequisite[] }
+              : {}),
+          },
+          origin(caller.actor),
+        ),
+      caller,
     );
   }
 
-  defineSegment(project: string, key: string, body: SegmentDto, actor: string) {
-    return this.execute(project, key, (state) =>
-      decideDefineSegment(
-        state,
-        {
-          key,
-          constraints: body.constraints as Constraint[],
-          reason: body.reason ?? NO_REASON,
-          ...(body.description ? { description: body.description } : {}),
-        },
-        origin(actor),
-      ),
+  defineSegment(project: string, key: string, body: SegmentDto, caller: Caller) {
+    return this.execute(
+      project,
+      key,
+      (state) =>
+        decideDefineSegment(
+          state,
+          {
+            key,
+            constraints: body.constraints as Constraint[],
+            reason: body.reason ?? NO_REASON,
+            ...(body.description ? { description: body.description } : {}),
+          },
+          origin(caller.actor),
+        ),
+      caller,
     );
   }
 
-  kill(project: string, key: string, environment: string, reason: string, actor: string) {
-    return this.execute(project, key, (state) =>
-      decideKill(state, { key, environment, reason }, origin(actor)),
+  kill(project: string, key: string, environment: string, reason: string, caller: Caller) {
+    return this.execute(
+      project,
+      key,
+      (state) => decideKill(state, { key, environment, reason }, origin(caller.actor)),
+      caller,
     );
   }
 
-  retire(project: string, key: string, reason: string, actor: string) {
-    return this.execute(project, key, (state) =>
-      decideRetire(state, { key, reason }, origin(actor)),
+  retire(project: string, key: string, reason: string, caller: Caller) {
+    return this.execute(
+      project,
+      key,
+      (state) => decideRetire(state, { key, reason }, origin(caller.actor)),
+      caller,
     );
   }
 
@@ -241,11 +279,20 @@ export class FlagsService implements OnApplicationBootstrap, OnApplicationShutdo
     key: string,
     expiresAt: string,
     reason: string | undefined,
-    actor: string,
+    caller: Caller,
   ) {
     const now = new Date();
-    return this.execute(project, key, (state) =>
-      decideExtend(state, { key, expiresAt, reason: reason ?? NO_REASON }, origin(actor), now),
+    return this.execute(
+      project,
+      key,
+      (state) =>
+        decideExtend(
+          state,
+          { key, expiresAt, reason: reason ?? NO_REASON },
+          origin(caller.actor),
+          now,
+        ),
+      caller,
     );
   }
 
@@ -264,18 +311,25 @@ export class FlagsService implements OnApplicationBootstrap, OnApplicationShutdo
     return raised;
   }
 
-  /** Load, decide, append, publish, notify (also used by the guarded-rollout runner). */
+  /**
+   * Load, decide, append, publish, notify (also used by the guarded-rollout runner). A caller's
+   * token must own the project (checked on the state the decision sees); the runner has none.
+   */
   async execute(
     project: string,
     key: string,
     decide: (state: ProjectFlagsState) => Decision,
+    caller?: Caller,
   ): Promise<CommandResult> {
     let events: EventEnvelope[];
     try {
       events = await this.eventStore.execute(
         projectFlagsAggregate(project),
         projectStreamId(project),
-        decide,
+        (state) => {
+          if (caller) assertProjectAccess(state, caller);
+          return decide(state);
+        },
       );
     } catch (error) {
       if (error instanceof FlagInputError) throw badRequest(error.problems);
@@ -438,4 +492,14 @@ function badRequest(problems: readonly { field: string; problem: string }[]) {
 
 function stripUndefined(value: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+}
+
+/** 403 unless the caller's token may change the project (and name `newOwners` as its owners). */
+export function assertProjectAccess(
+  state: ProjectFlagsState,
+  caller: Caller,
+  newOwners?: readonly string[],
+): void {
+  const problem = projectAccessProblem(state, caller.services, newOwners);
+  if (problem) throw new ForbiddenException(problem);
 }

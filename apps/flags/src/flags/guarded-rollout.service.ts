@@ -20,7 +20,12 @@ import {
 } from '@rollgate/flags-domain/project';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import type { GuardedRolloutDto, OutcomesDto } from './flags.dto';
-import { FlagsService, type CommandResult } from './flags.service';
+import {
+  assertProjectAccess,
+  FlagsService,
+  type Caller,
+  type CommandResult,
+} from './flags.service';
 import { OutcomeStore } from './outcome-store';
 import { RulesetFeed } from './ruleset-feed';
 
@@ -72,22 +77,26 @@ export class GuardedRolloutService implements OnApplicationBootstrap, OnApplicat
     await this.ticking;
   }
 
-  start(project: string, key: string, body: GuardedRolloutDto, actor: string) {
+  start(project: string, key: string, body: GuardedRolloutDto, caller: Caller) {
     const rampId = randomUUID();
-    return this.flags.execute(project, key, (state) =>
-      decideStartRamp(
-        state,
-        {
-          key,
-          environment: body.environment,
-          rampId,
-          reason: body.reason ?? 'no reason given',
-          ...(body.steps ? { steps: body.steps } : {}),
-          ...(body.stepSeconds !== undefined ? { stepSeconds: body.stepSeconds } : {}),
-          ...(body.judge ? { judge: body.judge } : {}),
-        },
-        { actor, causationId: null },
-      ),
+    return this.flags.execute(
+      project,
+      key,
+      (state) =>
+        decideStartRamp(
+          state,
+          {
+            key,
+            environment: body.environment,
+            rampId,
+            reason: body.reason ?? 'no reason given',
+            ...(body.steps ? { steps: body.steps } : {}),
+            ...(body.stepSeconds !== undefined ? { stepSeconds: body.stepSeconds } : {}),
+            ...(body.judge ? { judge: body.judge } : {}),
+          },
+          { actor: caller.actor, causationId: null },
+        ),
+      caller,
     );
   }
 
@@ -96,14 +105,18 @@ export class GuardedRolloutService implements OnApplicationBootstrap, OnApplicat
     key: string,
     environment: string,
     reason: string | undefined,
-    actor: string,
+    caller: Caller,
   ): Promise<CommandResult> {
-    return this.flags.execute(project, key, (state) =>
-      decideCancelRamp(
-        state,
-        { key, environment, reason: reason ?? 'cancelled by hand' },
-        { actor, causationId: null },
-      ),
+    return this.flags.execute(
+      project,
+      key,
+      (state) =>
+        decideCancelRamp(
+          state,
+          { key, environment, reason: reason ?? 'cancelled by hand' },
+          { actor: caller.actor, causationId: null },
+        ),
+      caller,
     );
   }
 
@@ -130,8 +143,9 @@ export class GuardedRolloutService implements OnApplicationBootstrap, OnApplicat
   }
 
   /** Stores an SDK's report under the ramp step in force; without a running ramp, ignores it. */
-  async record(project: string, key: string, body: OutcomesDto) {
+  async record(project: string, key: string, body: OutcomesDto, caller: Caller) {
     const snapshot = await this.flags.snapshot(project);
+    assertProjectAccess(snapshot.state, caller);
     const ramp = rampOf(snapshot.state, key, body.environment);
     if (!ramp || ramp.status !== 'running') {
       return { recorded: false, reason: 'no guarded rollout of this flag is running here' };

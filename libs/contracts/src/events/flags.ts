@@ -1,4 +1,4 @@
-import { defineEvent } from '../definition';
+import { defineEvent, SERVICE_NAME_PATTERN } from '../definition';
 import { TOPICS } from '../topics';
 
 export type FlagType = 'release' | 'experiment' | 'operational' | 'kill-switch' | 'permission';
@@ -57,6 +57,12 @@ export interface FlagProjectConfiguredV1 {
   environments: string[];
   /** When true, an expired flag blocks new releases of the services that read it. */
   blockReleasesOnExpiredFlags: boolean;
+  /**
+   * The services that own the project: a token limited to some services may change the
+   * project's flags only when it may touch one of them (docs/adr/0011-flag-ownership.md).
+   * Absent on events written before ownership existed: no owner.
+   */
+  services?: string[];
   reason: string;
   rulesetVersion: number;
 }
@@ -75,6 +81,11 @@ export const FlagProjectConfiguredV1 = defineEvent<
       project: PROJECT,
       environments: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
       blockReleasesOnExpiredFlags: { type: 'boolean' },
+      services: {
+        type: 'array',
+        items: { type: 'string', pattern: SERVICE_NAME_PATTERN },
+        nullable: true,
+      },
       reason: REASON,
       rulesetVersion: RULESET_VERSION,
     },

@@ -92,6 +92,7 @@ export type FleetSnapshot =
 export interface ConfigureProject {
   readonly environments: readonly string[];
   readonly blockReleasesOnExpiredFlags: boolean;
+  readonly services: readonly string[];
   readonly reason: string;
 }
 
@@ -131,6 +132,40 @@ export interface UpdateDefinition {
   readonly reason: string;
 }
 
+// ---- ownership ---------------------------------------------------------------------------------
+
+/**
+ * Why a token limited to `tokenServices` may not change this project, or undefined when it may
+ * (docs/adr/0011-flag-ownership.md). An unlimited token may change any project. A limited one
+ * needs one of the project's owner services, and may only name owners it can touch itself, so
+ * it can neither take over a project nor hand one to a service outside its reach.
+ */
+export function projectAccessProblem(
+  state: ProjectFlagsState,
+  tokenServices: readonly string[] | undefined,
+  newOwners?: readonly string[],
+): string | undefined {
+  if (tokenServices === undefined) return undefined;
+  const reach = tokenServices.join(', ') || 'none';
+  if (state.exists) {
+    if (state.services.length === 0) {
+      return `project "${state.project}" has no owner services: only a token for every service may change it`;
+    }
+    if (!state.services.some((service) => tokenServices.includes(service))) {
+      return `project "${state.project}" is owned by ${state.services.join(', ')}; this token may touch ${reach}`;
+    }
+  }
+  if (newOwners === undefined) return undefined;
+  if (newOwners.length === 0) {
+    return `a token limited to ${reach} must name the project's owner services (services)`;
+  }
+  const outside = newOwners.filter((service) => !tokenServices.includes(service));
+  if (outside.length > 0) {
+    return `this token may touch ${reach}, not the owner services ${outside.join(', ')}`;
+  }
+  return undefined;
+}
+
 // ---- decisions ---------------------------------------------------------------------------------
 
 export function decideConfigureProject(
@@ -152,12 +187,14 @@ export function decideConfigureProject(
   const unchanged =
     state.exists &&
     sameList(state.environments, command.environments) &&
-    state.blockReleasesOnExpiredFlags === command.blockReleasesOnExpiredFlags;
+    state.blockReleasesOnExpiredFlags === command.blockReleasesOnExpiredFlags &&
+    sameList(state.services, command.services);
   if (unchanged) return [];
   const data: FlagProjectConfiguredV1 = {
     project: state.project,
     environments: [...command.environments],
     blockReleasesOnExpiredFlags: command.blockReleasesOnExpiredFlags,
+    services: [...command.services],
     reason: command.reason,
     rulesetVersion: state.version + 1,
   };

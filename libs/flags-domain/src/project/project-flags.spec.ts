@@ -14,6 +14,7 @@ import {
   decideUpdateDefinition,
   decideUpdateEnvironment,
   FlagInputError,
+  projectAccessProblem,
   releaseBlockingFlags,
   undeclaredReaders,
   type FleetSnapshot,
@@ -88,12 +89,72 @@ describe('project flags aggregate', () => {
       other,
       decideConfigureProject(
         other,
-        { environments: ['dev', 'prod'], blockReleasesOnExpiredFlags: true, reason: 'new team' },
+        {
+          environments: ['dev', 'prod'],
+          blockReleasesOnExpiredFlags: true,
+          services: ['checkout'],
+          reason: 'new team',
+        },
         origin,
       ),
     );
     expect(configured.exists).toBe(true);
     expect(rulesetOf(configured).environments).toEqual(['dev', 'prod']);
+    expect(configured.services).toEqual(['checkout']);
+  });
+
+  describe('ownership: which service-limited tokens may change a project', () => {
+    const owned = (services: string[]): ProjectFlagsState => ({
+      ...initialProjectState('payments'),
+      exists: true,
+      services,
+    });
+
+    it('lets a token for every service change any project', () => {
+      expect(projectAccessProblem(owned([]), undefined)).toBeUndefined();
+      expect(projectAccessProblem(initialProjectState('new'), undefined, [])).toBeUndefined();
+    });
+
+    it('needs one owner service in the token', () => {
+      expect(projectAccessProblem(owned(['checkout', 'orders']), ['orders'])).toBeUndefined();
+      expect(projectAccessProblem(owned(['checkout']), ['orders'])).toBe(
+        'project "payments" is owned by checkout; this token may touch orders',
+      );
+      expect(projectAccessProblem(owned([]), ['orders'])).toMatch(/has no owner services/);
+    });
+
+    it('never lets a limited token take a project over or hand it away', () => {
+      expect(projectAccessProblem(owned(['checkout']), ['checkout'], ['orders'])).toBe(
+        'this token may touch checkout, not the owner services orders',
+      );
+      expect(projectAccessProblem(initialProjectState('new'), ['checkout'], [])).toMatch(
+        /must name the project's owner services/,
+      );
+      expect(
+        projectAccessProblem(initialProjectState('new'), ['checkout'], ['checkout']),
+      ).toBeUndefined();
+    });
+
+    it('records the owners on the project event and keeps them when a change leaves them out', () => {
+      const state = owned(['checkout']);
+      const renamed = decideConfigureProject(
+        state,
+        {
+          environments: [...state.environments],
+          blockReleasesOnExpiredFlags: true,
+          services: state.services,
+          reason: 'block',
+        },
+        origin,
+      );
+      expect(renamed[0]!.data).toMatchObject({ services: ['checkout'] });
+      const same = decideConfigureProject(
+        state,
+        { ...state, services: ['checkout'], reason: 'again' },
+        origin,
+      );
+      expect(same).toEqual([]);
+    });
   });
 
   it('tombstones a retired name forever: re-creating it is a conflict', () => {

@@ -59,6 +59,8 @@ export interface ProjectFlagsState {
   readonly version: number;
   readonly environments: readonly string[];
   readonly blockReleasesOnExpiredFlags: boolean;
+  /** Owner services: who a service-limited token must be able to touch (empty: nobody). */
+  readonly services: readonly string[];
   readonly flags: Readonly<Record<string, FlagState>>;
   /** Tombstones: a retired name can never be used again in this project. */
   readonly retired: Readonly<Record<string, RetiredFlag>>;
@@ -75,6 +77,7 @@ export function initialProjectState(project: string): ProjectFlagsState {
     version: 0,
     environments: DEFAULT_ENVIRONMENTS,
     blockReleasesOnExpiredFlags: false,
+    services: [],
     flags: {},
     retired: {},
     segments: {},
@@ -109,6 +112,7 @@ function applyEvent(state: ProjectFlagsState, event: EventEnvelope): ProjectFlag
         exists: true,
         environments: [...data.environments],
         blockReleasesOnExpiredFlags: data.blockReleasesOnExpiredFlags,
+        services: [...(data.services ?? [])],
       };
     }
     case 'FlagCreated': {

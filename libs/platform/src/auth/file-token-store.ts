@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
-import { isScope, type TokenGrant } from './principal';
+import { isScope, SCOPES, type TokenGrant } from './principal';
 import { generateToken, sha256Hex, type TokenStore } from './token-store';
 
 /** One entry of the tokens file. Only the SHA-256 of a token is ever stored. */
@@ -111,7 +111,7 @@ function validateEntry(raw: unknown): string[] {
     problems.push('subject must be a non-empty string');
   }
   if (!Array.isArray(entry.scopes) || !entry.scopes.every(isScope)) {
-    problems.push('scopes must be an array of read, deploy, flags, migrate, admin');
+    problems.push(`scopes must be an array of ${SCOPES.join(', ')}`);
   }
   if (
     entry.services !== undefined &&

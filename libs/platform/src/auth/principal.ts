@@ -1,4 +1,5 @@
-export const SCOPES = ['read', 'deploy', 'flags', 'migrate', 'admin'] as const;
+/** `ingest`: SDKs reporting guarded-rollout outcomes; kept apart from `read` (docs/adr/0011). */
+export const SCOPES = ['read', 'deploy', 'flags', 'migrate', 'ingest', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const isScope = (value: unknown): value is Scope => SCOPES.includes(value as Scope);
@@ -21,6 +22,11 @@ export class AuthPrincipal {
 
   get scopes(): readonly Scope[] {
     return this.grant.scopes;
+  }
+
+  /** The services this token is limited to; undefined means every service. */
+  get services(): readonly string[] | undefined {
+    return this.grant.services;
   }
 
   /** The `actor` written on every event this principal causes. */

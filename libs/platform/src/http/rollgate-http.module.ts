@@ -14,6 +14,7 @@ import { HealthChecks } from '../health/health-checks';
 import { HealthController } from '../health/health.controller';
 import type { ServiceRuntime } from '../runtime/service-runtime';
 import { HttpErrorFilter } from './http-error.filter';
+import { requestGuardMiddleware } from './request-guard.middleware';
 import { tracingMiddleware } from './tracing.middleware';
 import { createValidationPipe } from './validation';
 
@@ -61,7 +62,7 @@ export class RollgateHttpModule implements OnModuleInit, NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(tracingMiddleware).forRoutes('*path');
+    consumer.apply(tracingMiddleware, requestGuardMiddleware).forRoutes('*path');
   }
 
   onModuleInit(): void {

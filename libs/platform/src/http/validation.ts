@@ -1,4 +1,5 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 
 export interface FieldProblem {
   /** Dotted path of the offending property, e.g. `steps.0.weight`. */
@@ -48,3 +49,10 @@ export function setLocation(
 ): void {
   response.setHeader('Location', path);
 }
+
+/**
+ * A body field that may be left out. Unlike class-validator's IsOptional, an explicit `null` is
+ * not "left out": it goes through the field's validators and is refused naming the field.
+ */
+export const OptionalField = (): PropertyDecorator =>
+  ValidateIf((_object: object, value: unknown) => value !== undefined);
