@@ -110,6 +110,16 @@ describe.each(modes)('flags service on %s', (_label, env, fleetPort) => {
   const tokensFile = tempTokensFile();
   const admin = issueToken(tokensFile, { subject: 'fiona', scopes: ['flags', 'read'] });
   const reader = issueToken(tokensFile, { subject: 'sdk', scopes: ['read'] });
+  const cartTeam = issueToken(tokensFile, {
+    subject: 'cart-ci',
+    scopes: ['flags', 'read'],
+    services: ['cart'],
+  });
+  const searchTeam = issueToken(tokensFile, {
+    subject: 'search-ci',
+    scopes: ['flags', 'read'],
+    services: ['search'],
+  });
   const config = () =>
     parseConfig({
       ...env,
@@ -479,6 +489,67 @@ describe.each(modes)('flags service on %s', (_label, env, fleetPort) => {
       .get(`/flags/blocking?service=cart&flags=short-lived`)
       .expect(200);
     expect(unblocked.body.blocked).toBe(false);
+  });
+
+  it('lets a service-limited token change only the projects its services own', async () => {
+    const owned = `own${randomUUID().slice(0, 6)}`;
+    const oq = `?project=${owned}`;
+    // A limited token must name owners it can touch, and may not leave a project ownerless.
+    const ownerless = await as(cartTeam).post('/flags/projects', { name: owned }).expect(403);
+    expect(ownerless.body.message).toMatch(/must name the project's owner services/);
+    await as(cartTeam)
+      .post('/flags/projects', { name: owned, services: ['search'] })
+      .expect(403);
+    await as(cartTeam)
+      .post('/flags/projects', { name: owned, services: ['cart'] })
+      .expect(201);
+    await as(cartTeam)
+      .post('/flags', { project: owned, key: 'cart-v2', type: 'release', owner: 'team-cart' })
+      .expect(201);
+
+    const denied = [
+      as(searchTeam).post('/flags', {
+        project: owned,
+        key: 'hijack',
+        type: 'release',
+        owner: 'team-search',
+      }),
+      as(searchTeam).post(`/flags/cart-v2/kill${oq}`, {
+        environment: 'production',
+        reason: 'not mine',
+      }),
+      as(searchTeam).post(`/flags/cart-v2/rollout${oq}`, {
+        environment: 'production',
+        percentage: 50,
+      }),
+      as(searchTeam).put(`/flags/cart-v2/environments/production${oq}`, { enabled: false }),
+      as(searchTeam).patch(`/flags/cart-v2${oq}`, { description: 'mine now' }),
+      as(searchTeam).put(`/flags/segments/staff${oq}`, {
+        constraints: [{ attribute: 'plan', operator: 'IN', values: ['beta'] }],
+      }),
+      as(searchTeam).post(`/flags/cart-v2/retire${oq}`, { reason: 'gone' }),
+      as(searchTeam).post('/flags/projects', { name: owned, services: ['search'] }),
+      // The default project has no owners: only a token for every service changes it.
+      as(cartTeam).post('/flags', {
+        key: `d${randomUUID().slice(0, 6)}`,
+        type: 'release',
+        owner: 'x',
+      }),
+    ];
+    for (const response of await Promise.all(denied)) {
+      expect([response.status, response.body.message]).toEqual([403, expect.any(String)]);
+    }
+    const message = (await denied[1]!).body.message;
+    expect(message).toBe(`project "${owned}" is owned by cart; this token may touch search`);
+
+    await as(cartTeam)
+      .post(`/flags/cart-v2/kill${oq}`, { environment: 'production', reason: 'mine' })
+      .expect(200);
+    // An unlimited token keeps the owners when it changes other settings, and may hand them on.
+    await as(admin)
+      .post('/flags/projects', { name: owned, blockReleasesOnExpiredFlags: true })
+      .expect(201);
+    await as(cartTeam).patch(`/flags/cart-v2${oq}`, { description: 'still mine' }).expect(200);
   });
 
   it('puts every change on the log with before, after, actor, reason and the resulting version', async () => {

@@ -64,7 +64,8 @@ describe.each(modes)('guarded rollout on %s', (_label, env, port) => {
   let runtime: ServiceRuntime;
   const tokensFile = tempTokensFile();
   const admin = issueToken(tokensFile, { subject: 'fiona', scopes: ['flags', 'read'] });
-  const sdkToken = issueToken(tokensFile, { subject: 'sdk', scopes: ['read'] });
+  const sdkToken = issueToken(tokensFile, { subject: 'sdk', scopes: ['read', 'ingest'] });
+  const readOnly = issueToken(tokensFile, { subject: 'viewer', scopes: ['read'] });
   const project = `g${randomUUID().slice(0, 6)}`;
   const q = `?project=${project}`;
   const clients: FlagsClient[] = [];
@@ -251,6 +252,13 @@ describe.each(modes)('guarded rollout on %s', (_label, env, port) => {
       .send({ environment: 'production', cohorts: [{ cohort: 'on', requests: 1, errors: 2 }] })
       .expect(400);
     expect(JSON.stringify(bad.body)).toContain('cohorts.0.errors');
+    // Reporting outcomes moves a ramp: the SDK's read token is not enough.
+    const reader = await http()
+      .post(`/flags/quiet-flag/outcomes${q}`)
+      .set('Authorization', `Bearer ${readOnly}`)
+      .send({ environment: 'production', cohorts: [{ cohort: 'on', requests: 1, errors: 0 }] })
+      .expect(403);
+    expect(reader.body.message).toBe('token of viewer lacks scope ingest');
     await http()
       .delete(`/flags/quiet-flag/guarded-rollout${q}&environment=production&reason=later`)
       .set('Authorization', `Bearer ${admin}`)
