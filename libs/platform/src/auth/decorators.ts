@@ -5,11 +5,13 @@ import {
   ForbiddenException,
   SetMetadata,
 } from '@nestjs/common';
-import { ApiBearerAuth } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension } from '@nestjs/swagger';
 import type { IncomingMessage } from 'node:http';
 import type { AuthPrincipal, Scope } from './principal';
 
 export const REQUIRED_SCOPES = 'rollgate:required-scopes';
+/** The OpenAPI operation extension listing the scopes a route needs (tests and clients read it). */
+export const SCOPES_EXTENSION = 'x-rollgate-scopes';
 export const BEARER_SCHEME = 'bearer';
 
 /** The request after BearerAuthGuard authenticated it (express requests are IncomingMessages). */
@@ -22,7 +24,11 @@ export interface AuthenticatedRequest extends IncomingMessage {
  * `@RequireScopes()` with no scope accepts any valid token.
  */
 export const RequireScopes = (...scopes: Scope[]) =>
-  applyDecorators(SetMetadata(REQUIRED_SCOPES, scopes), ApiBearerAuth(BEARER_SCHEME));
+  applyDecorators(
+    SetMetadata(REQUIRED_SCOPES, scopes),
+    ApiBearerAuth(BEARER_SCHEME),
+    ApiExtension(SCOPES_EXTENSION, scopes),
+  );
 
 /**
  * The authenticated caller. Set on every mutating request and on handlers with @RequireScopes;

@@ -48,6 +48,11 @@ export interface RollgateConfig {
   databaseUrl: string;
   /** PostgreSQL schema of a service is `<prefix><service>`; default `rollgate_`. */
   schemaPrefix: string;
+  /**
+   * Databases migration plans may target (ROLLGATE_MIGRATION_DATABASES, comma separated); unset:
+   * only the database of ROLLGATE_DATABASE_URL (read it with migrationDatabases()).
+   */
+  migrationDatabases?: readonly string[];
   /** What routes traffic: the embedded Node proxy or HAProxy. */
   dataPlane: DataPlaneKind;
   /**
@@ -182,6 +187,16 @@ export function parseConfig(env: Env): RollgateConfig {
     );
   }
 
+  const migrationDatabases = text('ROLLGATE_MIGRATION_DATABASES', undefined)
+    ?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (migrationDatabases?.length === 0)
+    problems.push('ROLLGATE_MIGRATION_DATABASES: must list at least one database');
+  for (const name of migrationDatabases ?? [])
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name))
+      problems.push(`ROLLGATE_MIGRATION_DATABASES: '${name}' is not a database name (a-z, 0-9, _)`);
+
   const dataPlane = oneOf<DataPlaneKind>(
     'ROLLGATE_DATA_PLANE',
     ['embedded', 'haproxy'],
@@ -213,6 +228,7 @@ export function parseConfig(env: Env): RollgateConfig {
     reconciler,
     fleetProfilesFile,
     schemaPrefix,
+    ...(migrationDatabases ? { migrationDatabases } : {}),
     host,
     tokensFile,
     ports,
@@ -324,6 +340,15 @@ function parseHaproxyServices(value: string): {
     }
   }
   return { services, problems };
+}
+
+/** The databases migration plans may target: the configured list, or the service's own database. */
+export function migrationDatabases(config: RollgateConfig): readonly string[] {
+  return (
+    config.migrationDatabases ?? [
+      decodeURIComponent(new URL(config.databaseUrl).pathname.slice(1)) || 'postgres',
+    ]
+  );
 }
 
 /** A database URL safe to print: the password, if any, masked. */

@@ -1,4 +1,4 @@
-import { Controller, Get, INestApplication, Post } from '@nestjs/common';
+import { Controller, Delete, Get, INestApplication, Post } from '@nestjs/common';
 import request from 'supertest';
 import { createTestApp, tempTokensFile } from '../testing/create-test-app';
 import { issueToken } from '../auth/file-token-store';
@@ -20,6 +20,11 @@ class WidgetsController {
   @Post()
   @RequireScopes('deploy')
   create() {
+    return {};
+  }
+
+  @Delete()
+  purge() {
     return {};
   }
 }
@@ -57,6 +62,14 @@ describe('setupHttpApp (via createTestApp)', () => {
     expect(body.paths['/widgets/secret'].get.security).toEqual([{ bearer: [] }]);
     expect(body.paths['/widgets'].get.security).toBeUndefined();
     expect(body.paths['/health'].get.security).toBeUndefined();
+  });
+
+  it('lists the scopes each operation needs, admin for a mutation that declares none', async () => {
+    const { body } = await request(app.getHttpServer()).get('/docs-json').expect(200);
+    expect(body.paths['/widgets'].post['x-rollgate-scopes']).toEqual(['deploy']);
+    expect(body.paths['/widgets'].delete['x-rollgate-scopes']).toEqual(['admin']);
+    expect(body.paths['/widgets/secret'].get['x-rollgate-scopes']).toEqual(['read']);
+    expect(body.paths['/widgets'].get['x-rollgate-scopes']).toBeUndefined();
   });
 
   it('serves the Swagger UI at /docs', async () => {

@@ -1,6 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { BEARER_SCHEME } from '../auth/decorators';
+import { BEARER_SCHEME, SCOPES_EXTENSION } from '../auth/decorators';
 
 export interface HttpAppDescription {
   title: string;
@@ -45,12 +45,18 @@ export function setupHttpApp(
   if (options.shutdownHooks !== false) app.enableShutdownHooks();
 }
 
-/** Mirrors BearerAuthGuard in the document: every mutating operation needs a token. */
+/**
+ * Mirrors BearerAuthGuard in the document: every mutating operation needs a token, and one that
+ * declares no scope needs admin.
+ */
 function requireBearerOnMutations(document: OpenAPIObject): OpenAPIObject {
   for (const path of Object.values(document.paths)) {
     for (const method of MUTATING_METHODS) {
       const operation = path[method];
-      if (operation && !operation.security?.length) operation.security = [{ [BEARER_SCHEME]: [] }];
+      if (!operation) continue;
+      if (!operation.security?.length) operation.security = [{ [BEARER_SCHEME]: [] }];
+      const extended = operation as unknown as Record<typeof SCOPES_EXTENSION, unknown>;
+      extended[SCOPES_EXTENSION] ??= ['admin'];
     }
   }
   return document;
