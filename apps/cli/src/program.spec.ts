@@ -1,4 +1,6 @@
 import { INestApplication } from '@nestjs/common';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseConfig, SERVICE_NAMES, urlVar, type ServiceName } from '@rollgate/platform';
 import { buildProgram, createContext, runCli } from './program';
 import { closedPortUrl, listenAsService } from './testing/service-fixtures';
@@ -58,6 +60,24 @@ describe('rollgate CLI', () => {
     expect(analysisLine).toMatch(
       new RegExp(`^analysis\\s+${closed}\\s+unreachable\\s+-\\s+-\\s+ECONNREFUSED$`),
     );
+  });
+
+  it('prints text a service sends with its control characters escaped, never obeyed', async () => {
+    const hostile = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ status: 'ok', details: { service: { name: '\x1b]0;owned\x07x' } } }),
+      );
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    const { port } = hostile.address() as AddressInfo;
+    try {
+      const { stdout } = await run(['status'], { flags: `http://127.0.0.1:${port}` });
+      expect(stdout).toContain('answered as \\x1b]0;owned\\x07x, expected flags');
+      expect(stdout).not.toMatch(/[\x00-\x08\x1b]/);
+    } finally {
+      hostile.close();
+    }
   });
 
   it('status --json prints the rows as JSON with the same exit code', async () => {

@@ -9,6 +9,7 @@ import { replayCommand } from './audit/replay.command';
 import { flagsCommand } from './flags/flags.commands';
 import { auditCommand } from './audit/audit.command';
 import { migrateCommand } from './migrate/migrate.commands';
+import { escapeTerminalText } from './output/terminal-text';
 
 export interface CliDependencies {
   config: RollgateConfig;
@@ -18,7 +19,11 @@ export interface CliDependencies {
 
 export const createContext = (deps: CliDependencies): CliContext => ({
   config: deps.config,
-  output: deps.output,
+  // Every line goes through here, so no command can print user text raw.
+  output: {
+    out: (text) => deps.output.out(escapeTerminalText(text)),
+    err: (text) => deps.output.err(escapeTerminalText(text)),
+  },
   token: deps.config.token,
   probeTimeoutMs: deps.probeTimeoutMs ?? PROBE_TIMEOUT_MS,
 });

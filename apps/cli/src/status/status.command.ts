@@ -61,10 +61,11 @@ export function statusCommand(context: CliContext, setExitCode: (code: number) =
         return;
       }
       const everyMs = (options.watch === true ? 2 : options.watch) * 1000;
-      const clear = process.stdout.isTTY ? CLEAR_SCREEN : '';
       for (;;) {
         const screen = await draw();
-        context.output.out(`${clear}${new Date().toISOString()}\n${screen}\n`);
+        // Our own control sequence, written past the output that escapes every other one.
+        if (process.stdout.isTTY) process.stdout.write(CLEAR_SCREEN);
+        context.output.out(`${new Date().toISOString()}\n${screen}\n`);
         await new Promise((r) => setTimeout(r, everyMs));
       }
     });

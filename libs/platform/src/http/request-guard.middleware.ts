@@ -16,9 +16,22 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Characters that steer a terminal or reorder text (C0 but tab, newline and carriage return; DEL;
+ * C1; bidirectional overrides): refused in user text, which CLIs and logs print.
+ */
+const CONTROL_CHARACTER = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
+
+const controlProblem = (field: string, text: string): FieldProblem | undefined => {
+  const found = CONTROL_CHARACTER.exec(text)?.[0];
+  if (found === undefined) return undefined;
+  const code = found.charCodeAt(0).toString(16).padStart(4, '0');
+  return { field, problem: `contains the control character U+${code.toUpperCase()}` };
+};
+
+/**
  * Runs after the JSON body parser and before routing: refuses what validation should never see.
- * A body that is not JSON is 415; a body nested deeper than MAX_BODY_DEPTH, or a reserved name
- * as a path segment, query value, body key or body string, is 400 naming where. The walk is
+ * A body that is not JSON is 415; a body nested deeper than MAX_BODY_DEPTH, or a reserved name or
+ * a control character in a path segment, query value, body key or body string, is 400 naming where. The walk is
  * iterative, so a hostile body cannot exhaust the stack here (or later, in class-transformer).
  */
 export function requestGuardMiddleware(req: Request, _res: Response, next: NextFunction): void {
@@ -67,6 +80,8 @@ function reservedInPath(url: string): FieldProblem | undefined {
       return { field: 'path', problem: `"${raw}" is not valid percent-encoding` };
     }
     if (RESERVED_NAMES.has(segment)) return reservedProblem('path', segment);
+    const control = controlProblem('path', segment);
+    if (control) return control;
   }
   return undefined;
 }
@@ -79,6 +94,8 @@ function reservedInQuery(query: unknown): FieldProblem | undefined {
       if (typeof item === 'string' && RESERVED_NAMES.has(item)) {
         return reservedProblem(`query ${key}`, item);
       }
+      const control = typeof item === 'string' ? controlProblem(`query ${key}`, item) : undefined;
+      if (control) return control;
       if (typeof item === 'object' && item !== null) {
         return { field: `query ${key}`, problem: 'must be a plain value' };
       }
@@ -96,6 +113,8 @@ export function inspectBody(body: unknown): FieldProblem | undefined {
     const { value, path } = stack.pop()!;
     if (typeof value === 'string') {
       if (RESERVED_NAMES.has(value)) return reservedProblem(fieldOf(path), value);
+      const control = controlProblem(fieldOf(path), value);
+      if (control) return control;
       continue;
     }
     if (typeof value !== 'object' || value === null) continue;
@@ -111,6 +130,8 @@ export function inspectBody(body: unknown): FieldProblem | undefined {
     }
     for (const [key, item] of Object.entries(value)) {
       if (RESERVED_NAMES.has(key)) return reservedProblem(fieldOf([...path, key]), key);
+      const control = controlProblem(fieldOf([...path, key]), key);
+      if (control) return control;
       stack.push({ value: item, path: [...path, key] });
     }
   }

@@ -151,6 +151,20 @@ describe('what never reaches validation', () => {
     expect((await request(app.getHttpServer()).get('/plans/constructors')).status).toBe(200);
   });
 
+  it('refuses terminal control characters in any text, keeping tabs and newlines', async () => {
+    const escape = await post().send({ reason: 'fine\x1b[2J\x1b[31mrm -rf' });
+    expect(escape.body.details).toEqual([
+      { field: 'reason', problem: 'contains the control character U+001B' },
+    ]);
+    const bidi = await post().send({ steps: [{ name: 'abc\u202etxt.exe' }] });
+    expect(bidi.body.details[0]).toEqual({
+      field: 'steps.0.name',
+      problem: 'contains the control character U+202E',
+    });
+    expect((await request(app.getHttpServer()).get('/plans/a%1bb')).status).toBe(400);
+    expect((await post().send({ reason: 'line one\n\tline two' })).status).toBe(201);
+  });
+
   it('logs an unexpected error once with its stack, then only at each power of ten', async () => {
     const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     for (let i = 0; i < 12; i += 1)
