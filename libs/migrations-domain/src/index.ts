@@ -4,3 +4,5 @@ export * from './program';
 export * from './lint';
 export * from './gate';
 export * from './migration';
+export * from './sql-safety';
+export * from './target';

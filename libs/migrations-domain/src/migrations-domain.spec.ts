@@ -233,7 +233,7 @@ describe('compiling a plan against the database', () => {
       'CREATE VIEW "public_m1"."users" WITH (security_invoker = true) AS SELECT "id" AS "id", "email" AS "email_address"',
     );
     expect(allSql(p.views)).toContain(
-      `ALTER VIEW "public_m1"."users" ALTER COLUMN "id" SET DEFAULT nextval('users_id_seq'::regclass)`,
+      `ALTER VIEW "public_m1"."users" ALTER COLUMN "id" SET DEFAULT (nextval('users_id_seq'::regclass))`,
     );
     expect(allSql(p.contract)).toBe(
       'ALTER TABLE "public"."users" RENAME COLUMN "email" TO "email_address"',

@@ -1,12 +1,13 @@
 import { parse as parseYaml } from 'yaml';
+import { expressionProblem, parseTypeName } from './sql-safety';
 
-/** A column as a plan declares it. Types are PostgreSQL type names, passed through as written. */
+/** A column as a plan declares it. Types come from the type grammar (sql-safety.ts), spelled canonically. */
 export interface ColumnDef {
   name: string;
   type: string;
   /** Default true: a new column accepts NULL unless said otherwise. */
   nullable?: boolean;
-  /** A SQL expression. */
+  /** An expression of the expression language (sql-safety.ts). */
   default?: string;
   primaryKey?: boolean;
 }
@@ -105,8 +106,6 @@ export const DEFAULT_BACKFILL = { batchSize: 1000, pauseMs: 0, dutyCycle: 1 } as
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const NAME = /^[a-z0-9_]{1,40}$/;
 const SERVICE = /^[a-z][a-z0-9-]{0,62}$/;
-/** A type name as PostgreSQL spells it: words, digits, parentheses, commas, brackets. */
-const TYPE = /^[a-z][a-z0-9_ ]*(\(\s*\d+(\s*,\s*\d+)?\s*\))?(\[\])?$/i;
 
 /** Reads a plan written as JSON or YAML (YAML is a superset, so one parser reads both). */
 export function parsePlanText(text: string): PlanResult {
@@ -305,11 +304,13 @@ function ident(raw: Raw, key: string, prefix: string, fail: Fail): string | unde
 
 function typeName(raw: Raw, key: string, prefix: string, fail: Fail): string | undefined {
   const value = str(raw, key, prefix, fail, true);
-  if (value !== undefined && !TYPE.test(value)) {
-    fail(`${prefix}.${key}`, `'${value}' is not a type name`);
+  if (value === undefined) return undefined;
+  const parsed = parseTypeName(value);
+  if (!parsed.ok) {
+    fail(`${prefix}.${key}`, `is not an allowed type: ${parsed.problem}`);
     return undefined;
   }
-  return value;
+  return parsed.type;
 }
 
 function identList(raw: Raw, key: string, prefix: string, fail: Fail): string[] | undefined {
@@ -345,14 +346,15 @@ function columnDef(value: unknown, prefix: string, fail: Fail): ColumnDef | unde
   }
   if (value['default'] !== undefined) {
     const d = value['default'];
-    if (typeof d === 'number' || typeof d === 'boolean') def.default = String(d);
-    else if (typeof d === 'string' && d.length > 0) def.default = d;
-    else fail(`${prefix}.default`, 'must be a SQL expression');
+    const text = typeof d === 'number' || typeof d === 'boolean' ? String(d) : d;
+    const problem = typeof text === 'string' ? expressionProblem(text) : 'must be an expression';
+    if (problem) fail(`${prefix}.default`, problem);
+    else def.default = (text as string).trim();
   }
   return name && type ? def : undefined;
 }
 
-/** Expressions are SQL; statement separators would let one smuggle a second statement. */
+/** Expressions reach SQL: only the expression language of sql-safety.ts passes. */
 function expression(
   raw: Raw,
   key: string,
@@ -370,8 +372,9 @@ function expression(
     fail(field, 'must be a SQL expression');
     return undefined;
   }
-  if (value.includes(';') || value.includes('$$')) {
-    fail(field, 'must be one expression (no ; or $$)');
+  const problem = expressionProblem(value);
+  if (problem) {
+    fail(field, problem);
     return undefined;
   }
   return value.trim();

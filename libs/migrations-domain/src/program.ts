@@ -94,7 +94,8 @@ interface TableModel {
 
 function columnSql(column: ColumnDef, forceNullable = false): string {
   const parts = [quote(column.name), column.type];
-  if (column.default !== undefined) parts.push(`DEFAULT ${column.default}`);
+  // Parenthesised: a column DEFAULT takes only a restricted expression, and nothing may run on.
+  if (column.default !== undefined) parts.push(`DEFAULT (${column.default})`);
   if (column.nullable === false && !forceNullable) parts.push('NOT NULL');
   return parts.join(' ');
 }
@@ -663,8 +664,7 @@ function syncFunctionSql(
   const oldView = t.created ? [] : t.original.map((name) => ({ logical: name, physical: name }));
   const upLines = t.up.map((a) => assignment(a, oldView, 'o_'));
   const downLines = t.down.map((a) => assignment(a, t.view, 'n_'));
-  return [
-    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $rg$`,
+  const body = [
     'DECLARE',
     ...declare(oldView, 'o_'),
     ...declare(t.view, 'n_'),
@@ -677,8 +677,11 @@ function syncFunctionSql(
     '  END IF;',
     '  RETURN NEW;',
     'END',
-    '$rg$',
   ].join('\n');
+  // A string literal of an up or down expression may hold `$rg$`: it must not end the body.
+  let tag = '$rg$';
+  for (let n = 1; body.includes(tag); n++) tag = `$rg${n}$`;
+  return `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS ${tag}\n${body}\n${tag}`;
 }
 
 /**
@@ -728,7 +731,7 @@ function viewSql(qVersionSchema: string, t: TableModel, qualifiedTable: string):
   // Views do not inherit defaults (serial keys, timestamps): copy them so inserts keep working.
   for (const v of t.view) {
     const def = t.physical.get(v.physical)?.default;
-    if (def) sql.push(`ALTER VIEW ${view} ALTER COLUMN ${quote(v.logical)} SET DEFAULT ${def}`);
+    if (def) sql.push(`ALTER VIEW ${view} ALTER COLUMN ${quote(v.logical)} SET DEFAULT (${def})`);
   }
   return sql;
 }

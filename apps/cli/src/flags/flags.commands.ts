@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context';
 import { ApiError, callApi, guarded } from '../releases/api-client';
+import { table } from '../output/table';
 
 type ExitCode = (code: number) => void;
 
@@ -526,13 +527,3 @@ export function formatRamp(ramp: RampView): string {
   return `${lines.join('\n')}\n`;
 }
 
-function table(header: string[], rows: string[][]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
-  return all
-    .map((row) =>
-      row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '),
-    )
-    .join('\n')
-    .concat('\n');
-}

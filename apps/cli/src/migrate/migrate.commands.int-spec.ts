@@ -5,39 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { randomUUID } from 'node:crypto';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import {
   MigrationsAppModule,
   MIGRATIONS_PERSISTENCE,
   MIGRATIONS_SERVICE,
 } from '@rollgate/app-migrations';
-import {
-  DEFAULT_DATABASE_URL,
-  FileTokenStore,
-  issueToken,
-  parseConfig,
-  setupHttpApp,
-} from '@rollgate/platform';
-import { openTestRuntime, tempTokensFile } from '@rollgate/platform/testing';
+import { FileTokenStore, issueToken, parseConfig, setupHttpApp } from '@rollgate/platform';
+import { createTestDatabase, openTestRuntime, tempTokensFile } from '@rollgate/platform/testing';
 import { runCli } from '../program';
 import { progressBar } from './migrate.commands';
-
-/** A fresh target database (mig_ prefix), dropped afterwards. */
-async function createTestDatabase() {
-  const admin = process.env['ROLLGATE_DATABASE_URL'] ?? DEFAULT_DATABASE_URL;
-  const name = `mig_cli_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
-  const sql = async (text: string) => {
-    const client = new Client({ connectionString: admin });
-    await client.connect();
-    await client.query(text);
-    await client.end();
-  };
-  await sql(`CREATE DATABASE ${name}`);
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => sql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
 
 describe('rollgate migrate against a real migrations service and PostgreSQL', () => {
   let app: INestApplication;
@@ -45,7 +22,7 @@ describe('rollgate migrate against a real migrations service and PostgreSQL', ()
   let db: { url: string; drop: () => Promise<void> };
   const dir = mkdtempSync(join(tmpdir(), 'rollgate-cli-mig-'));
   const tokensFile = tempTokensFile();
-  const token = issueToken(tokensFile, { subject: 'cli-dba', scopes: ['deploy', 'read'] });
+  const token = issueToken(tokensFile, { subject: 'cli-dba', scopes: ['migrate', 'read'] });
   const fleet = [{ id: 'shop-1', version: '1.0.0' }];
   const orchestrator: Server = createServer((_req, res) =>
     res.writeHead(200, { 'content-type': 'application/json' }).end(
@@ -56,7 +33,7 @@ describe('rollgate migrate against a real migrations service and PostgreSQL', ()
   );
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase('mig_cli_');
     const pool = new Pool({ connectionString: db.url });
     await pool.query(`CREATE TABLE orders (id bigserial PRIMARY KEY, total text NOT NULL);
       INSERT INTO orders (total) SELECT g::text FROM generate_series(1, 2000) g;`);
@@ -65,6 +42,7 @@ describe('rollgate migrate against a real migrations service and PostgreSQL', ()
       orchestrator.listen(24_000 + 900 + Math.floor(Math.random() * 99), '127.0.0.1', resolve),
     );
     const runtime = await openTestRuntime('migrations', MIGRATIONS_PERSISTENCE, {
+      ROLLGATE_MIGRATION_DATABASES: new URL(db.url).pathname.slice(1),
       ROLLGATE_ORCHESTRATOR_URL: `http://127.0.0.1:${(orchestrator.address() as AddressInfo).port}`,
     });
     app = await NestFactory.create(

@@ -63,8 +63,8 @@ function formatFindings(findings: LintFinding[]): string {
 function describe(error: ApiError): string {
   const lines = [`error (${error.status || 'network'}): ${error.message}`];
   for (const detail of error.details) {
-    const d = detail as { field?: string; message?: string; id?: string; reason?: string };
-    if (d.field) lines.push(`  ${d.field}: ${d.message ?? ''}`);
+    const d = detail as { field?: string; problem?: string; id?: string; reason?: string };
+    if (d.field) lines.push(`  ${d.field}: ${d.problem ?? ''}`);
     else if (d.id) lines.push(`  ${d.id}: ${d.reason ?? ''}`);
   }
   return `${lines.join('\n')}\n`;

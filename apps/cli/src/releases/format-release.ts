@@ -1,4 +1,5 @@
 import { FINAL_PHASES, type ReleaseView } from '@rollgate/releases';
+import { table } from '../output/table';
 
 /** What GET /releases/:id answers. */
 export type { ReleaseView };
@@ -50,17 +51,6 @@ export function formatReleaseList(releases: ReleaseView[]): string {
     `${Math.max(0, r.step + (r.stepCompleted ? 1 : 0))}/${r.steps.length}`,
   ]);
   return table(['RELEASE', 'SERVICE', 'VERSION', 'STRATEGY', 'PHASE', 'STEPS'], rows);
-}
-
-/** Aligned columns, two spaces apart, no trailing blanks. */
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
 
 /** Whether a release has ended (succeeded, rolled back or aborted). */

@@ -375,4 +375,23 @@ describe('PostgreSQL executor', () => {
     expect(leftovers.rows[0].n).toBe(0);
     await executor.close();
   });
+
+  it('runs only single statements: a tampered program with a stacked statement never reaches the database', async () => {
+    await seed(pool, 10);
+    await pool.query('CREATE TABLE victim (id int)');
+    const executor = new PgMigrationExecutor(db.url);
+    const p = plan({
+      name: 'tampered',
+      operations: [{ op: 'addColumn', table: 'accounts', column: { name: 'tier', type: 'text' } }],
+    });
+    const program = await executor.compile(p);
+    // As if a program recorded before SQL checks existed (or edited in the state table) came back.
+    program.expand[0]!.sql = ['ALTER TABLE accounts ADD COLUMN tier text; DROP TABLE victim'];
+    await expect(executor.expand(p, program)).rejects.toThrow(
+      'refusing to run DDL: more than one statement (; at character 42)',
+    );
+    const victim = await pool.query(`SELECT to_regclass('public.victim') AS t`);
+    expect(victim.rows[0].t).toBe('victim');
+    await executor.close();
+  });
 });

@@ -1,8 +1,10 @@
-import { Client, Pool, type PoolClient } from 'pg';
+import { Client, Pool, type PoolClient, type QueryConfig } from 'pg';
 import {
   compilePlan,
   literal,
   quote,
+  statementProblem,
+  STATE_SCHEMA,
   type BackfillSpec,
   type MigrationPlan,
   type MigrationProgram,
@@ -18,9 +20,6 @@ import {
   type LockPolicy,
   type StepReport,
 } from './lock-retry';
-
-/** The executor's own bookkeeping in the target database: which migration is where, backfill cursors. */
-export const STATE_SCHEMA = 'rollgate_migrations';
 
 export class PlanRejectedError extends Error {
   override readonly name = 'PlanRejectedError';
@@ -480,7 +479,7 @@ export class PgMigrationExecutor {
     if (step.mode === 'concurrently') {
       // A failed CREATE INDEX CONCURRENTLY leaves an invalid index behind: drop it and build again.
       if (step.index) await this.dropInvalidIndex(client, step.index);
-      await client.query(step.sql[0]!);
+      await runDdl(client, step.sql[0]!);
       if (step.index && (await this.dropInvalidIndex(client, step.index)))
         throw Object.assign(new Error(`index ${step.index} was left invalid`), { code: '55P03' });
       // CONCURRENTLY cannot run in a transaction: recorded right after.
@@ -492,7 +491,7 @@ export class PgMigrationExecutor {
     await client.query('BEGIN');
     try {
       for (const sql of step.sql)
-        await client.query(legacy ? sql.replace(' WITH (security_invoker = true)', '') : sql);
+        await runDdl(client, legacy ? sql.replace(' WITH (security_invoker = true)', '') : sql);
       await record();
       await client.query('COMMIT');
     } catch (error) {
@@ -520,7 +519,8 @@ export class PgMigrationExecutor {
       [index],
     );
     if (invalid.rowCount === 0) return false;
-    await client.query(
+    await runDdl(
+      client,
       `DROP INDEX CONCURRENTLY IF EXISTS ${quote(invalid.rows[0].nspname)}.${quote(index)}`,
     );
     return true;
@@ -550,21 +550,34 @@ export class PgMigrationExecutor {
   }
 
   private async ensureStateSchema(): Promise<void> {
-    await this.pool.query(`
-      CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA};
-      CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.migrations (
+    for (const sql of [
+      `CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA}`,
+      `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.migrations (
         name text NOT NULL, schema text NOT NULL, version_schema text NOT NULL,
         previous_version_schema text, phase text NOT NULL, plan jsonb NOT NULL, program jsonb NOT NULL,
         steps_done jsonb NOT NULL DEFAULT '{}'::jsonb,
-        updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (name, schema));
-      CREATE UNIQUE INDEX IF NOT EXISTS one_active_per_schema ON ${STATE_SCHEMA}.migrations (schema)
-        WHERE phase NOT IN ('completed', 'rolled-back');
-      CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.backfills (
+        updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (name, schema))`,
+      `CREATE UNIQUE INDEX IF NOT EXISTS one_active_per_schema ON ${STATE_SCHEMA}.migrations (schema)
+        WHERE phase NOT IN ('completed', 'rolled-back')`,
+      `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.backfills (
         name text NOT NULL, schema text NOT NULL, table_name text NOT NULL,
         last_key text, max_key text, rows_done bigint NOT NULL, rows_total bigint NOT NULL,
         done boolean NOT NULL DEFAULT false, updated_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (name, schema, table_name));`);
+        PRIMARY KEY (name, schema, table_name))`,
+    ])
+      await runDdl(this.pool, sql);
   }
+}
+
+/**
+ * The one way DDL reaches a target: exactly one statement (checked here), sent with the extended
+ * protocol so the server refuses a second statement too.
+ */
+async function runDdl(client: Pool | PoolClient, sql: string): Promise<void> {
+  const problem = statementProblem(sql);
+  if (problem) throw new Error(`refusing to run DDL: ${problem}`);
+  const query: QueryConfig & { queryMode: 'extended' } = { text: sql, queryMode: 'extended' };
+  await client.query(query);
 }
 
 function merge(...reports: PhaseReport[]): PhaseReport {

@@ -13,7 +13,7 @@ export class MigrationPlanDto {
   @ApiProperty({
     example: 'accounts',
     description:
-      "Target database on the service's PostgreSQL server (credentials come from ROLLGATE_DATABASE_URL, never from the request).",
+      "Target database on the service's PostgreSQL server (credentials come from ROLLGATE_DATABASE_URL, never from the request); one of ROLLGATE_MIGRATION_DATABASES (default: the database of ROLLGATE_DATABASE_URL), never template0/template1.",
   })
   @IsString()
   @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a database name (a-z, 0-9, _)' })

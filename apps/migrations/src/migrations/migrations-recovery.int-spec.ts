@@ -24,13 +24,13 @@ describe('migrations service recovery (embedded log + SQLite; target on PostgreS
   let target: Pool;
   const orchestrator = fakeOrchestrator();
   const tokensFile = tempTokensFile();
-  const deployer = issueToken(tokensFile, { subject: 'dba', scopes: ['deploy', 'read'] });
+  const migrator = issueToken(tokensFile, { subject: 'dba', scopes: ['migrate', 'read'] });
   const dataDir = mkdtempSync(join(tmpdir(), 'rollgate-mig-recovery-'));
   const http = () => request(app!.getHttpServer());
   const post = (path: string, body: object = {}) =>
-    http().post(path).set('Authorization', `Bearer ${deployer}`).send(body);
+    http().post(path).set('Authorization', `Bearer ${migrator}`).send(body);
   const status = (id: string) =>
-    http().get(`/migrations/${id}`).set('Authorization', `Bearer ${deployer}`);
+    http().get(`/migrations/${id}`).set('Authorization', `Bearer ${migrator}`);
   const database = () => new URL(db.url).pathname.slice(1);
 
   /** Boots the service on the same data directory (a restart keeps its log and read model). */
@@ -39,6 +39,7 @@ describe('migrations service recovery (embedded log + SQLite; target on PostgreS
       dataDir,
       orchestratorUrl: orchestrator.url(),
       tokensFile,
+      databases: [database()],
     }));
   }
 

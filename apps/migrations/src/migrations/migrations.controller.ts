@@ -17,21 +17,22 @@ export class MigrationsController {
   constructor(private readonly migrations: MigrationsService) {}
 
   @Post()
-  @RequireScopes('deploy')
+  @RequireScopes('migrate')
   @ApiOperation({
     summary: 'Record a migration plan',
     description:
-      'The plan is checked against the target database catalog first; 400 names each bad field.',
+      'Needs the migrate scope. The plan is checked for SQL safety, its target database and schema, then against the target catalog; 400 names each bad field.',
   })
   async plan(
     @Body() body: MigrationPlanDto,
     @Principal() principal: AuthPrincipal,
     @Res({ passthrough: true }) response: ServerResponse,
   ): Promise<MigrationAcceptedDto> {
-    const service = (body.plan as { service?: unknown } | null)?.service;
-    if (typeof service === 'string') assertMayTouchService(principal, service);
+    // Parsed first, so a plan sent as text is held to the token's services like an object is.
+    const plan = this.migrations.parse(body.plan);
+    assertMayTouchService(principal, plan.service);
     const { migrationId, events } = await this.migrations.plan(
-      { database: body.database, plan: body.plan },
+      { database: body.database, plan },
       { actor: principal.actor, causationId: null },
     );
     setLocation(response, `/migrations/${migrationId}`);
@@ -48,7 +49,7 @@ export class MigrationsController {
 
   @Post(':id/start')
   @HttpCode(202)
-  @RequireScopes('deploy')
+  @RequireScopes('migrate')
   @ApiOperation({
     summary:
       'Expand, then migrate (triggers, backfill, validate, version schema) in the background',
@@ -60,7 +61,7 @@ export class MigrationsController {
 
   @Post(':id/complete')
   @HttpCode(200)
-  @RequireScopes('deploy')
+  @RequireScopes('migrate')
   @ApiOperation({
     summary: 'Contract: drop the old shape',
     description:
@@ -72,7 +73,7 @@ export class MigrationsController {
 
   @Post(':id/rollback')
   @HttpCode(200)
-  @RequireScopes('deploy')
+  @RequireScopes('migrate')
   @ApiOperation({ summary: 'Undo expand and migrate (any phase before contract)' })
   rollback(@Param('id') id: string, @Principal() principal: AuthPrincipal) {
     return this.command(id, principal, (origin) => this.migrations.rollback(id, origin));

@@ -15,12 +15,12 @@ describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {
   let target: Pool;
   const orchestrator = fakeOrchestrator();
   const tokensFile = tempTokensFile();
-  const deployer = issueToken(tokensFile, { subject: 'dba', scopes: ['deploy', 'read'] });
+  const migrator = issueToken(tokensFile, { subject: 'dba', scopes: ['migrate', 'read'] });
   const http = () => request(app.getHttpServer());
   const post = (path: string, body: object = {}) =>
-    http().post(path).set('Authorization', `Bearer ${deployer}`).send(body);
+    http().post(path).set('Authorization', `Bearer ${migrator}`).send(body);
   const status = (id: string) =>
-    http().get(`/migrations/${id}`).set('Authorization', `Bearer ${deployer}`);
+    http().get(`/migrations/${id}`).set('Authorization', `Bearer ${migrator}`);
   const database = () => new URL(db.url).pathname.slice(1);
 
   beforeAll(async () => {
@@ -34,6 +34,7 @@ describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {
       dataDir: mkdtempSync(join(tmpdir(), 'rollgate-mig-')),
       orchestratorUrl: orchestrator.url(),
       tokensFile,
+      databases: [database()],
     }));
   });
 
@@ -78,8 +79,8 @@ describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {
     }).expect(400);
     expect(res.body.details).toEqual(
       expect.arrayContaining([
-        { field: 'plan.operations[1].up', message: expect.any(String) },
-        { field: 'plan.operations[1].down', message: expect.any(String) },
+        expect.objectContaining({ field: 'plan.operations[1].up', problem: expect.any(String) }),
+        expect.objectContaining({ field: 'plan.operations[1].down', problem: expect.any(String) }),
       ]),
     );
     const second = await post('/migrations', {
@@ -93,11 +94,11 @@ describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {
         ],
       },
     }).expect(400);
-    expect(second.body.details).toEqual([
-      { field: 'plan.operations[0].table', message: "unknown table 'user' in schema public" },
+    expect(second.body.details).toMatchObject([
+      { field: 'plan.operations[0].table', problem: "unknown table 'user' in schema public" },
       {
         field: 'plan.operations[1].column',
-        message: expect.stringMatching(/still read by new version 2\.0\.0/),
+        problem: expect.stringMatching(/still read by new version 2\.0\.0/),
       },
     ]);
     const oneStep = await post('/migrations', {
@@ -106,7 +107,7 @@ describe('migrations API (embedded log + SQLite; target on PostgreSQL)', () => {
     }).expect(400);
     expect(oneStep.body.details[0]).toMatchObject({
       field: 'plan.contract',
-      message: expect.stringMatching(/separate releases/),
+      problem: expect.stringMatching(/separate releases/),
     });
     await post('/migrations', { database: 'no_such_db_mig', plan: plan('x') }).expect(400);
     const touched = await target.query(

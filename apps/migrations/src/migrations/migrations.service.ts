@@ -14,9 +14,15 @@ import { In } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import type { Decision } from '@rollgate/event-sourcing';
 import { EventStore } from '@rollgate/persistence';
-import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
+import {
+  migrationDatabases,
+  SERVICE_RUNTIME,
+  type FieldProblem,
+  type ServiceRuntime,
+} from '@rollgate/platform';
 import {
   contractGate,
+  databaseProblem,
   decideBackfillProgress,
   decideContractRefused,
   decideFailed,
@@ -29,6 +35,7 @@ import {
   migrationStreamId,
   parsePlan,
   parsePlanText,
+  schemaProblems,
   versionSchemaName,
   type LintFinding,
   type Migration,
@@ -36,6 +43,7 @@ import {
   type MigrationPlan,
   type Origin,
   type PlanProblem,
+  type TargetPolicy,
 } from '@rollgate/migrations-domain';
 import { fold } from '@rollgate/event-sourcing';
 import { LockTimeoutExhaustedError } from '../executor/lock-retry';
@@ -255,17 +263,35 @@ export class MigrationsService
     return executor;
   }
 
-  /** Validates the plan's shape, then against the target's catalog, before anything is written. */
-  async plan(input: { database: string; plan: unknown }, origin: Origin) {
-    if (!DATABASE_NAME.test(input.database))
-      throw invalid([{ field: 'database', message: 'must be a database name (a-z, 0-9, _)' }]);
-    const parsed =
-      typeof input.plan === 'string' ? parsePlanText(input.plan) : parsePlan(input.plan);
+  /** A plan given as an object or as JSON/YAML text, checked for shape and SQL safety; 400 otherwise. */
+  parse(plan: unknown): MigrationPlan {
+    const parsed = typeof plan === 'string' ? parsePlanText(plan) : parsePlan(plan);
     if (!parsed.ok) throw invalid(parsed.problems.map((p) => ({ ...p, field: `plan.${p.field}` })));
-    await this.compile(input.database, parsed.plan);
+    return parsed.plan;
+  }
+
+  private get targets(): TargetPolicy {
+    const config = this.runtime.config;
+    return { databases: migrationDatabases(config), schemaPrefix: config.schemaPrefix };
+  }
+
+  /**
+   * Checks where the plan goes (an allowed database, a schema that is neither PostgreSQL's nor
+   * Rollgate's), then the plan against the target's catalog, before anything is written.
+   */
+  async plan(input: { database: string; plan: MigrationPlan }, origin: Origin) {
+    const wrongDatabase = DATABASE_NAME.test(input.database)
+      ? databaseProblem(input.database, this.targets)
+      : 'must be a database name (a-z, 0-9, _)';
+    const problems = [
+      ...(wrongDatabase ? [{ field: 'database', message: wrongDatabase }] : []),
+      ...schemaProblems(input.plan, this.targets).map((p) => ({ ...p, field: `plan.${p.field}` })),
+    ];
+    if (problems.length > 0) throw invalid(problems);
+    await this.compile(input.database, input.plan);
     const migrationId = uuidv7();
     const events = await this.execute(migrationId, (state) =>
-      decidePlan(state, { migrationId, database: input.database, plan: parsed.plan }, origin),
+      decidePlan(state, { migrationId, database: input.database, plan: input.plan }, origin),
     );
     return { migrationId, events };
   }
@@ -615,7 +641,12 @@ export class MigrationsService
   }
 }
 
-function invalid(details: PlanProblem[]): BadRequestException {
+/**
+ * 400 shaped like every validation error (`details: [{ field, problem }]`); `message` repeats the
+ * problem for clients that read plan problems by that name (the CLI's `migrate plan`).
+ */
+function invalid(problems: PlanProblem[]): BadRequestException {
+  const details: FieldProblem[] = problems.map((p) => ({ field: p.field, problem: p.message }));
   return new BadRequestException({ message: 'validation failed', details });
 }
 

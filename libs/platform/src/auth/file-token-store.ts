@@ -63,18 +63,54 @@ export class FileTokenStore implements TokenStore {
  * FileTokenStore never reads half of it.
  */
 export function issueToken(file: string, grant: TokenGrant): string {
-  let existing: TokenFileEntry[] = [];
-  if (existsSync(file)) {
-    const text = readFileSync(file, 'utf8');
-    parseTokensFile(file, text); // refuse to extend a file the store could not read
-    existing = JSON.parse(text) as TokenFileEntry[];
-  }
   const token = generateToken();
-  const entries: TokenFileEntry[] = [...existing, { ...grant, tokenSha256: sha256Hex(token) }];
+  writeTokensFile(file, [...readTokenEntries(file), { ...grant, tokenSha256: sha256Hex(token) }]);
+  return token;
+}
+
+/** How a token is named without its secret: the start of its hash (as `rollgate token list` shows). */
+export const TOKEN_ID_LENGTH = 12;
+export const tokenId = (entry: TokenFileEntry): string =>
+  entry.tokenSha256.slice(0, TOKEN_ID_LENGTH).toLowerCase();
+
+/** The entries of the tokens file (none when it does not exist yet). */
+export function readTokenEntries(file: string): TokenFileEntry[] {
+  if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8');
+  parseTokensFile(file, text); // refuse to work on a file the store could not read
+  return JSON.parse(text) as TokenFileEntry[];
+}
+
+/**
+ * Removes the token whose id starts with `idPrefix` (at least 8 characters, matching exactly one
+ * entry) and returns it. Running stores see the change at their next request: no restart.
+ */
+export function revokeToken(file: string, idPrefix: string): TokenFileEntry {
+  const prefix = idPrefix.toLowerCase();
+  if (!/^[0-9a-f]{8,64}$/.test(prefix)) {
+    throw new Error(`token id must be 8 to 64 hex characters, got "${idPrefix}"`);
+  }
+  const entries = readTokenEntries(file);
+  const matches = entries.filter((entry) => entry.tokenSha256.toLowerCase().startsWith(prefix));
+  if (matches.length !== 1) {
+    throw new Error(
+      matches.length === 0
+        ? `no token with id ${prefix} in ${file}`
+        : `${matches.length} tokens start with ${prefix}: give more characters`,
+    );
+  }
+  writeTokensFile(
+    file,
+    entries.filter((entry) => entry !== matches[0]),
+  );
+  return matches[0]!;
+}
+
+/** Replaced atomically and private (0600), so a running FileTokenStore never reads half of it. */
+function writeTokensFile(file: string, entries: readonly TokenFileEntry[]): void {
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(entries, null, 2)}\n`, { mode: 0o600 });
   renameSync(temporary, file);
-  return token;
 }
 
 function parseTokensFile(file: string, text: string): LoadedEntry[] {

@@ -59,11 +59,14 @@ export async function bootMigrationsService(options: {
   dataDir: string;
   orchestratorUrl: string;
   tokensFile: string;
+  /** ROLLGATE_MIGRATION_DATABASES: the test databases plans may target. */
+  databases: string[];
 }): Promise<{ app: INestApplication; runtime: ServiceRuntime }> {
   const config = parseConfig({
     ROLLGATE_MODE: 'embedded',
     ROLLGATE_DATA_DIR: options.dataDir,
     ROLLGATE_ORCHESTRATOR_URL: options.orchestratorUrl,
+    ROLLGATE_MIGRATION_DATABASES: options.databases.join(','),
   });
   const runtime = await openServiceRuntime(config, 'migrations', MIGRATIONS_PERSISTENCE);
   const moduleRef = await Test.createTestingModule({
