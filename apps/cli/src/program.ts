@@ -10,6 +10,7 @@ import { flagsCommand } from './flags/flags.commands';
 import { auditCommand } from './audit/audit.command';
 import { migrateCommand } from './migrate/migrate.commands';
 import { escapeTerminalText } from './output/terminal-text';
+import { tokenCommand } from './tokens/token.command';
 
 export interface CliDependencies {
   config: RollgateConfig;
@@ -48,13 +49,18 @@ export function buildProgram(context: CliContext, setExitCode: (code: number) =>
   program.addCommand(flagsCommand(context, setExitCode));
   program.addCommand(auditCommand(context, setExitCode));
   program.addCommand(migrateCommand(context, setExitCode));
-  // addCommand does not pass settings down: every command reports errors the same way.
-  for (const command of program.commands) {
-    command
-      .exitOverride()
-      .configureOutput({ writeOut: context.output.out, writeErr: context.output.err })
-      .showHelpAfterError();
-  }
+  program.addCommand(tokenCommand(context, setExitCode));
+  // addCommand does not pass settings down: every command, at any depth, reports errors the same way.
+  const configure = (commands: readonly Command[]): void => {
+    for (const command of commands) {
+      command
+        .exitOverride()
+        .configureOutput({ writeOut: context.output.out, writeErr: context.output.err })
+        .showHelpAfterError();
+      configure(command.commands);
+    }
+  };
+  configure(program.commands);
   return program;
 }
 

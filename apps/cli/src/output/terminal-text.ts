@@ -4,6 +4,7 @@
  * C0 controls (but tab and newline) as `\x1b`; DEL, C1 and bidirectional overrides as `\u202e`,
  * which also keeps `--json` output valid JSON (JSON.stringify already escapes C0 itself).
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const STEERING = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
 
 export function escapeTerminalText(text: string): string {

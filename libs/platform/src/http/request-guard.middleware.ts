@@ -19,6 +19,7 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
  * Characters that steer a terminal or reorder text (C0 but tab, newline and carriage return; DEL;
  * C1; bidirectional overrides): refused in user text, which CLIs and logs print.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTER = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 
 const controlProblem = (field: string, text: string): FieldProblem | undefined => {
