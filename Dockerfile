@@ -4,7 +4,11 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 WORKDIR /rollgate
 COPY package.json package-lock.json ./
 RUN npm ci
-COPY . .
+COPY --chown=node:node . .
+# Not root: a service that is broken into cannot own the container.
+USER node
+# Inside the container every interface is the container's own; docker-compose.yml publishes the
+# ports on the host's 127.0.0.1 only.
 ENV ROLLGATE_HOST=0.0.0.0
 EXPOSE 7001 7002 7003 7004 7005
 CMD ["node", "bin/run.js", "apps/embedded/src/main.ts"]

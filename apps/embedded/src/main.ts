@@ -12,7 +12,8 @@ import {
   whereIs,
 } from '@rollgate/platform';
 import { startTelemetry } from '@rollgate/telemetry';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { ensurePrivateDirectory } from '@rollgate/event-log';
 import { relative } from 'node:path';
 
 /** A path as the user would type it from here. */
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   const logger = new Logger('rollgate');
   const demo = process.argv.includes('--demo');
   const loaded = loadConfig();
-  mkdirSync(loaded.dataDir, { recursive: true });
+  ensurePrivateDirectory(loaded.dataDir);
   // The demo's builds behave as the demo says: the fleet reads their profiles.
   const config =
     demo && !loaded.fleetProfilesFile

@@ -6,3 +6,4 @@ export { EmbeddedEventLog, type EmbeddedEventLogOptions } from './embedded/embed
 export { KafkaEventLog, type KafkaEventLogOptions } from './kafka/kafka-event-log';
 export * from './read-topics';
 export { CONSOLE_SINK, type LogSink } from './kafka/kafka-logging';
+export * from './private-files';

@@ -1,6 +1,6 @@
 import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDirectory, ensurePrivateFile } from '@rollgate/event-log';
 
 /** Where read models and the write side live: PostgreSQL in production, SQLite files embedded. */
 export type StorageConfig =
@@ -51,11 +51,13 @@ export async function openServiceDataSource(
       extra: { max: 10, options: `-c search_path=${schema}` },
     };
   } else {
-    mkdirSync(options.storage.directory, { recursive: true });
+    ensurePrivateDirectory(options.storage.directory);
+    const database = join(options.storage.directory, `${options.schema ?? options.service}.db`);
+    ensurePrivateFile(database);
     config = {
       ...common,
       type: 'better-sqlite3',
-      database: join(options.storage.directory, `${options.schema ?? options.service}.db`),
+      database,
       enableWAL: true,
     };
   }

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
@@ -22,6 +22,7 @@ import {
 import { withPublishSpan } from '../tracing';
 import { EmbeddedSubscription } from './embedded-subscription';
 import { GroupCoordinator } from './group-coordinator';
+import { ensurePrivateDirectory, ensurePrivateFile } from '../private-files';
 
 export interface EmbeddedEventLogOptions {
   /** SQLite file holding the log; created with its folder if missing. */
@@ -62,7 +63,8 @@ export class EmbeddedEventLog implements EventLog {
     this.catalog = options.catalog ?? eventCatalog;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.maxBatchSize = options.maxBatchSize ?? 500;
-    mkdirSync(dirname(resolve(options.file)), { recursive: true });
+    ensurePrivateDirectory(dirname(resolve(options.file)));
+    ensurePrivateFile(options.file);
     this.db = new Database(options.file);
     this.path = realpathSync(options.file);
     // WAL lets readers (the CLI, replay) run beside the writer; FULL syncs every commit:
