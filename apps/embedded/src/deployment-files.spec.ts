@@ -11,7 +11,9 @@ interface ComposeService {
 }
 
 describe('deployment files', () => {
-  const compose = parse(read('docker-compose.yml')) as { services: Record<string, ComposeService> };
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+    services: Record<string, ComposeService>;
+  };
 
   it('publishes ports on 127.0.0.1 only', () => {
     const ports = Object.values(compose.services).flatMap((service) => service.ports ?? []);
