@@ -96,7 +96,13 @@ async function bootProduction(profiles: string): Promise<Plane> {
   return { name: 'HAProxy (production mode)', env, token, procs, dropSchemas };
 }
 
-async function deploy(plane: Plane, build: Build, strategy: string, plan: object): Promise<string> {
+async function deploy(
+  plane: Plane,
+  build: Build,
+  strategy: string,
+  plan: object,
+  first = false,
+): Promise<string> {
   const created = await api(
     `${plane.env['ROLLGATE_ORCHESTRATOR_URL']}/releases`,
     'POST',
@@ -107,6 +113,7 @@ async function deploy(plane: Plane, build: Build, strategy: string, plan: object
       version: build.version,
       strategy,
       plan: { replicas: 2, ...plan },
+      first,
     },
   );
   if (created.status !== 201) throw new Error(`deploy refused: ${JSON.stringify(created.body)}`);
@@ -207,7 +214,7 @@ async function measure(
   const releaseIds = new Set<string>();
   let users: ReturnType<typeof traffic> | undefined;
   try {
-    const first = await deploy(plane, stable, 'canary', {});
+    const first = await deploy(plane, stable, 'canary', {}, true);
     releaseIds.add(first);
     await settle(plane, first, ['succeeded']);
     users = traffic(await endpointPort(plane), RATE);

@@ -53,16 +53,17 @@ describe('kill -9 in the middle of a canary', () => {
   it('rebuilds from the log on restart and finishes the release with no step done twice', async () => {
     host = await boot();
     const token = readFileSync(join(dir, 'admin.token'), 'utf8').trim();
-    const deploy = async (digest: string, version: string) =>
+    const deploy = async (digest: string, version: string, first = false) =>
       (
         await api(`${orchestrator}/releases`, 'POST', token, {
           service: 'payments',
           artifact: { name: 'payments', digest },
           version,
           plan: { replicas: 2, canarySteps: [20, 50], stepSeconds: 6 },
+          first,
         })
       ).body['releaseId'] as string;
-    const first = await deploy(build('8'), 'v1');
+    const first = await deploy(build('8'), 'v1', true);
     await waitFor(
       async () => (await view(first))['phase'] === 'succeeded',
       'first release',

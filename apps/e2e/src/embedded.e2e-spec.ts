@@ -54,6 +54,7 @@ describe('embedded mode (npm start)', () => {
       service: 'checkout',
       artifact: { name: 'checkout', digest: digest('e') },
       strategy: 'canary',
+      first: true,
     });
     expect(created.status).toBe(201);
     const releaseId = created.body['releaseId'] as string;

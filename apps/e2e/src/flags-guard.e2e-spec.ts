@@ -63,6 +63,7 @@ describe('flag enablement guard on the embedded default, with the real orchestra
       artifact: { name: 'cart', digest: digest('1') },
       version: 'v1',
       plan: { replicas: 2 },
+      first: true,
     });
     expect(first.status).toBe(201);
     await waitForPhase(orchestrator, first.body['releaseId'] as string, ['succeeded']);
@@ -168,6 +169,7 @@ describe('flag enablement guard on the embedded default, with the real orchestra
       api(`${orchestrator}/releases`, 'POST', token, {
         service: 'shop-web',
         artifact: { name: 'shop-web', digest: digest('5'), flags: ['summer-sale'] },
+        first: true,
       });
     const blocked = await release();
     expect(blocked.status).toBe(409);

@@ -90,6 +90,7 @@ describe('production mode: five processes on Kafka and PostgreSQL', () => {
     const created = await api(`${orchestrator}/releases`, 'POST', token, {
       service,
       artifact: { name: service, digest: digest('9') },
+      first: true,
     });
     expect(created.status).toBe(201);
     const releaseId = created.body['releaseId'] as string;

@@ -93,6 +93,7 @@ async function releaseRoutes(call: Call, check: ReturnType<typeof recorder>, run
           service,
           artifact: { name: service, digest: digest(i % 2 ? 'b' : 'c') },
           version: `1.0.${i}`,
+          first: true,
         }),
       async () => call('orchestrator', 'GET', `/releases?service=${service}`),
       (read, write) =>
@@ -360,6 +361,7 @@ async function expectTokensHonoured(orchestrator: string, token: string): Promis
     body: JSON.stringify({
       service: `tok-${randomUUID().slice(0, 6)}`,
       artifact: { name: 'tok', digest: digest('d') },
+      first: true,
     }),
   });
   expect(created.status).toBe(201);
@@ -411,11 +413,14 @@ describe('read-your-writes on every mutating route', () => {
     };
     const token = issueToken(env.ROLLGATE_TOKENS_FILE, {
       subject: 'ci',
-      scopes: ['deploy', 'flags', 'read'],
+      scopes: ['deploy', 'flags', 'migrate', 'read'],
     });
     // The migrations process asks the empty fleet stand-in, so contract is allowed.
     const procs: Map<string, Proc> = await startServiceProcesses(env, {
-      migrations: { ROLLGATE_ORCHESTRATOR_URL: fleet.url },
+      migrations: {
+        ROLLGATE_ORCHESTRATOR_URL: fleet.url,
+        ROLLGATE_MIGRATION_DATABASES: target.name,
+      },
     });
     try {
       expectNoMisses(await runTable(env, token, target.name));
@@ -430,13 +435,14 @@ describe('read-your-writes on every mutating route', () => {
     const env = { ...portsEnv(19200), ...common(dir) };
     const token = issueToken(env.ROLLGATE_TOKENS_FILE, {
       subject: 'ci',
-      scopes: ['deploy', 'flags', 'read'],
+      scopes: ['deploy', 'flags', 'migrate', 'read'],
     });
     // The services inside the host ask the empty fleet stand-in as their orchestrator URL; the
     // test reaches the orchestrator itself on its port.
     const host = await startEmbeddedHost({
       ...env,
       ROLLGATE_ORCHESTRATOR_URL: fleet.url,
+      ROLLGATE_MIGRATION_DATABASES: target.name,
       ROLLGATE_CONSISTENCY_WAIT_MS: '1500',
     });
     try {

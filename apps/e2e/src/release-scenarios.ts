@@ -54,6 +54,7 @@ export async function deploy(
   build: Build,
   strategy: Strategy,
   plan: object = {},
+  first = false,
 ): Promise<string> {
   const created = await api(`${target.orchestrator}/releases`, 'POST', target.token, {
     service: target.service,
@@ -61,6 +62,7 @@ export async function deploy(
     version: build.version,
     strategy,
     plan: { replicas: 2, ...plan },
+    first,
   });
   expect(created.status).toBe(201);
   return created.body['releaseId'] as string;
@@ -110,7 +112,7 @@ export async function firstReleaseWithUsers(
   build: Build,
   perSecond: number,
 ): Promise<{ users: ReturnType<typeof traffic>; dataPlane: string }> {
-  const id = await deploy(target, build, 'canary');
+  const id = await deploy(target, build, 'canary', {}, true);
   expect(await settle(target, id, ['succeeded'], 60_000)).toMatchObject({ phase: 'succeeded' });
   const { weights, endpoint, dataPlane } = await route(target);
   expect(weights).toMatchObject({ stable: 100 });

@@ -45,7 +45,7 @@ describe('rolling, blue-green and the drift guard on the embedded default', () =
   afterAll(() => stop(host));
 
   it('replaces every instance in a rolling release; blue-green switches at once, and back within a second', async () => {
-    await settle(target, await deploy(target, V1, 'rolling'), ['succeeded'], 60_000);
+    await settle(target, await deploy(target, V1, 'rolling', {}, true), ['succeeded'], 60_000);
     await rollingReplacesEveryInstance(target, V2);
     await blueGreenSwitchesBack(target, V3, V2);
   }, 180_000);

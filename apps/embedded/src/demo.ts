@@ -124,7 +124,7 @@ export async function runDemo(
   await caughtUp(orchestrator, print);
   const service = await demoService(config, print);
   if (!service) return;
-  const release = async (version: keyof typeof DEMO_BUILDS, label: string) => {
+  const release = async (version: keyof typeof DEMO_BUILDS, label: string, first = false) => {
     const { releaseId } = await call<{ releaseId: string }>(
       `${orchestrator}/releases`,
       'POST',
@@ -135,6 +135,7 @@ export async function runDemo(
         version,
         strategy: 'canary',
         plan: { replicas: 2, canarySteps: [20, 50], stepSeconds: 12 },
+        first,
       },
     );
     print(`demo: ${label}: release ${releaseId}`);
@@ -151,7 +152,7 @@ export async function runDemo(
     }
   };
   print(`demo: releasing ${service} v1, its first release`);
-  await release('v1', 'v1 (first release)');
+  await release('v1', 'v1 (first release)', true);
   const route = await call<{ endpoint: { port: number } }>(
     `${config.serviceUrls.router}/routes/${service}`,
     'GET',

@@ -57,6 +57,8 @@ export interface RequestRelease extends Origin {
   version?: string;
   strategy: ReleaseStrategy;
   plan?: Partial<ReleasePlan>;
+  /** The caller says this release creates the service (docs/adr/0010-first-release-rule.md). */
+  first?: boolean;
 }
 
 export function decideRequestRelease(
@@ -68,6 +70,24 @@ export function decideRequestRelease(
       'conflict',
       `service ${command.service} already has an active release ${state.active.releaseId}`,
       { activeReleaseId: state.active.releaseId },
+    );
+  }
+  // A first release goes to 100% at once: a typo in a service name must not do that silently.
+  if (!state.stable && !command.first) {
+    throw new DomainError(
+      'invalid',
+      `service ${command.service} has no stable build: its first release takes all traffic at once`,
+      {
+        field: 'service',
+        problem: `unknown service "${command.service}"; send first: true to create it`,
+      },
+    );
+  }
+  if (state.stable && command.first) {
+    throw new DomainError(
+      'conflict',
+      `service ${command.service} already runs ${state.stable.version}: this is not its first release`,
+      { field: 'first', problem: 'the service already has a stable build; leave first out' },
     );
   }
   const plan = withPlanDefaults(command.plan);

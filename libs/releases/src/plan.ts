@@ -27,6 +27,8 @@ export interface Step {
   gate: StepGate;
   /** Instances of the new build this step needs running (canary, green or replaced). */
   newInstances: number;
+  /** Rolling: instances of the old build still routed once this step's route is confirmed. */
+  keepStable?: number;
 }
 
 /** Problems with a requested plan, each naming the field; empty when the plan is usable. */
@@ -55,6 +57,19 @@ export function planProblems(
     problems.push({
       field: 'plan.maxSurge',
       problem: `must not exceed replicas (${plan.replicas})`,
+    });
+  }
+  if (strategy === 'rolling' && plan.maxSurge + plan.maxUnavailable === 0) {
+    problems.push({
+      field: 'plan.maxUnavailable',
+      problem: 'must be at least 1 when maxSurge is 0: no instance could ever be replaced',
+    });
+  }
+  // An outage is never a plan: at least one instance keeps serving throughout.
+  if (strategy === 'rolling' && plan.maxUnavailable >= plan.replicas) {
+    problems.push({
+      field: 'plan.maxUnavailable',
+      problem: `must be below replicas (${plan.replicas}): at least one instance keeps serving`,
     });
   }
   return problems;
@@ -118,18 +133,54 @@ export function stepsOf(
           newInstances: plan.replicas,
         },
       ];
-    case 'rolling': {
-      const batches = Math.ceil(plan.replicas / plan.maxSurge);
-      return Array.from({ length: batches }, (_, i) => {
-        const replaced = Math.min(plan.replicas, (i + 1) * plan.maxSurge);
-        const share = Math.round((replaced / plan.replicas) * 100);
-        return {
-          description: `batch ${i + 1} of ${batches}: ${replaced}/${plan.replicas} replaced`,
-          weights: share === 100 ? { canary: 100 } : { stable: 100 - share, canary: share },
-          gate: 'health' as const,
-          newInstances: replaced,
-        };
-      });
-    }
+    case 'rolling':
+      return rollingSteps(plan);
   }
+}
+
+/** Traffic in proportion to the instances of each build, so every instance gets an equal share. */
+function rollingStep(description: string, keepStable: number, newInstances: number): Step {
+  const share = Math.round((newInstances / (keepStable + newInstances)) * 100);
+  return {
+    description,
+    weights:
+      share === 100
+        ? { canary: 100 }
+        : share === 0
+          ? { stable: 100 }
+          : { stable: 100 - share, canary: share },
+    gate: 'health',
+    newInstances,
+    keepStable,
+  };
+}
+
+/**
+ * Batches of maxSurge + maxUnavailable instances. Old instances leave before new ones start only
+ * as far as maxUnavailable allows (a step of its own, so they are out of the route before they
+ * stop); new ones then start up to maxSurge above replicas. Serving instances never drop below
+ * replicas - maxUnavailable, running ones never exceed replicas + maxSurge.
+ */
+function rollingSteps({ replicas, maxSurge, maxUnavailable }: ReleasePlan): Step[] {
+  const batch = maxSurge + maxUnavailable;
+  const batches = Math.ceil(replicas / batch);
+  return Array.from({ length: batches }, (_, i) => {
+    const replacedBefore = i * batch;
+    const replaced = Math.min(replicas, replacedBefore + batch);
+    const oldBefore = replicas - replacedBefore;
+    const keptWhileStarting = Math.min(oldBefore, replicas + maxSurge - replaced);
+    const label = `batch ${i + 1} of ${batches}`;
+    const replace = rollingStep(
+      `${label}: ${replaced}/${replicas} replaced`,
+      replicas - replaced,
+      replaced,
+    );
+    if (keptWhileStarting === oldBefore) return [replace];
+    const drain = rollingStep(
+      `${label}: ${oldBefore - keptWhileStarting} old out`,
+      keptWhileStarting,
+      replacedBefore,
+    );
+    return [drain, replace];
+  }).flat();
 }

@@ -1,4 +1,10 @@
-import { eventCatalog, type EventEnvelope, type NewEvent } from '@rollgate/contracts';
+import fc from 'fast-check';
+import {
+  eventCatalog,
+  type EventEnvelope,
+  type NewEvent,
+  type ReleasePlan,
+} from '@rollgate/contracts';
 import { DomainError, fold } from '@rollgate/event-sourcing';
 import {
   decideAbort,
@@ -54,21 +60,21 @@ class History {
 }
 
 const request =
-  (releaseId: string, strategy: 'canary' | 'rolling' | 'blue-green' = 'canary', plan = {}) =>
+  (releaseId: string, options: { first?: boolean } = {}) =>
   (s: ServiceReleasesState) =>
     decideRequestRelease(s, {
       ...origin,
       releaseId,
       service: 'checkout',
       artifact: { name: 'checkout', digest },
-      strategy,
-      plan,
+      strategy: 'canary',
+      ...options,
     });
 
 /** A service whose first release (r0) already succeeded, so r1 has a stable version to beat. */
 function requested(strategy: 'canary' | 'rolling' | 'blue-green' = 'canary', plan = {}) {
   const history = new History();
-  history.apply(request('r0'));
+  history.apply(request('r0', { first: true }));
   history.apply((s) => decideAdvance(s, 'r0', origin));
   history.apply((s) => decideCompleteStep(s, 'r0', 0, 'healthy', origin));
   history.apply((s) => decideAdvance(s, 'r0', origin));
@@ -106,6 +112,68 @@ describe('release plan', () => {
     expect(steps.map((s) => s.newInstances)).toEqual([1, 2, 3, 4]);
   });
 
+  it('takes one old instance out before each new one starts with maxSurge 0 / maxUnavailable 1', () => {
+    const steps = stepsOf('rolling', {
+      ...DEFAULT_PLAN,
+      replicas: 3,
+      maxSurge: 0,
+      maxUnavailable: 1,
+    });
+    expect(steps.map((s) => [s.keepStable, s.newInstances, s.weights])).toEqual([
+      [2, 0, { stable: 100 }],
+      [2, 1, { stable: 67, canary: 33 }],
+      [1, 1, { stable: 50, canary: 50 }],
+      [1, 2, { stable: 33, canary: 67 }],
+      [0, 2, { canary: 100 }],
+      [0, 3, { canary: 100 }],
+    ]);
+  });
+
+  /**
+   * Runs rolling steps the way the reconciler does: new instances start (not routed yet, the old
+   * ones still run), then the step's route drops the old ones it does not keep, then they stop.
+   */
+  function runRolling(plan: ReleasePlan) {
+    let routed = { old: plan.replicas, fresh: 0 };
+    let minServing = plan.replicas;
+    let maxRunning = plan.replicas;
+    for (const step of stepsOf('rolling', plan)) {
+      const keep = step.keepStable!;
+      expect(keep).toBeLessThanOrEqual(routed.old);
+      expect(step.newInstances).toBeGreaterThanOrEqual(routed.fresh);
+      maxRunning = Math.max(maxRunning, routed.old + step.newInstances);
+      routed = { old: keep, fresh: step.newInstances };
+      minServing = Math.min(minServing, keep + step.newInstances);
+      // Traffic only where instances of that build are routed.
+      const { stable = 0, canary = 0 } = step.weights;
+      expect(stable + canary).toBe(100);
+      expect([stable > 0, canary > 0]).toEqual([keep > 0, step.newInstances > 0]);
+    }
+    return { minServing, maxRunning, routed };
+  }
+
+  it('keeps a rolling release within replicas - maxUnavailable and replicas + maxSurge, for every usable plan', () => {
+    const plans = fc
+      .integer({ min: 1, max: 50 })
+      .chain((replicas) =>
+        fc.record({
+          replicas: fc.constant(replicas),
+          maxSurge: fc.integer({ min: 0, max: replicas }),
+          maxUnavailable: fc.integer({ min: 0, max: replicas - 1 }),
+        }),
+      )
+      .map((p) => ({ ...DEFAULT_PLAN, ...p }))
+      .filter((plan) => planProblems('rolling', plan).length === 0);
+    fc.assert(
+      fc.property(plans, (plan) => {
+        const { minServing, maxRunning, routed } = runRolling(plan);
+        expect(minServing).toBeGreaterThanOrEqual(plan.replicas - plan.maxUnavailable);
+        expect(maxRunning).toBeLessThanOrEqual(plan.replicas + plan.maxSurge);
+        expect(routed).toEqual({ old: 0, fresh: plan.replicas });
+      }),
+    );
+  });
+
   it('switches blue-green at once and keeps blue warm', () => {
     expect(stepsOf('blue-green', DEFAULT_PLAN).map((s) => [s.weights, s.gate])).toEqual([
       [{ blue: 100 }, 'health'],
@@ -122,13 +190,24 @@ describe('release plan', () => {
     expect(planProblems('rolling', { ...DEFAULT_PLAN, replicas: 2, maxSurge: 3 })).toEqual([
       { field: 'plan.maxSurge', problem: 'must not exceed replicas (2)' },
     ]);
+    expect(
+      planProblems('rolling', { ...DEFAULT_PLAN, replicas: 2, maxSurge: 0, maxUnavailable: 0 }),
+    ).toEqual([{ field: 'plan.maxUnavailable', problem: expect.stringContaining('at least 1') }]);
+    expect(
+      planProblems('rolling', { ...DEFAULT_PLAN, replicas: 2, maxSurge: 0, maxUnavailable: 2 }),
+    ).toEqual([
+      {
+        field: 'plan.maxUnavailable',
+        problem: 'must be below replicas (2): at least one instance keeps serving',
+      },
+    ]);
   });
 });
 
 describe('release decisions', () => {
   it('deploys the first release of a service in one step: there is nothing to compare with', () => {
     const history = new History();
-    history.apply(request('r0'));
+    history.apply(request('r0', { first: true }));
     expect(history.state.active?.steps.map((s) => s.description)).toEqual(['first deploy']);
     history.apply((s) => decideAdvance(s, 'r0', origin));
     history.apply((s) => decideCompleteStep(s, 'r0', 0, 'healthy', origin));
@@ -302,6 +381,36 @@ describe('release decisions', () => {
       'ReleaseRolledBack',
     ]);
     expect(history.state.active).toBeNull();
+  });
+
+  it('refuses the release of an unknown service unless it says it is the first, naming the field', () => {
+    const history = new History();
+    expect(() => history.apply(request('r0'))).toThrow(
+      expect.objectContaining({
+        code: 'invalid',
+        details: {
+          field: 'service',
+          problem: 'unknown service "checkout"; send first: true to create it',
+        },
+      }) as DomainError,
+    );
+    expect(history.events).toEqual([]);
+    history.apply(request('r0', { first: true }));
+    history.apply((s) => decideAbort(s, 'r0', 'wrong build', origin));
+    // Still no stable build: the next release also goes to 100% at once, so it must say so again.
+    expect(() => history.apply(request('r1'))).toThrow(/has no stable build/);
+    expect(history.apply(request('r1', { first: true }))).toHaveLength(1);
+  });
+
+  it('refuses first: true with 409 once the service has a stable build', () => {
+    const history = requested();
+    history.apply((s) => decideAbort(s, 'r1', 'wrong build', origin));
+    expect(() => history.apply(request('r2', { first: true }))).toThrow(
+      expect.objectContaining({
+        code: 'conflict',
+        details: expect.objectContaining({ field: 'first' }),
+      }) as DomainError,
+    );
   });
 
   it('keeps one active release per service and names it', () => {

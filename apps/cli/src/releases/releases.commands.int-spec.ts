@@ -62,6 +62,7 @@ describe('rollgate release commands against a real orchestrator', () => {
       `checkout@${digest}`,
       '--steps',
       '10,30',
+      '--first',
       '--json',
     );
     expect(deployed.stderr).toBe('');
@@ -110,6 +111,7 @@ describe('rollgate release commands against a real orchestrator', () => {
       `cart@${digest}`,
       '--flags',
       'new-cart, new-pricing',
+      '--first',
       '--json',
     );
     expect(deployed.exitCode).toBe(0);

@@ -90,6 +90,7 @@ export function deployCommand(context: CliContext, setExitCode: ExitCode): Comma
           .map((key) => key.trim())
           .filter(Boolean),
     )
+    .option('--first', "the service's first release: it takes all traffic at once (docs/adr/0010)")
     .option('--json', 'print the answer as JSON')
     .option('-w, --watch', 'follow the release live until it ends; exit 1 unless it succeeds')
     .action(async (options: Record<string, unknown>) =>
@@ -116,6 +117,7 @@ export function deployCommand(context: CliContext, setExitCode: ExitCode): Comma
             strategy: options['strategy'],
             ...(options['versionLabel'] ? { version: options['versionLabel'] } : {}),
             ...(Object.keys(plan).length > 0 ? { plan } : {}),
+            ...(options['first'] ? { first: true } : {}),
           },
         );
         context.output.out(

@@ -51,7 +51,11 @@ describe('release timeline and state API (embedded log + SQLite)', () => {
     const created = await http()
       .post('/releases')
       .set('Authorization', `Bearer ${deployer}`)
-      .send({ service, artifact: { name: service, digest: `sha256:${'c'.repeat(64)}` } })
+      .send({
+        service,
+        artifact: { name: service, digest: `sha256:${'c'.repeat(64)}` },
+        first: true,
+      })
       .expect(201);
     const id = created.body.releaseId as string;
     await eventually(

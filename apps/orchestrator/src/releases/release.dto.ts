@@ -8,7 +8,6 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
-  IsOptional,
   IsString,
   Length,
   Matches,
@@ -16,6 +15,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { OptionalField } from '@rollgate/platform';
 import {
   DIGEST_PATTERN,
   SERVICE_NAME_PATTERN,
@@ -48,7 +48,7 @@ export class ArtifactDto {
     description:
       'Feature flags this build reads; a flag is not turned on while a build that does not declare it is live',
   })
-  @IsOptional()
+  @OptionalField()
   @IsArray()
   @ArrayMaxSize(500)
   @Matches(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$/, { each: true, message: 'each must be a flag key' })
@@ -57,7 +57,7 @@ export class ArtifactDto {
 
 export class ReleasePlanDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 50, default: 2 })
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(1)
   @Max(50)
@@ -68,7 +68,7 @@ export class ReleasePlanDto {
     example: [5, 25, 50],
     description: 'Ascending canary shares (percent), each at most 50',
   })
-  @IsOptional()
+  @OptionalField()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(10)
@@ -78,35 +78,35 @@ export class ReleasePlanDto {
   canarySteps?: number[];
 
   @ApiPropertyOptional({ default: 60 })
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(1)
   @Max(86_400)
   stepSeconds?: number;
 
   @ApiPropertyOptional({ default: 1 })
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(1)
   @Max(50)
   maxSurge?: number;
 
   @ApiPropertyOptional({ default: 0 })
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(0)
   @Max(50)
   maxUnavailable?: number;
 
   @ApiPropertyOptional({ default: 900 })
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(1)
   @Max(604_800)
   marginalTimeoutSeconds?: number;
 
   @ApiPropertyOptional({ default: 300 })
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(0)
   @Max(86_400)
@@ -130,26 +130,35 @@ export class ReleaseCreateDto {
     example: 'v2.3.0',
     description: 'A label for people; the digest identifies the build',
   })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @Length(1, 100)
   version?: string;
 
   @ApiPropertyOptional({ enum: ['rolling', 'blue-green', 'canary'], default: 'canary' })
-  @IsOptional()
+  @OptionalField()
   @IsIn(['rolling', 'blue-green', 'canary'])
   strategy?: ReleaseStrategy;
 
   @ApiPropertyOptional({ type: ReleasePlanDto })
-  @IsOptional()
+  @OptionalField()
   @ValidateNested()
   @Type(() => ReleasePlanDto)
   plan?: ReleasePlanDto;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'Required (true) when the service has no stable build yet: its first release takes all traffic at once. 409 when the service already has one (docs/adr/0010).',
+  })
+  @OptionalField()
+  @IsBoolean()
+  first?: boolean;
 }
 
 export class ReleasePromoteDto {
   @ApiPropertyOptional({ default: false, description: 'Skip the remaining canary steps' })
-  @IsOptional()
+  @OptionalField()
   @IsBoolean()
   full?: boolean;
 }

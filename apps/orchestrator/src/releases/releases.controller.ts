@@ -26,7 +26,8 @@ export class ReleasesController {
   @RequireScopes('deploy')
   @ApiOperation({
     summary: 'Request a release of a digest-pinned artifact',
-    description: '409 names the active release when the service already has one.',
+    description:
+      '409 names the active release when the service already has one. A service without a stable build needs first: true (400 otherwise); first: true on a service that has one is 409.',
   })
   async create(
     @Body() body: ReleaseCreateDto,
@@ -45,6 +46,7 @@ export class ReleasesController {
       actor: principal.actor,
       ...(body.version ? { version: body.version } : {}),
       ...(body.plan ? { plan: { ...body.plan } } : {}),
+      ...(body.first !== undefined ? { first: body.first } : {}),
     });
     setLocation(response, `/releases/${releaseId}`);
     return { releaseId, eventIds: events.map((e) => e.id) };

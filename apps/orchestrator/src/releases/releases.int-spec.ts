@@ -16,6 +16,13 @@ import {
   type ServiceRuntime,
 } from '@rollgate/platform';
 import { eventually, tempTokensFile } from '@rollgate/platform/testing';
+import {
+  decideAdvance,
+  decideCompleteStep,
+  serviceReleases,
+  serviceStreamId,
+  type ServiceReleasesState,
+} from '@rollgate/releases';
 import { RecordedTraces } from '@rollgate/telemetry';
 import {
   OrchestratorAppModule,
@@ -27,6 +34,7 @@ const traces = new RecordedTraces('orchestrator-test');
 afterAll(() => traces.shutdown());
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
+const origin = { actor: 'service:orchestrator', causationId: null };
 
 const modes: [string, Record<string, string>][] = [
   ['embedded log + SQLite', { ROLLGATE_MODE: 'embedded', ROLLGATE_RECONCILER: 'off' }],
@@ -64,6 +72,8 @@ describe.each(modes)('releases API on %s', (_label, env) => {
         service,
         artifact: { name: service, digest: digest('a') },
         strategy: 'canary',
+        // Every test releases a new service (docs/adr/0010).
+        first: true,
         ...body,
       });
   const act = (id: string, action: string, body: object = {}) =>
@@ -191,6 +201,37 @@ describe.each(modes)('releases API on %s', (_label, env) => {
     expect(stream.map((e) => e.sequence)).toEqual(stream.map((_, i) => i + 1));
     expect(stream.filter((e) => e.type === 'ReleaseRolledBack')).toHaveLength(1);
     expect(stream[stream.length - 1]!.type).toBe('ReleaseRolledBack');
+  });
+
+  it('refuses the first release of a service unless the request says first: true, and first: true once it has a stable build', async () => {
+    const service = `chekout-${randomUUID().slice(0, 6)}`;
+    const unknown = await create(service, deployer, { first: undefined }).expect(400);
+    expect(unknown.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: expect.stringContaining(`service ${service} has no stable build`),
+      details: [
+        {
+          field: 'service',
+          problem: `unknown service "${service}"; send first: true to create it`,
+        },
+      ],
+    });
+    await expect(runtime.eventStore.load(`service:${service}`)).resolves.toEqual([]);
+
+    const created = await create(service).expect(201);
+    const id = created.body.releaseId as string;
+    // The first deploy succeeds (the reconciler is off here: its decisions, by hand).
+    for (const decide of [
+      (s: ServiceReleasesState) => decideAdvance(s, id, origin),
+      (s: ServiceReleasesState) => decideCompleteStep(s, id, 0, 'healthy', origin),
+      (s: ServiceReleasesState) => decideAdvance(s, id, origin),
+    ])
+      await runtime.eventStore.execute(serviceReleases, serviceStreamId(service), decide);
+
+    const again = await create(service).expect(409);
+    expect(again.body.details).toEqual([expect.objectContaining({ field: 'first' })]);
+    await create(service, deployer, { first: undefined }).expect(201);
   });
 
   it('refuses a mutable tag with 400 naming the field', async () => {

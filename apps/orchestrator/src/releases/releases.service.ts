@@ -32,6 +32,7 @@ export interface ReleaseRequest {
   version?: string;
   strategy: ReleaseStrategy;
   plan?: Partial<ReleasePlan>;
+  first?: boolean;
   actor: string;
 }
 

@@ -145,16 +145,9 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     if (!stable || !state.stable || this.fleet.of(service).length > 0 || this.restored.has(service))
       return;
     const release = state.active;
-    const replaced =
-      release && release.strategy === 'rolling' && release.step >= 0
-        ? release.steps[release.step]!.newInstances
-        : 0;
-    await this.fleet.ensure(
-      service,
-      'stable',
-      Math.max(0, state.stable.replicas - replaced),
-      stable,
-    );
+    // A rolling release in progress has already taken part of the stable set out.
+    const keep = release && release.step >= 0 ? release.steps[release.step]!.keepStable : undefined;
+    await this.fleet.ensure(service, 'stable', keep ?? state.stable.replicas, stable);
     this.restored.add(service);
     if (!release) {
       const lastRelease = state.releaseIds[state.releaseIds.length - 1]!;
@@ -209,8 +202,9 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
       return;
     }
     await ensureFresh('canary', step.newInstances);
-    if (release.strategy === 'rolling' && stable) {
-      this.fleet.demote(service, 'stable', replicas - step.newInstances);
+    // Out of the route now, stopped once the route without them is confirmed (maxUnavailable).
+    if (step.keepStable !== undefined && stable) {
+      this.fleet.demote(service, 'stable', step.keepStable);
     }
   }
 

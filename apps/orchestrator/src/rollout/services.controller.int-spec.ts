@@ -44,6 +44,7 @@ describe('GET /services/:name fails safe', () => {
         service: 'ledger',
         artifact: { name: 'ledger', digest },
         strategy: 'canary',
+        first: true,
       }),
     );
     await decide('ledger', (s) => decideAdvance(s, 'r0', origin));
