@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { issueToken } from '@rollgate/platform';
@@ -8,6 +6,7 @@ import { createTestDatabase } from '@rollgate/platform/testing';
 import {
   digest,
   dropServiceSchemas,
+  emptyFleet,
   portsEnv,
   startEmbeddedHost,
   startServiceProcesses,
@@ -284,20 +283,6 @@ async function retryWhileRunning(write: () => Promise<Answer>): Promise<Answer> 
     if (attempt >= 100) return answer;
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-/** The orchestrator's fleet view for the contract gate: no live instance of `accounts`. */
-async function emptyFleet(): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = createServer((_req, res) =>
-    res
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ service: 'accounts', instances: [] })),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
 }
 
 function percentile(values: number[], p: number): number {

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -235,4 +237,38 @@ export function waitForPhase(
     `release ${id} to be ${phases.join(' or ')}`,
     timeoutMs,
   );
+}
+
+export interface TimelineEntry {
+  type: string;
+  reason: string | null;
+  details: Record<string, unknown>;
+}
+
+/** Every event of a release as the log tells it (GET /releases/:id/timeline). */
+export async function releaseTimeline(
+  orchestrator: string,
+  token: string,
+  id: string,
+): Promise<TimelineEntry[]> {
+  const answer = await api(`${orchestrator}/releases/${id}/timeline`, 'GET', token);
+  if (answer.status !== 200) throw new Error(`timeline of ${id}: ${answer.status}`);
+  return answer.body['timeline'] as TimelineEntry[];
+}
+
+/**
+ * An orchestrator fleet view with no live instance, for the services that ask one (the migrations
+ * contract gate, the flags enablement guard) in tests where no fleet runs.
+ */
+export async function emptyFleet(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((_req, res) =>
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ instances: [] })),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

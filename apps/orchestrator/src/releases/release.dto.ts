@@ -7,6 +7,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsObject,
   IsNotEmpty,
   IsString,
   Length,
@@ -122,6 +123,7 @@ export class ReleaseCreateDto {
   service!: string;
 
   @ApiProperty({ type: ArtifactDto })
+  @IsObject()
   @ValidateNested()
   @Type(() => ArtifactDto)
   artifact!: ArtifactDto;
@@ -142,6 +144,7 @@ export class ReleaseCreateDto {
 
   @ApiPropertyOptional({ type: ReleasePlanDto })
   @OptionalField()
+  @IsObject()
   @ValidateNested()
   @Type(() => ReleasePlanDto)
   plan?: ReleasePlanDto;
