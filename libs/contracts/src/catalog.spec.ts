@@ -88,7 +88,7 @@ describe('EventCatalog', () => {
 
     it.each([
       ['an unknown type', { type: 'ReleaseExploded' }],
-      ['an unknown version', { version: 2 }],
+      ['an unknown version', { version: 99 }],
     ])('refuses %s', (_name, overrides) => {
       const error = thrownBy(() => eventCatalog.create(releaseRequested(overrides)));
       expect(error).toBeInstanceOf(EventValidationError);
@@ -125,7 +125,8 @@ describe('EventCatalog', () => {
       const newEvent = fc.record(
         {
           type: fc.constant('ReleaseRequested'),
-          version: fc.constant(1),
+          // The latest version: decode upcasts older ones, so only the latest comes back as sent.
+          version: fc.constant(eventCatalog.latestVersion('ReleaseRequested')!),
           actor: text,
           correlationId: text,
           causationId: fc.option(fc.string(), { nil: null }),
@@ -169,6 +170,30 @@ describe('EventCatalog', () => {
   });
 
   describe('upcasting', () => {
+    it('reads a v1 ReleaseRequested as v2, where a rolling plan may replace in place (maxSurge 0)', () => {
+      const plan = {
+        replicas: 3,
+        canarySteps: [10],
+        stepSeconds: 60,
+        maxSurge: 1,
+        maxUnavailable: 0,
+        marginalTimeoutSeconds: 600,
+        warmSeconds: 0,
+      };
+      const v1 = eventCatalog.create(
+        releaseRequested({ data: { ...releaseRequested().data, plan } }),
+      );
+      expect(eventCatalog.decode(JSON.stringify(v1))).toMatchObject({ version: 2, data: { plan } });
+      const inPlace = { ...plan, maxSurge: 0, maxUnavailable: 1 };
+      const data = { ...releaseRequested().data, plan: inPlace };
+      expect(eventCatalog.create(releaseRequested({ version: 2, data })).data).toMatchObject({
+        plan: inPlace,
+      });
+      expect(thrownBy(() => eventCatalog.create(releaseRequested({ data })))).toMatchObject({
+        field: 'data.plan.maxSurge',
+      });
+    });
+
     const topic: TopicDefinition = {
       name: 'test.things',
       partitions: 1,

@@ -43,12 +43,15 @@ import {
   ReleaseStepStartedV1,
   ReleaseSucceededV1,
   upcastReleaseStepCompletedV1,
+  ReleaseRequestedV2,
+  upcastReleaseRequestedV1,
 } from './events/releases';
 import { RouteAppliedV1, RouteApplyFailedV1, RouteChangeRequestedV1 } from './events/routing';
 
 /** Every published event. Adding a version here needs an upcaster from the previous one. */
 export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
   ReleaseRequestedV1,
+  ReleaseRequestedV2,
   ReleaseAbortedV1,
   ReleaseStepStartedV1,
   ReleaseStepCompletedV1,
@@ -89,6 +92,11 @@ export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
 ] as EventDefinition[];
 
 export const UPCASTERS: readonly Upcaster[] = [
+  {
+    type: 'ReleaseRequested',
+    fromVersion: 1,
+    upcast: (data) => upcastReleaseRequestedV1(data as ReleaseRequestedV1),
+  },
   {
     type: 'ReleaseStepCompleted',
     fromVersion: 1,

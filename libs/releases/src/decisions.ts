@@ -92,13 +92,19 @@ export function decideRequestRelease(
   }
   const plan = withPlanDefaults(command.plan);
   return [
-    event('ReleaseRequested', command, command, {
-      artifact: command.artifact,
-      strategy: command.strategy,
-      plan,
-      ...(command.version ? { version: command.version } : {}),
-      ...(state.stable ? {} : { firstRelease: true }),
-    }),
+    event(
+      'ReleaseRequested',
+      command,
+      command,
+      {
+        artifact: command.artifact,
+        strategy: command.strategy,
+        plan,
+        ...(command.version ? { version: command.version } : {}),
+        ...(state.stable ? {} : { firstRelease: true }),
+      },
+      2,
+    ),
   ];
 }
 

@@ -88,7 +88,7 @@ export class ReleasePlanDto {
   @ApiPropertyOptional({ default: 1 })
   @OptionalField()
   @IsInt()
-  @Min(1)
+  @Min(0)
   @Max(50)
   maxSurge?: number;
 

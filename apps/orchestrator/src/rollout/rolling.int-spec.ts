@@ -93,6 +93,7 @@ describe('a rolling release on the local fleet', () => {
   }
 
   it.each([
+    { maxSurge: 0, maxUnavailable: 1 },
     { maxSurge: 1, maxUnavailable: 0 },
     { maxSurge: 1, maxUnavailable: 1 },
   ])(

@@ -64,6 +64,7 @@ export function releaseHistory(options: HistoryOptions): EventEnvelope[] {
   const digest = `sha256:${'ab'.repeat(32)}`;
   emit({
     type: 'ReleaseRequested',
+    version: 2,
     actor: 'user:alice',
     data: {
       ...ref,

@@ -91,6 +91,35 @@ export const ReleaseRequestedV1 = defineEvent<ReleaseRequestedV1, 'ReleaseReques
   },
 });
 
+/**
+ * Version 2: a rolling plan may have `maxSurge` 0 (replace in place, `maxUnavailable` instances at a
+ * time); v1 required at least 1. Same fields, so the upcaster only moves the version on.
+ */
+export type ReleaseRequestedV2 = ReleaseRequestedV1;
+
+const planSchemaV2 = {
+  ...planSchema,
+  properties: {
+    ...planSchema.properties,
+    maxSurge: { type: 'integer', minimum: 0, maximum: 50 },
+  },
+} as const;
+
+export const ReleaseRequestedV2 = defineEvent<ReleaseRequestedV2, 'ReleaseRequested'>({
+  ...ReleaseRequestedV1,
+  version: 2,
+  schema: {
+    ...ReleaseRequestedV1.schema,
+    properties: {
+      ...ReleaseRequestedV1.schema.properties,
+      plan: { ...planSchemaV2, nullable: true },
+    },
+  },
+});
+
+/** v1 -> v2: every v1 plan is a valid v2 plan. */
+export const upcastReleaseRequestedV1 = (data: ReleaseRequestedV1): ReleaseRequestedV2 => data;
+
 export interface ReleaseAbortedV1 {
   releaseId: string;
   service: string;
