@@ -526,4 +526,3 @@ export function formatRamp(ramp: RampView): string {
   }
   return `${lines.join('\n')}\n`;
 }
-
