@@ -7,7 +7,7 @@ import {
   TOPICS,
   type EventEnvelope,
   type NewEvent,
-  type ReleaseRequestedV1,
+  type ReleaseRequestedV2,
 } from '@rollgate/contracts';
 import { DomainError, type Aggregate } from '@rollgate/event-sourcing';
 import { EmbeddedEventLog, type LoggedEvent } from '@rollgate/event-log';
@@ -54,14 +54,14 @@ const serviceReleases: Aggregate<{ active: string | null }> = {
   initial: () => ({ active: null }),
   evolve: (state, event) =>
     event.type === 'ReleaseRequested'
-      ? { active: (event.data as ReleaseRequestedV1).releaseId }
+      ? { active: (event.data as ReleaseRequestedV2).releaseId }
       : state,
 };
 
-function requestRelease(service: string, releaseId: string): NewEvent<ReleaseRequestedV1> {
+function requestRelease(service: string, releaseId: string): NewEvent<ReleaseRequestedV2> {
   return {
     type: 'ReleaseRequested',
-    version: 1,
+    version: 2,
     actor: 'user:test',
     correlationId: releaseId,
     causationId: null,
