@@ -10,12 +10,13 @@ export class AnalysisRunEntity {
   @Column({ type: 'text' })
   request!: string;
 
+  /** When the interval in progress began: the run's start, then the end of the last one. */
   @Column({ name: 'started_at', type: 'varchar', length: 30 })
-  startedAt!: string;
+  intervalStartedAt!: string;
 
-  /** JSON of the metric source's cumulative counters when the run started; null if unreadable. */
+  /** The metric source's cursor where the interval in progress began; null if unreadable. */
   @Column({ name: 'start_counters', type: 'text', nullable: true })
-  startCounters!: string | null;
+  cursor!: string | null;
 
   @Column({ type: 'boolean' })
   done!: boolean;

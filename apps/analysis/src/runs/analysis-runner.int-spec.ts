@@ -32,6 +32,7 @@ const fresh = (): GroupCounters => ({
 /** A real HTTP server in the router's shape, whose counters the test moves forward. */
 class FakeRouterStats {
   groups: Record<'canary' | 'baseline', GroupCounters> = { canary: fresh(), baseline: fresh() };
+  epoch = 'life-1';
   server!: Server;
 
   async listen(): Promise<string> {
@@ -48,13 +49,19 @@ class FakeRouterStats {
             },
           ]),
         );
-        res.end(JSON.stringify({ groups }));
+        res.end(JSON.stringify({ epoch: this.epoch, groups }));
       } else {
-        res.end(JSON.stringify({ backends: { canary: [{}], baseline: [{}] } }));
+        res.end(JSON.stringify({ backends: { canary: [{ id: 'c1' }], baseline: [{ id: 'b1' }] } }));
       }
     });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** The data plane restarts: a new epoch, its counters from zero. */
+  restart(): void {
+    this.epoch = 'life-2';
+    this.groups = { canary: fresh(), baseline: fresh() };
   }
 
   /** `requests` more requests of `latencyMs` each, `errors` of them 5xx. */
@@ -97,11 +104,12 @@ describe('analysis runner on a real runtime and a router over HTTP', () => {
   let router: FakeRouterStats;
   let runner: AnalysisRunner;
   let handler: AnalysisRequestHandler;
+  let source: RouterStatsSource;
 
   beforeEach(async () => {
     runtime = await openTestRuntime('analysis', ANALYSIS_PERSISTENCE);
     router = new FakeRouterStats();
-    const source = new RouterStatsSource(await router.listen());
+    source = new RouterStatsSource(await router.listen());
     handler = new AnalysisRequestHandler(source);
     runner = new AnalysisRunner(runtime.eventStore, runtime, source, DEFAULT_ANALYSIS_POLICY);
   });
@@ -148,27 +156,46 @@ describe('analysis runner on a real runtime and a router over HTTP', () => {
     expect(intervals[0]!.reasons.join('\n')).toMatch(/^error-rate: (Pass|Inconclusive)/m);
   });
 
-  it('counts an interval whose counters went backwards as NODATA, then carries on from there', async () => {
+  const serveBoth = (requests: number) => {
+    router.serve('baseline', requests, 20);
+    router.serve('canary', requests, 20);
+  };
+
+  it('discards the interval across a data-plane restart, never NODATA, then carries on', async () => {
     const runId = await start({ maxIntervals: 5 });
-    router.serve('baseline', 100, 20);
-    router.serve('canary', 100, 20);
+    serveBoth(100);
     await nextInterval();
-    router.groups = { canary: fresh(), baseline: fresh() }; // the data plane restarted
-    router.serve('baseline', 10, 20);
-    router.serve('canary', 10, 20);
+    router.restart();
+    // More than before the restart: only the epoch tells these counters began again.
+    serveBoth(150);
     await nextInterval();
-    router.serve('baseline', 100, 20);
-    router.serve('canary', 100, 20);
+    serveBoth(100);
     await nextInterval();
     const { intervals } = await history(runId);
-    expect(intervals.map((i) => [i.verdict === 'NODATA', i.canary.requests])).toEqual([
-      [false, 100],
-      [true, 0],
-      [false, 100],
+    expect(intervals.map((i) => [i.interval, i.verdict === 'NODATA', i.canary.requests])).toEqual([
+      [0, false, 100],
+      [1, false, 100],
     ]);
-    expect(intervals[1]!.reasons[0]).toBe(
-      'metric source embedded: the data plane restarted and its counters began again',
-    );
+  });
+
+  it('after its own restart, discards the interval it missed and scores no backlog of them', async () => {
+    const runId = await start({ maxIntervals: 5 });
+    serveBoth(100);
+    await nextInterval();
+    // Down for three intervals, while users keep coming.
+    serveBoth(300);
+    await new Promise((r) => setTimeout(r, 3_100));
+    runner = new AnalysisRunner(runtime.eventStore, runtime, source, DEFAULT_ANALYSIS_POLICY);
+    await runner.tick();
+    await runner.tick();
+    expect((await history(runId)).intervals).toHaveLength(1);
+    serveBoth(100);
+    await nextInterval();
+    const { intervals } = await history(runId);
+    expect(intervals.map((i) => [i.interval, i.canary.requests])).toEqual([
+      [0, 100],
+      [1, 100],
+    ]);
   });
 
   it('extends the window for a slow service instead of closing it after the planned intervals', async () => {

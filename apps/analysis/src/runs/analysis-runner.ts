@@ -19,6 +19,7 @@ import type { JudgeVerdict } from '@rollgate/judges';
 import { EventStore, inTransaction, type Projection } from '@rollgate/persistence';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import { AnalysisRunEntity } from './analysis-run.entity';
+import { intervalAction } from './epochs';
 import type { MetricSource } from './metric-source';
 import { scoreIntervals, type AnalysisPolicy, type Scoring } from './scoring';
 import {
@@ -55,8 +56,8 @@ export class AnalysisRequestHandler implements Projection {
     await manager.insert(AnalysisRunEntity, {
       runId: request.analysisRunId,
       request: JSON.stringify(request),
-      startedAt: new Date().toISOString(),
-      startCounters: cursor,
+      intervalStartedAt: new Date().toISOString(),
+      cursor,
       done: false,
     });
   }
@@ -67,6 +68,8 @@ interface Reading {
   signals: WindowSignals | null;
   cursor: string | null;
   problem: string | null;
+  /** Set when the interval straddles a new measurement epoch: it is discarded, not scored. */
+  newEpoch: string | null;
 }
 
 /**
@@ -75,10 +78,16 @@ interface Reading {
  * intervals so far, and emits AnalysisIntervalScored, then AnalysisVerdictReached once the judge
  * is conclusive or the window is over. A source that fails or has no data gives NODATA, never
  * PASS; a streak of them ends the run as FAIL. Timers are rebuilt from the table and the log.
+ *
+ * A restart (of this process, or of the data plane whose counters it reads) begins a new
+ * measurement epoch: the interval in progress straddles it and is discarded, neither NODATA nor
+ * scored, and the run goes on from a fresh cursor with the intervals already in the log.
  */
 @Injectable()
 export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('analysis');
+  /** Intervals that began before this moment began in an earlier life of this process. */
+  private readonly bootedAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
@@ -118,10 +127,21 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
       .filter((e) => e.type === 'AnalysisIntervalScored')
       .map((e) => e.data as AnalysisIntervalScoredV1);
     const index = scored.length;
-    const dueAt = Date.parse(run.startedAt) + (index + 1) * request.intervalSeconds * 1000;
-    if (Date.now() < dueAt) return;
+    const now = Date.now();
+    const action = intervalAction({
+      intervalStartedAt: Date.parse(run.intervalStartedAt),
+      bootedAt: this.bootedAt,
+      now,
+      intervalSeconds: request.intervalSeconds,
+    });
+    if (action === 'wait') return;
+    if (action === 'reopen') {
+      const cursor = await this.source.mark(request.service).catch(() => null);
+      return this.reopen(run, cursor, now, 'the analysis restarted');
+    }
 
-    const reading = await this.read(request.service, run.startCounters);
+    const reading = await this.read(request.service, run.cursor);
+    if (reading.newEpoch) return this.reopen(run, reading.cursor, now, reading.newEpoch);
     const intervals = [...scored.map(signalsOf), ...(reading.signals ? [reading.signals] : [])];
     const plannedWindow = request.maxIntervals * request.intervalSeconds;
     const scoring = scoreIntervals({
@@ -163,10 +183,31 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
       await manager.update(
         AnalysisRunEntity,
         { runId: run.runId },
-        { done: ending !== null, startCounters: reading.cursor ?? run.startCounters },
+        {
+          done: ending !== null,
+          cursor: reading.cursor ?? run.cursor,
+          intervalStartedAt: new Date(now).toISOString(),
+        },
       );
     });
     this.runtime.relay.kick();
+  }
+
+  /** Discards the interval in progress: the next one starts at `now`, from `cursor`. */
+  private async reopen(
+    run: AnalysisRunEntity,
+    cursor: string | null,
+    now: number,
+    why: string,
+  ): Promise<void> {
+    this.logger.warn(
+      `analysis ${run.runId}: ${why}; the interval in progress is discarded, measuring again`,
+    );
+    await this.runtime.dataSource.manager.update(
+      AnalysisRunEntity,
+      { runId: run.runId },
+      { cursor, intervalStartedAt: new Date(now).toISOString() },
+    );
   }
 
   private rescoreLast(
@@ -199,6 +240,7 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
         problem:
           mark.problem ??
           `metric source ${this.source.kind} could not be read when the run started; counting from now`,
+        newEpoch: null,
       };
     }
     try {
@@ -209,10 +251,11 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
         problem: reading.signals
           ? null
           : `metric source ${this.source.kind}: ${reading.problem ?? 'no data'}`,
+        newEpoch: reading.newEpoch ?? null,
       };
     } catch (error) {
       this.logger.warn(failure(this.source, error));
-      return { signals: null, cursor: null, problem: failure(this.source, error) };
+      return { signals: null, cursor: null, problem: failure(this.source, error), newEpoch: null };
     }
   }
 

@@ -21,6 +21,12 @@ export interface SourceReading {
   signals: WindowSignals | null;
   cursor: string;
   problem?: string;
+  /**
+   * Why a new measurement epoch began since `cursor` (the data plane restarted, the instances
+   * measured were replaced): the interval straddles it, so it is discarded rather than scored,
+   * and the next one starts from `cursor`.
+   */
+  newEpoch?: string;
 }
 
 /** What the router's embedded proxy reports per group (GET /routes/:service/stats). */
@@ -31,6 +37,8 @@ interface RouterGroupStats {
 }
 
 interface RouterStats {
+  /** One life of the counters (routers before epochs were reported leave it out). */
+  epoch?: string;
   groups: Record<string, RouterGroupStats | undefined>;
 }
 
@@ -44,14 +52,19 @@ interface CounterSnapshot {
 
 export interface EmbeddedCursor {
   at: number;
+  /** The counters' epoch; null when the router does not report one. */
+  epoch: string | null;
+  /** Instance ids per analysed group in the route; null when the route could not be read. */
+  instances: Record<string, string[]> | null;
   groups: Record<string, CounterSnapshot>;
 }
 
 /**
  * The embedded proxy's per-group counters and latency histograms, from the router over HTTP.
- * The proxy counts since it started, so a cursor is a snapshot of the counters and an interval is
- * the difference. Saturation is the time the group's requests spent in flight (the histogram's
- * latency sum) divided by the interval and by the group's instances in the route.
+ * The proxy counts since it started, so a cursor is a snapshot of the counters (with their epoch
+ * and the instances they count for) and an interval is the difference. Saturation is the time the
+ * group's requests spent in flight (the histogram's latency sum) divided by the interval and by
+ * the group's instances in the route.
  */
 export class RouterStatsSource implements MetricSource {
   readonly kind = 'embedded';
@@ -59,24 +72,18 @@ export class RouterStatsSource implements MetricSource {
   constructor(private readonly routerUrl: string) {}
 
   async mark(service: string): Promise<string> {
-    const stats = await this.stats(service);
-    return JSON.stringify(snapshot(stats, Date.now()));
+    const [stats, instances] = await Promise.all([this.stats(service), this.instances(service)]);
+    return JSON.stringify(snapshot(stats, instances, Date.now()));
   }
 
   async readSince(service: string, cursor: string): Promise<SourceReading> {
     const before = JSON.parse(cursor) as EmbeddedCursor;
     const [stats, instances] = await Promise.all([this.stats(service), this.instances(service)]);
-    const now = snapshot(stats, Date.now());
+    const now = snapshot(stats, instances, Date.now());
     const next = JSON.stringify(now);
-    const signals = difference(before, now, instances);
-    if (!signals) {
-      return {
-        signals: null,
-        cursor: next,
-        problem: 'the data plane restarted and its counters began again',
-      };
-    }
-    return { signals, cursor: next };
+    const newEpoch = epochChange(before, now);
+    if (newEpoch) return { signals: null, cursor: next, newEpoch };
+    return { signals: difference(before, now), cursor: next };
   }
 
   private async stats(service: string): Promise<RouterStats> {
@@ -88,24 +95,28 @@ export class RouterStatsSource implements MetricSource {
     return (await response.json()) as RouterStats;
   }
 
-  /** Instances per group in the confirmed route; empty when the route cannot be read. */
-  private async instances(service: string): Promise<Record<string, number>> {
+  /** Instance ids per analysed group in the confirmed route; null when it cannot be read. */
+  private async instances(service: string): Promise<Record<string, string[]> | null> {
     try {
       const response = await fetch(`${this.routerUrl}/routes/${encodeURIComponent(service)}`, {
         signal: AbortSignal.timeout(2_000),
       });
-      if (!response.ok) return {};
-      const route = (await response.json()) as { backends?: Record<string, unknown[]> };
+      if (!response.ok) return null;
+      const route = (await response.json()) as { backends?: Record<string, { id: string }[]> };
       return Object.fromEntries(
-        Object.entries(route.backends ?? {}).map(([group, list]) => [group, list.length]),
+        GROUPS.map((group) => [group, (route.backends?.[group] ?? []).map((b) => b.id).sort()]),
       );
     } catch {
-      return {};
+      return null;
     }
   }
 }
 
-function snapshot(stats: RouterStats, at: number): EmbeddedCursor {
+function snapshot(
+  stats: RouterStats,
+  instances: Record<string, string[]> | null,
+  at: number,
+): EmbeddedCursor {
   const groups: Record<string, CounterSnapshot> = {};
   for (const group of GROUPS) {
     const g = stats.groups[group];
@@ -116,31 +127,56 @@ function snapshot(stats: RouterStats, at: number): EmbeddedCursor {
       sumMs: g?.latency?.sumMs ?? 0,
     };
   }
-  return { at, groups };
+  return { at, epoch: stats.epoch ?? null, instances, groups };
 }
 
-/** Counters `after` minus `before`; null when any went backwards (the proxy restarted). */
-export function difference(
-  before: EmbeddedCursor,
-  after: EmbeddedCursor,
-  instances: Record<string, number>,
-): WindowSignals | null {
-  const elapsedMs = Math.max(1, after.at - before.at);
-  const side = (group: string): GroupSignals | null => {
+const RESTARTED = 'the data plane restarted and its counters began again';
+
+/**
+ * Why `after` is in another measurement epoch than `before`, or null when the counters between
+ * them measure one stretch of the same instances: a new counter epoch, counters that went
+ * backwards (a router that reports no epoch), or other canary or baseline instances in the route.
+ */
+export function epochChange(before: EmbeddedCursor, after: EmbeddedCursor): string | null {
+  if (before.epoch !== null && after.epoch !== null && before.epoch !== after.epoch)
+    return RESTARTED;
+  const backwards = GROUPS.some((group) => {
     const a = after.groups[group]!;
-    const b = before.groups[group] ?? { requests: 0, errors: 0, counts: [], sumMs: 0 };
+    const b = before.groups[group]!;
+    return (
+      a.requests < b.requests ||
+      a.errors < b.errors ||
+      a.counts.some((count, i) => count < (b.counts[i] ?? 0))
+    );
+  });
+  if (backwards) return RESTARTED;
+  const replaced = GROUPS.filter(
+    (group) =>
+      before.instances !== null &&
+      after.instances !== null &&
+      (before.instances[group] ?? []).join() !== (after.instances[group] ?? []).join(),
+  );
+  return replaced.length > 0 ? `the ${replaced.join(' and ')} instances were replaced` : null;
+}
+
+/** Counters `after` minus `before`, two snapshots of one epoch (see {@link epochChange}). */
+export function difference(before: EmbeddedCursor, after: EmbeddedCursor): WindowSignals {
+  const elapsedMs = Math.max(1, after.at - before.at);
+  const side = (group: string): GroupSignals => {
+    const a = after.groups[group]!;
+    const b = before.groups[group]!;
     const counts = a.counts.map((count, i) => count - (b.counts[i] ?? 0));
-    const requests = a.requests - b.requests;
-    const errors = a.errors - b.errors;
-    if (requests < 0 || errors < 0 || counts.some((c) => c < 0)) return null;
-    const replicas = instances[group] ?? 0;
+    const replicas = after.instances?.[group]?.length ?? 0;
     // A data plane without latency (HAProxy's counters) cannot say how long requests were busy.
     const timed = counts.some((c) => c > 0);
     const saturation =
       replicas > 0 && timed ? Math.max(0, a.sumMs - b.sumMs) / elapsedMs / replicas : null;
-    return { requests, errors, latencyCounts: counts, saturation };
+    return {
+      requests: a.requests - b.requests,
+      errors: a.errors - b.errors,
+      latencyCounts: counts,
+      saturation,
+    };
   };
-  const canary = side('canary');
-  const baseline = side('baseline');
-  return canary && baseline ? { canary, baseline } : null;
+  return { canary: side('canary'), baseline: side('baseline') };
 }

@@ -62,3 +62,17 @@ describe('TrafficRecorder', () => {
     expect(window.groups.stable.requests).toBe(1);
   });
 });
+
+describe('counter epochs', () => {
+  it('name one life of the counters: a new recorder (a restarted proxy) is a new epoch', () => {
+    const before = new TrafficRecorder('web', 0);
+    before.record('canary', 5, 200);
+    const restarted = new TrafficRecorder('web', 0);
+
+    expect(before.snapshot().epoch).toBe(before.snapshot().epoch);
+    expect(restarted.snapshot().epoch).not.toBe(before.snapshot().epoch);
+    expect(() => diffTrafficStats(before.snapshot(), restarted.snapshot())).toThrow(
+      /the counters restarted between the snapshots/,
+    );
+  });
+});

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { VERSION_GROUPS, VersionGroup } from '../port';
 
 /**
@@ -30,6 +31,11 @@ export interface GroupTrafficStats {
 /** A snapshot of one service's traffic per group; diff two with {@link diffTrafficStats}. */
 export interface ServiceTrafficStats {
   service: string;
+  /**
+   * One life of these counters: another epoch means they began again from zero (the data plane
+   * restarted), so a difference across two epochs measures nothing.
+   */
+  epoch: string;
   groups: Record<VersionGroup, GroupTrafficStats>;
 }
 
@@ -101,6 +107,7 @@ class GroupRecorder {
 
 /** Counts one service's requests, errors and latencies per version group. */
 export class TrafficRecorder {
+  readonly epoch = randomUUID();
   private readonly groups: Record<VersionGroup, GroupRecorder>;
 
   constructor(
@@ -120,7 +127,7 @@ export class TrafficRecorder {
     const groups = Object.fromEntries(
       VERSION_GROUPS.map((group) => [group, this.groups[group].snapshot()]),
     ) as Record<VersionGroup, GroupTrafficStats>;
-    return { service: this.service, groups };
+    return { service: this.service, epoch: this.epoch, groups };
   }
 }
 
@@ -129,10 +136,13 @@ export function diffTrafficStats(
   earlier: ServiceTrafficStats,
   later: ServiceTrafficStats,
 ): ServiceTrafficStats {
+  if (earlier.epoch !== later.epoch) {
+    throw new Error(`traffic of ${later.service}: the counters restarted between the snapshots`);
+  }
   const groups = Object.fromEntries(
     VERSION_GROUPS.map((group) => [group, diffGroup(earlier.groups[group], later.groups[group])]),
   ) as Record<VersionGroup, GroupTrafficStats>;
-  return { service: later.service, groups };
+  return { service: later.service, epoch: later.epoch, groups };
 }
 
 function diffGroup(earlier: GroupTrafficStats, later: GroupTrafficStats): GroupTrafficStats {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { VERSION_GROUPS, VersionGroup } from '../port';
 import {
   GroupTrafficStats,
@@ -70,6 +71,8 @@ const zero = (): ServerCounts => ({ responses: 0, errors: 0 });
  * like the embedded proxy's.
  */
 export class GroupTrafficAccounts {
+  /** New with the data plane: its counters start at zero with it (see ServiceTrafficStats). */
+  readonly epoch = randomUUID();
   private readonly open = new Map<number, SlotAccount>();
   private readonly closed = Object.fromEntries(
     VERSION_GROUPS.map((group) => [group, zero()]),
@@ -108,7 +111,7 @@ export class GroupTrafficAccounts {
     const groups = Object.fromEntries(
       VERSION_GROUPS.map((group) => [group, withoutLatency(totals[group])]),
     ) as Record<VersionGroup, GroupTrafficStats>;
-    return { service, groups };
+    return { service, epoch: this.epoch, groups };
   }
 }
 
