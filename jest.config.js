@@ -11,7 +11,15 @@ const swc = JSON.parse(require('fs').readFileSync(`${__dirname}/.swcrc`, 'utf8')
 const base = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', { ...swc, swcrc: false }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { ...swc, swcrc: false }],
+    // The OpenAPI parser's $ref resolver ships ES modules only; Node loads them, jest needs CommonJS.
+    '/node_modules/@apidevtools/json-schema-ref-parser/.+\\.js$': [
+      '@swc/jest',
+      { ...swc, swcrc: false },
+    ],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@apidevtools/json-schema-ref-parser/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
   setupFiles: ['reflect-metadata'],

@@ -9,6 +9,7 @@ import { replayCommand } from './audit/replay.command';
 import { flagsCommand } from './flags/flags.commands';
 import { auditCommand } from './audit/audit.command';
 import { migrateCommand } from './migrate/migrate.commands';
+import { compatCommand } from './compat/compat.command';
 import { escapeTerminalText } from './output/terminal-text';
 import { tokenCommand } from './tokens/token.command';
 
@@ -44,6 +45,7 @@ export function buildProgram(context: CliContext, setExitCode: (code: number) =>
   program.addCommand(judgeCommand(context, setExitCode));
   program.addCommand(deployCommand(context, setExitCode));
   program.addCommand(releaseCommand(context, setExitCode));
+  program.addCommand(compatCommand(context, setExitCode));
   for (const command of releaseActionCommands(context, setExitCode)) program.addCommand(command);
   program.addCommand(replayCommand(context, setExitCode));
   program.addCommand(flagsCommand(context, setExitCode));

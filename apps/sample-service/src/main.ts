@@ -22,6 +22,11 @@ function main(): void {
     group: env['SAMPLE_GROUP'] ?? 'stable',
     digest: env['SAMPLE_DIGEST'] ?? 'sha256:unknown',
     flags: (env['SAMPLE_FLAGS'] ?? '').split(',').filter(Boolean),
+    // Digests of the API documents the build declares, for the API compatibility gate.
+    api: {
+      provides: env['SAMPLE_API_PROVIDES'] || null,
+      consumes: env['SAMPLE_API_CONSUMES'] || null,
+    },
     pid: process.pid,
     startedAt: new Date().toISOString(),
   };

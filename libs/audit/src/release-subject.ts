@@ -6,6 +6,8 @@ import {
   type AnalysisVerdictReachedV1,
   type EventEnvelope,
   type FleetDriftDetectedV1,
+  type ReleaseApiGateCheckedV1,
+  type ReleaseApiGateOverriddenV1,
   type ReleaseRequestedV1,
   type ReleaseStepCompletedV2,
   type ReleaseStepStartedV1,
@@ -243,6 +245,27 @@ function describe(event: EventEnvelope, before: ReleaseAuditState): EventDescrip
         summary: `step ${d.step} passed its ${d.gate.kind} gate`,
         reason: d.gate.evidence,
         details: { step: d.step, gate: d.gate.kind },
+      };
+    }
+    case 'ReleaseApiGateChecked': {
+      const d = data as unknown as ReleaseApiGateCheckedV1;
+      const when = d.rollback
+        ? `rolling back from step ${d.step}`
+        : d.step < 0
+          ? 'at the request'
+          : `before step ${d.step}`;
+      return {
+        summary: `API gate ${d.verdict} ${when} (policy ${d.policy})`,
+        reason: d.findings.join('; ') || null,
+        details: { verdict: d.verdict, policy: d.policy, findings: d.findings, notes: d.notes },
+      };
+    }
+    case 'ReleaseApiGateOverridden': {
+      const d = data as unknown as ReleaseApiGateOverriddenV1;
+      return {
+        summary: `API gate overridden by ${event.actor} despite ${d.findings.length} finding(s)`,
+        reason: d.reason,
+        details: { forcedBy: event.actor, findings: d.findings },
       };
     }
     case 'FleetDriftDetected': {

@@ -32,6 +32,11 @@ export interface ArtifactRef {
   digest: string;
   /** Feature flags this build reads: the flag enablement guard checks live builds against it. */
   flags?: string[];
+  /**
+   * Digests of the API documents this build declares (stored by `ApiDocumentStored`): the API it
+   * provides and the operations it consumes. The API compatibility gate checks live builds with them.
+   */
+  api?: { provides?: string; consumes?: string };
 }
 
 export const DIGEST_PATTERN = '^sha256:[a-f0-9]{64}$';
@@ -45,6 +50,16 @@ export const artifactSchema: JSONSchemaType<ArtifactRef> = {
       type: 'array',
       items: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$' },
       maxItems: 500,
+      nullable: true,
+    },
+    api: {
+      type: 'object',
+      properties: {
+        provides: { type: 'string', pattern: DIGEST_PATTERN, nullable: true },
+        consumes: { type: 'string', pattern: DIGEST_PATTERN, nullable: true },
+      },
+      required: [],
+      additionalProperties: false,
       nullable: true,
     },
   },

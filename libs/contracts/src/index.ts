@@ -9,6 +9,7 @@ export * from './events/routing';
 export * from './events/analysis';
 export * from './events/flags';
 export * from './events/migrations';
+export * from './events/api';
 export * from './headers';
 export * from './asyncapi';
 export * from './compatibility';

@@ -46,6 +46,11 @@ import {
   ReleaseRequestedV2,
   upcastReleaseRequestedV1,
 } from './events/releases';
+import {
+  ApiDocumentStoredV1,
+  ReleaseApiGateCheckedV1,
+  ReleaseApiGateOverriddenV1,
+} from './events/api';
 import { RouteAppliedV1, RouteApplyFailedV1, RouteChangeRequestedV1 } from './events/routing';
 
 /** Every published event. Adding a version here needs an upcaster from the previous one. */
@@ -63,6 +68,9 @@ export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
   ReleaseRolledBackV1,
   ReleaseSucceededV1,
   FleetDriftDetectedV1,
+  ReleaseApiGateCheckedV1,
+  ReleaseApiGateOverriddenV1,
+  ApiDocumentStoredV1,
   RouteChangeRequestedV1,
   RouteAppliedV1,
   RouteApplyFailedV1,

@@ -8,6 +8,14 @@ export interface InstanceSpec {
   group: VersionGroup;
   /** Feature flags this build reads (reported back, for the flag enablement guard). */
   flags?: string[];
+  /** Digests of the API documents the build declares (reported back, for the API gate). */
+  api?: { provides?: string; consumes?: string };
+}
+
+/** The API documents an instance says its build declares; null: none. */
+export interface ReportedApi {
+  provides: string | null;
+  consumes: string | null;
 }
 
 export interface FleetInstance {
@@ -22,7 +30,7 @@ export interface FleetInstance {
 
 /** An instance as it reports itself: what really runs, which may differ from what was intended. */
 export interface ObservedInstance extends FleetInstance {
-  reported: { version: string; digest: string; flags: string[] } | null;
+  reported: { version: string; digest: string; flags: string[]; api: ReportedApi } | null;
   healthy: boolean;
 }
 

@@ -1,4 +1,6 @@
 import type {
+  ApiGatePolicy,
+  ApiGateVerdict,
   ArtifactRef,
   NewEvent,
   ReleasePlan,
@@ -7,7 +9,7 @@ import type {
 } from '@rollgate/contracts';
 import { DomainError, type Decision } from '@rollgate/event-sourcing';
 import { withPlanDefaults } from './plan';
-import type { Release, ServiceReleasesState } from './release';
+import { apiGateHolds, type Release, type ServiceReleasesState } from './release';
 
 /** Who asks and why: every event records its actor and what caused it. */
 export interface Origin {
@@ -59,6 +61,60 @@ export interface RequestRelease extends Origin {
   plan?: Partial<ReleasePlan>;
   /** The caller says this release creates the service (docs/adr/0010-first-release-rule.md). */
   first?: boolean;
+  /** What the API compatibility gate found (docs/adr/0012-api-compatibility-gate.md). */
+  apiGate?: ApiGateCheck;
+}
+
+/** One verdict of the API compatibility gate, and the override a person asked for, if any. */
+export interface ApiGateCheck {
+  verdict: ApiGateVerdict;
+  policy: ApiGatePolicy;
+  findings: string[];
+  notes: string[];
+  /** `force` with this reason: go on despite breaking findings (recorded with the actor). */
+  forceReason?: string;
+}
+
+/**
+ * The gate's events for a check: the verdict, then the override when breaking findings are
+ * forced through. Breaking under the `refuse` policy without force is a 409 and nothing is written.
+ */
+function apiGateEvents(
+  release: Pick<Release, 'releaseId' | 'service'>,
+  check: ApiGateCheck,
+  step: number,
+  origin: Origin,
+  what: string,
+  rollback = false,
+): NewEvent[] {
+  const breaking = check.verdict === 'breaking';
+  if (breaking && check.policy === 'refuse' && check.forceReason === undefined) {
+    throw new DomainError(
+      'conflict',
+      `${what} refused by the API compatibility gate: ${check.findings.join('; ')}`,
+      {
+        field: 'artifact.api',
+        problem: 'breaks an API a live build uses; send force: true with a reason to go on anyway',
+        findings: check.findings,
+      },
+    );
+  }
+  const { forceReason, ...verdict } = check;
+  return [
+    event('ReleaseApiGateChecked', release, origin, {
+      step,
+      ...verdict,
+      ...(rollback ? { rollback: true } : {}),
+    }),
+    ...(breaking && forceReason !== undefined
+      ? [
+          event('ReleaseApiGateOverridden', release, origin, {
+            reason: forceReason,
+            findings: check.findings,
+          }),
+        ]
+      : []),
+  ];
 }
 
 export function decideRequestRelease(
@@ -105,7 +161,34 @@ export function decideRequestRelease(
       },
       2,
     ),
+    ...(command.apiGate
+      ? apiGateEvents(command, command.apiGate, -1, command, `release of ${command.service}`)
+      : []),
   ];
+}
+
+/**
+ * The gate asked again before a step: records the verdict when it changed. A breaking verdict
+ * holds the release (whatever the policy: a running release is not refused, it waits) until the
+ * live builds it breaks are gone; an overridden release is not asked again.
+ */
+export function decideApiGate(
+  state: ServiceReleasesState,
+  releaseId: string,
+  step: number,
+  check: Omit<ApiGateCheck, 'forceReason'>,
+  origin: Origin,
+): Decision {
+  const release = running(state, releaseId);
+  if (!release || release.phase !== 'progressing' || release.apiGate?.overridden) return [];
+  const last = release.apiGate;
+  if (
+    last &&
+    last.verdict === check.verdict &&
+    last.findings.join('\n') === check.findings.join('\n')
+  )
+    return [];
+  return [event('ReleaseApiGateChecked', release, origin, { step, ...check })];
 }
 
 /**
@@ -130,6 +213,7 @@ export function decideAdvance(
       }),
     ];
   }
+  if (apiGateHolds(release)) return [];
   const step = release.steps[next]!;
   return [
     event('ReleaseStepStarted', release, origin, {
@@ -278,20 +362,36 @@ export function decidePromote(
   return events;
 }
 
+/**
+ * Abort. `rollbackCheck`: the gate's verdict on going back to the stable build's API (a consumer
+ * may already read what only the new build returns); breaking is refused under `refuse` unless
+ * forced, and recorded as a warning otherwise.
+ */
 export function decideAbort(
   state: ServiceReleasesState,
   releaseId: string,
   reason: string,
   origin: Origin,
+  rollbackCheck?: ApiGateCheck,
 ): Decision {
   const release = activeRelease(state, releaseId);
   if (release.phase === 'rolling-back') return [];
   const why = `aborted by ${origin.actor}: ${reason}`;
+  const checked = rollbackCheck
+    ? apiGateEvents(
+        release,
+        rollbackCheck,
+        release.step,
+        origin,
+        `rollback of ${release.releaseId}`,
+        true,
+      )
+    : [];
   const aborted = event('ReleaseAborted', release, origin, { reason: why });
   // Before its first step nothing was deployed: the rollback is already complete.
   return release.step < 0
-    ? [aborted, event('ReleaseRolledBack', release, origin, { reason: why })]
-    : [aborted];
+    ? [...checked, aborted, event('ReleaseRolledBack', release, origin, { reason: why })]
+    : [...checked, aborted];
 }
 
 /**

@@ -9,6 +9,7 @@ import { DomainError, fold } from '@rollgate/event-sourcing';
 import {
   decideAbort,
   decideAdvance,
+  decideApiGate,
   decideCompleteStep,
   decideDrift,
   decidePause,
@@ -443,5 +444,107 @@ describe('release decisions', () => {
       step: 0,
       reason: 'aborted by user:bob: bad',
     });
+  });
+});
+
+describe('the API compatibility gate in the release decisions', () => {
+  const origin = { actor: 'user:ci', causationId: null };
+  const request = {
+    ...origin,
+    releaseId: 'r-api',
+    service: 'orders',
+    artifact: { name: 'orders', digest: `sha256:${'c'.repeat(64)}` },
+    strategy: 'rolling' as const,
+    first: true,
+  };
+  const breaking = {
+    verdict: 'breaking' as const,
+    findings: ['orders 2.0 removes GET /orders/{id} response field "total", read by checkout 1.4'],
+    notes: [],
+  };
+  const envelope = (events: ReturnType<typeof decideRequestRelease>, from = 1) =>
+    events.map((e, i) => ({
+      ...e,
+      id: `e${from + i}`,
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      sequence: from + i,
+    }));
+  const stateOf = (events: ReturnType<typeof decideRequestRelease>) =>
+    fold(serviceReleases, envelope(events) as never);
+
+  it('refuses a breaking release under refuse (409) and records nothing', () => {
+    const initial = serviceReleases.initial();
+    expect(() =>
+      decideRequestRelease(initial, { ...request, apiGate: { ...breaking, policy: 'refuse' } }),
+    ).toThrow(/refused by the API compatibility gate: orders 2.0 removes/);
+  });
+
+  it('holds a breaking release under hold until a later check is compatible', () => {
+    const requested = decideRequestRelease(serviceReleases.initial(), {
+      ...request,
+      apiGate: { ...breaking, policy: 'hold' },
+    });
+    expect(requested.map((e) => e.type)).toEqual(['ReleaseRequested', 'ReleaseApiGateChecked']);
+    const held = stateOf(requested);
+    expect(decideAdvance(held, 'r-api', origin)).toEqual([]);
+    const clear = {
+      verdict: 'compatible' as const,
+      findings: [],
+      notes: [],
+      policy: 'hold' as const,
+    };
+    const checked = decideApiGate(held, 'r-api', 0, clear, origin);
+    expect(checked.map((e) => e.type)).toEqual(['ReleaseApiGateChecked']);
+    // The same verdict again records nothing.
+    const after = stateOf([...requested, ...checked]);
+    expect(decideApiGate(after, 'r-api', 0, clear, origin)).toEqual([]);
+    expect(decideAdvance(after, 'r-api', origin).map((e) => e.type)).toEqual([
+      'ReleaseStepStarted',
+    ]);
+  });
+
+  it('records who forced a breaking release and why, and never holds it', () => {
+    const forced = decideRequestRelease(serviceReleases.initial(), {
+      ...request,
+      apiGate: { ...breaking, policy: 'refuse', forceReason: 'incident 9' },
+    });
+    expect(forced.map((e) => e.type)).toEqual([
+      'ReleaseRequested',
+      'ReleaseApiGateChecked',
+      'ReleaseApiGateOverridden',
+    ]);
+    const state = stateOf(forced);
+    expect(state.active!.apiGate!.overridden).toEqual({ by: 'user:ci', reason: 'incident 9' });
+    expect(decideAdvance(state, 'r-api', origin)).toHaveLength(1);
+  });
+
+  it('checks the rollback on abort: refused under refuse unless forced, a recorded warning otherwise', () => {
+    const started = decideRequestRelease(serviceReleases.initial(), request);
+    const state = fold(serviceReleases, [
+      ...envelope(started),
+      ...envelope(decideAdvance(stateOf(started), 'r-api', origin), 2),
+    ] as never);
+    expect(state.active!.step).toBe(0);
+    expect(() =>
+      decideAbort(state, 'r-api', 'bad build', origin, { ...breaking, policy: 'refuse' }),
+    ).toThrow(/rollback of r-api refused by the API compatibility gate/);
+    const warned = decideAbort(state, 'r-api', 'bad build', origin, {
+      ...breaking,
+      policy: 'hold',
+    });
+    expect(warned.map((e) => [e.type, (e.data as { rollback?: boolean }).rollback])).toEqual([
+      ['ReleaseApiGateChecked', true],
+      ['ReleaseAborted', undefined],
+    ]);
+    const forced = decideAbort(state, 'r-api', 'bad build', origin, {
+      ...breaking,
+      policy: 'refuse',
+      forceReason: 'bad build',
+    });
+    expect(forced.map((e) => e.type)).toEqual([
+      'ReleaseApiGateChecked',
+      'ReleaseApiGateOverridden',
+      'ReleaseAborted',
+    ]);
   });
 });

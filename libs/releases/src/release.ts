@@ -1,7 +1,11 @@
 import type {
+  ApiGatePolicy,
+  ApiGateVerdict,
   ArtifactRef,
   EventEnvelope,
   FleetDriftDetectedV1,
+  ReleaseApiGateCheckedV1,
+  ReleaseApiGateOverriddenV1,
   ReleasePlan,
   ReleaseRequestedV1,
   ReleaseStepCompletedV1,
@@ -36,7 +40,25 @@ export interface Release {
   promoteFull: boolean;
   /** Instances that run a build the orchestrator did not intend; the release cannot advance. */
   drift: string[];
+  /** The API compatibility gate's last verdict (absent on releases from before the gate). */
+  apiGate?: ApiGateState | null;
   updatedAt: string;
+}
+
+export interface ApiGateState {
+  verdict: ApiGateVerdict;
+  policy: ApiGatePolicy;
+  /** The step it was checked before (-1: the request). */
+  step: number;
+  findings: string[];
+  notes: string[];
+  /** Who released despite the findings, and why. */
+  overridden: { by: string; reason: string } | null;
+}
+
+/** Breaking findings nobody overrode: the release does not start its next step. */
+export function apiGateHolds(release: Release): boolean {
+  return release.apiGate?.verdict === 'breaking' && !release.apiGate.overridden;
 }
 
 /** All releases of one service: the stream that keeps "one active release per service" consistent. */
@@ -48,6 +70,10 @@ export interface ServiceReleasesState {
 }
 
 type Data = { releaseId: string; reason?: string };
+
+/** The version people read: the label the release gave, else the start of the digest. */
+export const versionLabel = (artifact: ArtifactRef, version?: string) =>
+  version ?? artifact.digest.slice(7, 19);
 
 function withActive(
   state: ServiceReleasesState,
@@ -93,7 +119,7 @@ export const serviceReleases: Aggregate<ServiceReleasesState> = {
             releaseId: data.releaseId,
             service: data.service,
             artifact: data.artifact,
-            version: data.version ?? data.artifact.digest.slice(7, 19),
+            version: versionLabel(data.artifact, data.version),
             strategy: data.strategy,
             plan,
             steps: stepsOf(data.strategy, plan, data.firstRelease ?? false),
@@ -152,6 +178,29 @@ export const serviceReleases: Aggregate<ServiceReleasesState> = {
           drift: r.drift.includes(data.instanceId) ? r.drift : [...r.drift, data.instanceId],
         }));
       }
+      case 'ReleaseApiGateChecked': {
+        const data = event.data as ReleaseApiGateCheckedV1;
+        // A rollback's check is a warning on the record: it changes nothing of the release.
+        if (data.rollback) return withActive(state, event, () => ({}));
+        return withActive(state, event, (r) => ({
+          apiGate: {
+            verdict: data.verdict,
+            policy: data.policy,
+            step: data.step,
+            findings: data.findings,
+            notes: data.notes,
+            overridden: r.apiGate?.overridden ?? null,
+          },
+        }));
+      }
+      case 'ReleaseApiGateOverridden': {
+        const data = event.data as ReleaseApiGateOverriddenV1;
+        return withActive(state, event, (r) =>
+          r.apiGate
+            ? { apiGate: { ...r.apiGate, overridden: { by: event.actor, reason: data.reason } } }
+            : {},
+        );
+      }
       case 'ReleaseRolledBack':
         return ended(
           withActive(state, event, () => ({})),
@@ -204,6 +253,7 @@ export interface ReleaseView {
   stepCompleted: boolean;
   reason: string | null;
   drift: string[];
+  apiGate: ApiGateState | null;
   plan: ReleasePlan;
   requestedBy: string;
   requestedAt: string;
@@ -230,6 +280,7 @@ export function toReleaseView(
     stepCompleted: release.stepCompleted,
     reason: release.reason,
     drift: release.drift,
+    apiGate: release.apiGate ?? null,
     plan: { ...release.plan },
     requestedBy: request.requestedBy,
     requestedAt: request.requestedAt,

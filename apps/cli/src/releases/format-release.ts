@@ -1,4 +1,5 @@
 import { FINAL_PHASES, type ReleaseView } from '@rollgate/releases';
+import { formatGate } from '../compat/compat.command';
 import { table } from '../output/table';
 
 /** What GET /releases/:id answers. */
@@ -36,6 +37,8 @@ export function formatRelease(release: ReleaseView): string {
   if (release.reason) lines.push(`reason  ${release.reason}`);
   if (release.drift.length > 0)
     lines.push(`DRIFT   instances running an unintended build: ${release.drift.join(', ')}`);
+  if (release.apiGate)
+    lines.push(formatGate(release.apiGate, release.phase === 'progressing' && !hasEnded(release)));
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context';
+import { formatGate, readDocument } from '../compat/compat.command';
 import { ApiError, callApi, guarded } from './api-client';
 import { formatRelease, formatReleaseList, hasEnded, type ReleaseView } from './format-release';
 
@@ -91,6 +92,15 @@ export function deployCommand(context: CliContext, setExitCode: ExitCode): Comma
           .filter(Boolean),
     )
     .option('--first', "the service's first release: it takes all traffic at once (docs/adr/0010)")
+    .option('--provides <file>', 'OpenAPI 3 document the build provides (API gate)', readDocument)
+    .option(
+      '--consumes <file>',
+      'consumer contract or Pact file of the build (API gate)',
+      readDocument,
+    )
+    .option('--api-policy <policy>', 'breaking a live build: refuse (409) or hold (wait)')
+    .option('--force', 'release despite breaking API findings (needs --reason)')
+    .option('-r, --reason <why>', 'why it is forced, recorded in the log')
     .option('--json', 'print the answer as JSON')
     .option('-w, --watch', 'follow the release live until it ends; exit 1 unless it succeeds')
     .action(async (options: Record<string, unknown>) =>
@@ -113,16 +123,25 @@ export function deployCommand(context: CliContext, setExitCode: ExitCode): Comma
             artifact: {
               ...(options['artifact'] as object),
               ...(options['flags'] ? { flags: options['flags'] } : {}),
+              ...(options['provides'] || options['consumes']
+                ? { api: { provides: options['provides'], consumes: options['consumes'] } }
+                : {}),
             },
+            ...(options['apiPolicy'] ? { apiPolicy: options['apiPolicy'] } : {}),
+            ...(options['force'] ? { force: true, reason: options['reason'] } : {}),
             strategy: options['strategy'],
             ...(options['versionLabel'] ? { version: options['versionLabel'] } : {}),
             ...(Object.keys(plan).length > 0 ? { plan } : {}),
             ...(options['first'] ? { first: true } : {}),
           },
         );
-        context.output.out(
-          options['json'] ? `${JSON.stringify(answer)}\n` : `release ${answer.releaseId} started\n`,
-        );
+        if (options['json']) context.output.out(`${JSON.stringify(answer)}\n`);
+        else {
+          context.output.out(`release ${answer.releaseId} started\n`);
+          // The API gate's verdict, when the build declared API documents.
+          const release = await getRelease(context, answer.releaseId);
+          if (release.apiGate) context.output.out(`${formatGate(release.apiGate)}\n`);
+        }
         if (options['watch']) await watchRelease(context, setExitCode, answer.releaseId);
       }),
     );
@@ -161,7 +180,10 @@ export function releaseActionCommands(context: CliContext, setExitCode: ExitCode
     ),
     action('abort', 'Abort a release and roll back', (o) => ({
       reason: o['reason'],
-    })).requiredOption('-r, --reason <why>', 'why, recorded in the log'),
+      ...(o['force'] ? { force: true } : {}),
+    }))
+      .requiredOption('-r, --reason <why>', 'why, recorded in the log')
+      .option('--force', 'roll back even if the stable build breaks a live API consumer'),
   ];
 }
 

@@ -23,8 +23,28 @@ import {
   type ReleasePlan,
   type ReleaseStrategy,
 } from '@rollgate/contracts';
-import { toReleaseView, type Release } from '@rollgate/releases';
+import { toReleaseView, type ApiGateState, type Release } from '@rollgate/releases';
 import type { ReleaseEntity } from './release.entity';
+
+export class ArtifactApiDto {
+  @ApiPropertyOptional({
+    type: Object,
+    description:
+      'The API this build provides: an OpenAPI 3 document (JSON, internal $refs only). Stored by the sha256 of its canonical JSON.',
+  })
+  @OptionalField()
+  @IsObject()
+  provides?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: Object,
+    description:
+      'What this build consumes from other services: {uses: [{service, method, path, sends, reads}]} or a Pact file.',
+  })
+  @OptionalField()
+  @IsObject()
+  consumes?: Record<string, unknown>;
+}
 
 export class ArtifactDto {
   @ApiProperty({ example: 'registry.example.com/checkout' })
@@ -54,6 +74,17 @@ export class ArtifactDto {
   @ArrayMaxSize(500)
   @Matches(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$/, { each: true, message: 'each must be a flag key' })
   flags?: string[];
+
+  @ApiPropertyOptional({
+    type: ArtifactApiDto,
+    description:
+      'API documents the build declares; the API compatibility gate checks live builds with them',
+  })
+  @OptionalField()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ArtifactApiDto)
+  api?: ArtifactApiDto;
 }
 
 export class ReleasePlanDto {
@@ -157,6 +188,31 @@ export class ReleaseCreateDto {
   @OptionalField()
   @IsBoolean()
   first?: boolean;
+
+  @ApiPropertyOptional({
+    enum: ['refuse', 'hold'],
+    description:
+      'What the API compatibility gate does when the release breaks a live build: refuse (409) or hold it until those builds are gone. Default ROLLGATE_API_COMPAT_POLICY.',
+  })
+  @OptionalField()
+  @IsIn(['refuse', 'hold'])
+  apiPolicy?: 'refuse' | 'hold';
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'Release despite breaking API findings; needs a reason, recorded with who forced it',
+  })
+  @OptionalField()
+  @IsBoolean()
+  force?: boolean;
+
+  @ApiPropertyOptional({ description: 'Why the release is forced (required with force)' })
+  @OptionalField()
+  @IsString()
+  @IsNotEmpty()
+  @Length(1, 1000)
+  reason?: string;
 }
 
 export class ReleasePromoteDto {
@@ -177,6 +233,17 @@ export class ReleaseReasonDto {
   reason!: string;
 }
 
+export class ReleaseAbortDto extends ReleaseReasonDto {
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'Roll back even when the stable build breaks an API a live consumer already uses (the reason is recorded as the override)',
+  })
+  @OptionalField()
+  @IsBoolean()
+  force?: boolean;
+}
+
 export class ReleaseResponseDto {
   @ApiProperty() id!: string;
   @ApiProperty() service!: string;
@@ -192,6 +259,12 @@ export class ReleaseResponseDto {
   @ApiProperty() stepCompleted!: boolean;
   @ApiProperty({ nullable: true }) reason!: string | null;
   @ApiProperty({ description: 'Instances running a build that was not intended' }) drift!: string[];
+  @ApiProperty({
+    nullable: true,
+    description:
+      'The API compatibility gate: verdict, policy, findings, notes and who overrode it (null when never checked)',
+  })
+  apiGate!: ApiGateState | null;
   @ApiProperty() plan!: ReleasePlan;
   @ApiProperty() requestedBy!: string;
   @ApiProperty() requestedAt!: string;

@@ -1,4 +1,14 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
@@ -10,6 +20,7 @@ import {
 } from '@rollgate/platform';
 import {
   CommandAcceptedDto,
+  ReleaseAbortDto,
   ReleaseCreateDto,
   ReleasePromoteDto,
   ReleaseReasonDto,
@@ -27,7 +38,7 @@ export class ReleasesController {
   @ApiOperation({
     summary: 'Request a release of a digest-pinned artifact',
     description:
-      '409 names the active release when the service already has one. A service without a stable build needs first: true (400 otherwise); first: true on a service that has one is 409.',
+      '409 names the active release when the service already has one. A service without a stable build needs first: true (400 otherwise); first: true on a service that has one is 409. With artifact.api, 409 when the build breaks an API a live build uses (policy refuse), unless force: true with a reason; under policy hold the release waits (docs/adr/0012).',
   })
   async create(
     @Body() body: ReleaseCreateDto,
@@ -35,13 +46,22 @@ export class ReleasesController {
     @Res({ passthrough: true }) response: ServerResponse,
   ): Promise<CommandAcceptedDto> {
     assertMayTouchService(principal, body.service);
+    if (body.force && !body.reason)
+      throw new BadRequestException({
+        message: 'validation failed',
+        details: [{ field: 'reason', problem: 'force needs a reason: it is recorded in the log' }],
+      });
+    const { api, ...artifact } = body.artifact;
     const { releaseId, events } = await this.releases.request({
       service: body.service,
       artifact: {
-        name: body.artifact.name,
-        digest: body.artifact.digest,
-        ...(body.artifact.flags ? { flags: body.artifact.flags } : {}),
+        name: artifact.name,
+        digest: artifact.digest,
+        ...(artifact.flags ? { flags: artifact.flags } : {}),
       },
+      ...(api ? { documents: { provides: api.provides, consumes: api.consumes } } : {}),
+      ...(body.apiPolicy ? { apiPolicy: body.apiPolicy } : {}),
+      ...(body.force ? { forceReason: body.reason! } : {}),
       strategy: body.strategy ?? 'canary',
       actor: principal.actor,
       ...(body.version ? { version: body.version } : {}),
@@ -91,13 +111,19 @@ export class ReleasesController {
   @Post(':id/abort')
   @HttpCode(200)
   @RequireScopes('deploy')
-  @ApiOperation({ summary: 'Abort a release: traffic goes back to the stable version' })
+  @ApiOperation({
+    summary: 'Abort a release: traffic goes back to the stable version',
+    description:
+      '409 when the stable build breaks an API a live consumer already uses (policy refuse), unless force: true',
+  })
   abort(
     @Param('id') id: string,
-    @Body() body: ReleaseReasonDto,
+    @Body() body: ReleaseAbortDto,
     @Principal() principal: AuthPrincipal,
   ) {
-    return this.command(id, principal, (origin) => this.releases.abort(id, body.reason, origin));
+    return this.command(id, principal, (origin) =>
+      this.releases.abort(id, body.reason, origin, body.force ?? false),
+    );
   }
 
   private async command(

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ApiGateModule } from '../api-gate/api-gate.module';
 import { SERVICE_RUNTIME, type ServicePersistence, type ServiceRuntime } from '@rollgate/platform';
 import { FLAG_DEBT_CHECK, HttpFlagDebtCheck } from './flag-debt-check';
 import { ReleasesReadModel1764000000100 } from './migrations/1764000000100-releases-read-model';
@@ -14,6 +15,7 @@ export const RELEASES_PERSISTENCE: ServicePersistence = {
 };
 
 @Module({
+  imports: [ApiGateModule],
   controllers: [ReleasesController],
   providers: [
     ReleasesService,

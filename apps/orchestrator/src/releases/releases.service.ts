@@ -6,8 +6,8 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import type { ArtifactRef, ReleasePlan, ReleaseStrategy } from '@rollgate/contracts';
-import type { Decision } from '@rollgate/event-sourcing';
+import type { ApiGatePolicy, ArtifactRef, ReleasePlan, ReleaseStrategy } from '@rollgate/contracts';
+import { fold, type Decision } from '@rollgate/event-sourcing';
 import { EventStore } from '@rollgate/persistence';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import {
@@ -19,10 +19,14 @@ import {
   planProblems,
   serviceReleases,
   serviceStreamId,
+  versionLabel,
   withPlanDefaults,
+  type ApiGateCheck,
   type Origin,
   type ServiceReleasesState,
 } from '@rollgate/releases';
+import { ApiDocuments, type ApiDocument } from '../api-gate/api-documents';
+import { ApiGate } from '../api-gate/api-gate';
 import { FLAG_DEBT_CHECK, type FlagDebtCheck } from './flag-debt-check';
 import { ReleaseEntity } from './release.entity';
 
@@ -34,6 +38,11 @@ export interface ReleaseRequest {
   plan?: Partial<ReleasePlan>;
   first?: boolean;
   actor: string;
+  /** API documents the build declares, as sent: stored by digest, named on the artifact. */
+  documents?: { provides?: unknown; consumes?: unknown };
+  apiPolicy?: ApiGatePolicy;
+  /** force: go on despite breaking API findings, for this reason. */
+  forceReason?: string;
 }
 
 /** Thin edge between HTTP and the pure release decisions: load, decide, append, publish. */
@@ -43,6 +52,8 @@ export class ReleasesService {
     private readonly eventStore: EventStore,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
     @Inject(FLAG_DEBT_CHECK) private readonly flagDebt: FlagDebtCheck,
+    private readonly documents: ApiDocuments,
+    private readonly gate: ApiGate,
   ) {}
 
   async request(input: ReleaseRequest) {
@@ -59,11 +70,58 @@ export class ReleasesService {
         details: blocking,
       });
     }
+    const { artifact, apiGate } = await this.checkApi(input);
     const releaseId = uuidv7();
     const events = await this.execute(input.service, (state) =>
-      decideRequestRelease(state, { ...input, releaseId, causationId: null }),
+      decideRequestRelease(state, {
+        ...input,
+        artifact,
+        ...(apiGate ? { apiGate } : {}),
+        releaseId,
+        causationId: null,
+      }),
     );
     return { releaseId, events };
+  }
+
+  /**
+   * Parses and stores the build's API documents, names them on the artifact by digest, and asks
+   * the gate about the live fleet. Nothing declared, nothing checked (and no fleet call).
+   */
+  private async checkApi(
+    input: ReleaseRequest,
+  ): Promise<{ artifact: ArtifactRef; apiGate?: ApiGateCheck }> {
+    const sent = input.documents ?? {};
+    const provides =
+      sent.provides === undefined
+        ? undefined
+        : await this.documents.parseOpenApi(sent.provides, 'artifact.api.provides');
+    const consumes =
+      sent.consumes === undefined
+        ? undefined
+        : this.documents.parseConsumerContract(sent.consumes, 'artifact.api.consumes');
+    if (!provides && !consumes) return { artifact: input.artifact };
+    const answer = await this.gate.checkRelease(
+      input.service,
+      versionLabel(input.artifact, input.version),
+      { provides: provides?.provides ?? null, consumes: consumes?.consumes ?? null },
+    );
+    for (const document of [provides, consumes].filter((d): d is ApiDocument => d !== undefined))
+      await this.documents.store(input.service, document);
+    return {
+      artifact: {
+        ...input.artifact,
+        api: {
+          ...(provides ? { provides: provides.digest } : {}),
+          ...(consumes ? { consumes: consumes.digest } : {}),
+        },
+      },
+      apiGate: {
+        ...answer,
+        policy: input.apiPolicy ?? this.runtime.config.apiCompatPolicy,
+        ...(input.forceReason !== undefined ? { forceReason: input.forceReason } : {}),
+      },
+    };
   }
 
   pause(releaseId: string, reason: string, origin: Origin) {
@@ -78,8 +136,27 @@ export class ReleasesService {
     return this.onRelease(releaseId, (state) => decidePromote(state, releaseId, full, origin));
   }
 
-  abort(releaseId: string, reason: string, origin: Origin) {
-    return this.onRelease(releaseId, (state) => decideAbort(state, releaseId, reason, origin));
+  /**
+   * Abort, checking the rollback too: going back to the stable build must not break a consumer
+   * that already reads what only the new build offers (refused by policy unless forced).
+   */
+  async abort(releaseId: string, reason: string, origin: Origin, force = false) {
+    const { service } = await this.get(releaseId);
+    const state = fold(serviceReleases, await this.eventStore.load(serviceStreamId(service)));
+    const release = state.active?.releaseId === releaseId ? state.active : null;
+    let check: ApiGateCheck | undefined;
+    if (release?.artifact.api?.provides && release.step >= 0 && state.stable) {
+      const answer = await this.gate.checkRollback(service, {
+        version: state.stable.version,
+        api: await this.documents.provided(state.stable.artifact.api?.provides),
+      });
+      check = {
+        ...answer,
+        policy: release.apiGate?.policy ?? this.runtime.config.apiCompatPolicy,
+        ...(force ? { forceReason: reason } : {}),
+      };
+    }
+    return this.execute(service, (s) => decideAbort(s, releaseId, reason, origin, check));
   }
 
   private async onRelease(releaseId: string, decide: (state: ServiceReleasesState) => Decision) {

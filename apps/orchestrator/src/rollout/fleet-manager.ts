@@ -1,6 +1,6 @@
 import { ServiceUnavailableException } from '@nestjs/common';
 import type { RollgateConfig } from '@rollgate/platform';
-import type { RouteBackend, VersionGroup } from '@rollgate/contracts';
+import type { ArtifactRef, RouteBackend, VersionGroup } from '@rollgate/contracts';
 import type { FleetDriver, FleetInstance } from '@rollgate/fleet';
 import type { DriftObservation } from '@rollgate/releases';
 
@@ -9,6 +9,18 @@ export interface Build {
   digest: string;
   /** Flags the build reads; its instances report them (the flag enablement guard reads that). */
   flags?: string[];
+  /** API documents the build declares; its instances report their digests (the API gate). */
+  api?: { provides?: string; consumes?: string };
+}
+
+/** What instances of a released artifact run and report. */
+export function buildOf(artifact: ArtifactRef, version: string): Build {
+  return {
+    version,
+    digest: artifact.digest,
+    ...(artifact.flags ? { flags: artifact.flags } : {}),
+    ...(artifact.api ? { api: artifact.api } : {}),
+  };
 }
 
 /** Injection token of the orchestrator's one FleetManager. */

@@ -16,7 +16,9 @@ import { fold, type Decision } from '@rollgate/event-sourcing';
 import { EventStore } from '@rollgate/persistence';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import {
+  apiGateHolds,
   decideAdvance,
+  decideApiGate,
   decideCompleteStep,
   decideDrift,
   decidePauseTimeout,
@@ -30,11 +32,13 @@ import {
   type ServiceReleasesState,
   type Step,
 } from '@rollgate/releases';
+import { ApiGate } from '../api-gate/api-gate';
 import { ReleaseEntity } from '../releases/release.entity';
-import { FLEET_MANAGER, FleetManager, type Build } from './fleet-manager';
+import { buildOf, FLEET_MANAGER, FleetManager, type Build } from './fleet-manager';
 import { AnalysisVerdictEntity, RouteAnswerEntity } from './signals.entity';
 
 const ORIGIN = { actor: 'service:orchestrator', causationId: null };
+const HELD_RECHECK_MS = 2_000;
 
 /**
  * The release loop: compares what each active release needs (its fold) with what runs, and does
@@ -48,6 +52,8 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   /** Route requests name the process life: after a restart the instances, so the routes, are new. */
   private readonly life = randomUUID().slice(0, 8);
   private readonly restored = new Set<string>();
+  /** When the API gate last asked the fleet for a held release (release id → epoch ms). */
+  private readonly gateAskedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
@@ -55,6 +61,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly eventStore: EventStore,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
     @Inject(FLEET_MANAGER) private readonly fleet: FleetManager,
+    private readonly gate: ApiGate,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -126,13 +133,35 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
           if (overdue === 0) await this.runStep(state, release, release.steps[release.step]!);
           return;
         }
-        if (release.step === release.steps.length - 1 && !(await this.finalize(state, release)))
-          return;
+        if (release.step === release.steps.length - 1) {
+          if (!(await this.finalize(state, release))) return;
+        } else await this.checkApiGate(release);
         await this.decide(service, (s) => decideAdvance(s, release.releaseId, ORIGIN));
         return;
       default:
         return;
     }
+  }
+
+  /**
+   * The API compatibility gate before each step: the live fleet may have changed since the
+   * request. A held release asks again at most every HELD_RECHECK_MS until the builds it breaks
+   * are gone; an overridden one is not asked again.
+   */
+  private async checkApiGate(release: Release): Promise<void> {
+    if (!release.artifact.api || release.apiGate?.overridden) return;
+    const asked = this.gateAskedAt.get(release.releaseId) ?? 0;
+    if (apiGateHolds(release) && Date.now() - asked < HELD_RECHECK_MS) return;
+    this.gateAskedAt.set(release.releaseId, Date.now());
+    const answer = await this.gate.checkRelease(
+      release.service,
+      release.version,
+      await this.gate.resolve(release.artifact.api),
+    );
+    const policy = release.apiGate?.policy ?? this.runtime.config.apiCompatPolicy;
+    await this.decide(release.service, (s) =>
+      decideApiGate(s, release.releaseId, release.step + 1, { ...answer, policy }, ORIGIN),
+    );
   }
 
   /**
@@ -157,21 +186,11 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   private build(release: Release): Build {
-    return {
-      version: release.version,
-      digest: release.artifact.digest,
-      ...(release.artifact.flags ? { flags: release.artifact.flags } : {}),
-    };
+    return buildOf(release.artifact, release.version);
   }
 
   private stableBuild(state: ServiceReleasesState): Build | undefined {
-    return state.stable
-      ? {
-          version: state.stable.version,
-          digest: state.stable.artifact.digest,
-          ...(state.stable.artifact.flags ? { flags: state.stable.artifact.flags } : {}),
-        }
-      : undefined;
+    return state.stable ? buildOf(state.stable.artifact, state.stable.version) : undefined;
   }
 
   /** Instances this step needs, by role. */

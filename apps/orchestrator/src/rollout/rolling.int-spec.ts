@@ -10,6 +10,8 @@ import {
   serviceStreamId,
   type ServiceReleasesState,
 } from '@rollgate/releases';
+import { ApiDocuments } from '../api-gate/api-documents';
+import { ApiGate } from '../api-gate/api-gate';
 import { ORCHESTRATOR_PERSISTENCE } from '../app.module';
 import { FleetManager } from './fleet-manager';
 import { Reconciler } from './reconciler';
@@ -29,7 +31,8 @@ describe('a rolling release on the local fleet', () => {
   beforeAll(async () => {
     runtime = await openTestRuntime('orchestrator', ORCHESTRATOR_PERSISTENCE);
     fleet = new FleetManager(new LocalFleetDriver({ root: resolve(__dirname, '../../../..') }));
-    reconciler = new Reconciler(runtime.eventStore, runtime, fleet);
+    const gate = new ApiGate(new ApiDocuments(runtime.eventStore), fleet, runtime);
+    reconciler = new Reconciler(runtime.eventStore, runtime, fleet, gate);
   });
   afterAll(async () => {
     await fleet.driver.close();

@@ -1,7 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import type { FleetDriver, FleetInstance, InstanceSpec, ObservedInstance } from '../fleet-driver';
+import type {
+  FleetDriver,
+  FleetInstance,
+  InstanceSpec,
+  ObservedInstance,
+  ReportedApi,
+} from '../fleet-driver';
 
 /** How a build behaves in the local fleet (the sample service's knobs), by digest. */
 export interface BuildProfile {
@@ -61,6 +67,8 @@ export class LocalFleetDriver implements FleetDriver {
       SAMPLE_GROUP: spec.group,
       SAMPLE_DIGEST: runs.digest,
       SAMPLE_FLAGS: (spec.flags ?? []).join(','),
+      SAMPLE_API_PROVIDES: spec.api?.provides ?? '',
+      SAMPLE_API_CONSUMES: spec.api?.consumes ?? '',
       ...(profile.errorRate !== undefined ? { SAMPLE_ERROR_RATE: String(profile.errorRate) } : {}),
       ...(profile.latencyMs !== undefined ? { SAMPLE_LATENCY_MS: String(profile.latencyMs) } : {}),
       ...(profile.crashesOnStart ? { SAMPLE_CRASH_ON_START: '1' } : {}),
@@ -141,10 +149,21 @@ export class LocalFleetDriver implements FleetDriver {
       const response = await fetch(`http://${instance.host}:${instance.port}/info`, {
         signal: AbortSignal.timeout(1_000),
       });
-      const info = (await response.json()) as { version: string; digest: string; flags: string[] };
+      const info = (await response.json()) as {
+        version: string;
+        digest: string;
+        flags: string[];
+        api?: Partial<ReportedApi>;
+      };
       return {
         ...publicView(instance),
-        reported: { version: info.version, digest: info.digest, flags: info.flags },
+        reported: {
+          version: info.version,
+          digest: info.digest,
+          flags: info.flags,
+          // A build from before the API gate says nothing: it declares no API.
+          api: { provides: info.api?.provides ?? null, consumes: info.api?.consumes ?? null },
+        },
         healthy: response.ok,
       };
     } catch {

@@ -25,6 +25,7 @@ describe('parseConfig', () => {
       dataPlane: 'embedded',
       haproxyServices: [],
       reconciler: 'on',
+      apiCompatPolicy: 'refuse',
       fleetProfilesFile: undefined,
       consistencyWaitMs: 10_000,
       healthMaxLag: 1000,

@@ -64,6 +64,11 @@ export interface RollgateConfig {
   reconciler: 'on' | 'off';
   /** JSON file mapping digests to sample-service behaviour for the local fleet (drills, demos). */
   fleetProfilesFile: string | undefined;
+  /**
+   * What the API compatibility gate does with a release that breaks a live build, unless the
+   * request says otherwise: `refuse` (409) or `hold` (it waits). ROLLGATE_API_COMPAT_POLICY.
+   */
+  apiCompatPolicy: 'refuse' | 'hold';
   /** Where analysis reads the golden signals, and how it judges them (README: canary analysis). */
   analysis: AnalysisConfig;
   /**
@@ -210,6 +215,11 @@ export function parseConfig(env: Env): RollgateConfig {
     );
   }
   const reconciler = oneOf<'on' | 'off'>('ROLLGATE_RECONCILER', ['on', 'off'], 'on');
+  const apiCompatPolicy = oneOf<'refuse' | 'hold'>(
+    'ROLLGATE_API_COMPAT_POLICY',
+    ['refuse', 'hold'],
+    'refuse',
+  );
   const profiles = text('ROLLGATE_FLEET_PROFILES', undefined);
   const fleetProfilesFile = profiles === undefined ? undefined : resolve(profiles);
 
@@ -226,6 +236,7 @@ export function parseConfig(env: Env): RollgateConfig {
     dataPlane,
     haproxyServices: haproxyServices.services,
     reconciler,
+    apiCompatPolicy,
     fleetProfilesFile,
     schemaPrefix,
     ...(migrationDatabases ? { migrationDatabases } : {}),

@@ -1,0 +1,43 @@
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { LocalFleetDriver, type BuildProfile } from '@rollgate/fleet';
+import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
+import { FleetController } from './fleet.controller';
+import { FLEET_MANAGER, FleetManager } from './fleet-manager';
+import { ServicesController } from './services.controller';
+
+/** Workspace root: the local fleet runs apps/sample-service from here. */
+const ROOT = resolve(__dirname, '../../../..');
+
+function profilesOf(file: string | undefined): Map<string, BuildProfile> {
+  if (!file) return new Map();
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, BuildProfile>;
+  return new Map(Object.entries(parsed));
+}
+
+/** The fleet and its views (what runs where); always there, even when nothing drives releases. */
+@Module({
+  controllers: [FleetController, ServicesController],
+  providers: [
+    {
+      provide: FLEET_MANAGER,
+      inject: [SERVICE_RUNTIME],
+      useFactory: (runtime: ServiceRuntime) =>
+        new FleetManager(
+          new LocalFleetDriver({
+            root: ROOT,
+            profiles: profilesOf(runtime.config.fleetProfilesFile),
+          }),
+        ),
+    },
+  ],
+  exports: [FLEET_MANAGER],
+})
+export class FleetModule implements OnApplicationShutdown {
+  constructor(@Inject(FLEET_MANAGER) private readonly fleet: FleetManager) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.fleet.driver.close();
+  }
+}
