@@ -10,7 +10,7 @@ import type { ServiceRuntime } from '@rollgate/platform';
 import { openTestRuntime } from '@rollgate/platform/testing';
 import { ANALYSIS_PERSISTENCE } from '../app.module';
 import { AnalysisRequestHandler, AnalysisRunner } from './analysis-runner';
-import { RouterStatsSource } from './metric-source';
+import { OrchestratorFleetClock, RouterStatsSource } from './metric-source';
 import { DEFAULT_ANALYSIS_POLICY } from './scoring';
 import { LATENCY_BOUNDS_MS, bucketOf } from './signals';
 
@@ -33,6 +33,10 @@ const fresh = (): GroupCounters => ({
 class FakeRouterStats {
   groups: Record<'canary' | 'baseline', GroupCounters> = { canary: fresh(), baseline: fresh() };
   epoch = 'life-1';
+  /** The route as the router restored or confirmed it, and when the fleet's life began. */
+  canaryIds = ['c1'];
+  appliedAt: string | null = null;
+  fleetStartedAt = new Date(0).toISOString();
   server!: Server;
 
   async listen(): Promise<string> {
@@ -50,8 +54,12 @@ class FakeRouterStats {
           ]),
         );
         res.end(JSON.stringify({ epoch: this.epoch, groups }));
+      } else if (req.url?.startsWith('/fleet/instances')) {
+        res.end(JSON.stringify({ fleetStartedAt: this.fleetStartedAt, instances: [] }));
       } else {
-        res.end(JSON.stringify({ backends: { canary: [{ id: 'c1' }], baseline: [{ id: 'b1' }] } }));
+        const canary = this.canaryIds.map((id) => ({ id }));
+        const backends = { canary, baseline: [{ id: 'b1' }] };
+        res.end(JSON.stringify({ backends, appliedAt: this.appliedAt }));
       }
     });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
@@ -109,7 +117,9 @@ describe('analysis runner on a real runtime and a router over HTTP', () => {
   beforeEach(async () => {
     runtime = await openTestRuntime('analysis', ANALYSIS_PERSISTENCE);
     router = new FakeRouterStats();
-    source = new RouterStatsSource(await router.listen());
+    const url = await router.listen();
+    // The fake answers for the orchestrator's fleet too.
+    source = new RouterStatsSource(url, new OrchestratorFleetClock(url));
     handler = new AnalysisRequestHandler(source);
     runner = new AnalysisRunner(runtime.eventStore, runtime, source, DEFAULT_ANALYSIS_POLICY);
   });
@@ -175,6 +185,37 @@ describe('analysis runner on a real runtime and a router over HTTP', () => {
     expect(intervals.map((i) => [i.interval, i.verdict === 'NODATA', i.canary.requests])).toEqual([
       [0, false, 100],
       [1, false, 100],
+    ]);
+  });
+
+  it('scores nothing on a route restored from before the fleet restarted, until new instances are routed', async () => {
+    const runId = await start({ maxIntervals: 6 });
+    router.appliedAt = new Date(Date.now() - 10_000).toISOString();
+    serveBoth(100);
+    await nextInterval();
+    // The host dies with its fleet: the router restores the old route, whose instances are gone.
+    router.restart();
+    router.fleetStartedAt = new Date().toISOString();
+    const refused = () => {
+      router.serve('baseline', 100, 1, 100);
+      router.serve('canary', 100, 1, 100);
+    };
+    refused();
+    await nextInterval();
+    refused();
+    await nextInterval();
+    expect((await history(runId)).intervals).toHaveLength(1);
+    // The orchestrator starts new instances and routes to them.
+    router.canaryIds = ['c2'];
+    router.appliedAt = new Date().toISOString();
+    serveBoth(100);
+    await nextInterval();
+    serveBoth(100);
+    await nextInterval();
+    const { intervals } = await history(runId);
+    expect(intervals.map((i) => [i.interval, i.canary.requests, i.canary.errors])).toEqual([
+      [0, 100, 0],
+      [1, 100, 0],
     ]);
   });
 

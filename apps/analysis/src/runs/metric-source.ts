@@ -69,21 +69,45 @@ export interface EmbeddedCursor {
 export class RouterStatsSource implements MetricSource {
   readonly kind = 'embedded';
 
-  constructor(private readonly routerUrl: string) {}
+  constructor(
+    private readonly routerUrl: string,
+    private readonly fleet: FleetClock,
+  ) {}
 
   async mark(service: string): Promise<string> {
-    const [stats, instances] = await Promise.all([this.stats(service), this.instances(service)]);
-    return JSON.stringify(snapshot(stats, instances, Date.now()));
+    const [stats, route] = await Promise.all([this.stats(service), this.route(service)]);
+    return JSON.stringify(snapshot(stats, route?.instances ?? null, Date.now()));
   }
 
   async readSince(service: string, cursor: string): Promise<SourceReading> {
     const before = JSON.parse(cursor) as EmbeddedCursor;
-    const [stats, instances] = await Promise.all([this.stats(service), this.instances(service)]);
-    const now = snapshot(stats, instances, Date.now());
+    const [stats, route] = await Promise.all([this.stats(service), this.route(service)]);
+    const now = snapshot(stats, route?.instances ?? null, Date.now());
     const next = JSON.stringify(now);
-    const newEpoch = epochChange(before, now);
+    const newEpoch = epochChange(before, now) ?? (await this.staleRoute(service, route));
     if (newEpoch) return { signals: null, cursor: next, newEpoch };
     return { signals: difference(before, now), cursor: next };
+  }
+
+  /**
+   * Why the route measured names instances of an earlier life of the fleet, or null. A data plane
+   * restores its routes when it restarts; if the fleet restarted too (the embedded host, or the
+   * orchestrator whose children the instances are), those instances are gone until the
+   * orchestrator routes to new ones, and requests to them say nothing about either build. The
+   * fleet is asked every interval: a route current a moment ago goes stale when the fleet restarts.
+   */
+  private async staleRoute(service: string, route: RouteSeen | null): Promise<string | null> {
+    if (!route?.appliedAt) return null;
+    let fleetStartedAt: string;
+    try {
+      fleetStartedAt = await this.fleet.startedAt(service);
+    } catch (error) {
+      return `cannot tell whether the routed instances still run: ${(error as Error).message}`;
+    }
+    if (Date.parse(route.appliedAt) < Date.parse(fleetStartedAt)) {
+      return `the route was confirmed at ${route.appliedAt}, before the fleet restarted at ${fleetStartedAt}: its instances are gone until new ones are routed`;
+    }
+    return null;
   }
 
   private async stats(service: string): Promise<RouterStats> {
@@ -95,20 +119,53 @@ export class RouterStatsSource implements MetricSource {
     return (await response.json()) as RouterStats;
   }
 
-  /** Instance ids per analysed group in the confirmed route; null when it cannot be read. */
-  private async instances(service: string): Promise<Record<string, string[]> | null> {
+  /** The confirmed route's instance ids per analysed group; null when it cannot be read. */
+  private async route(service: string): Promise<RouteSeen | null> {
     try {
       const response = await fetch(`${this.routerUrl}/routes/${encodeURIComponent(service)}`, {
         signal: AbortSignal.timeout(2_000),
       });
       if (!response.ok) return null;
-      const route = (await response.json()) as { backends?: Record<string, { id: string }[]> };
-      return Object.fromEntries(
-        GROUPS.map((group) => [group, (route.backends?.[group] ?? []).map((b) => b.id).sort()]),
-      );
+      const route = (await response.json()) as {
+        backends?: Record<string, { id: string }[]>;
+        appliedAt?: string | null;
+      };
+      return {
+        instances: Object.fromEntries(
+          GROUPS.map((group) => [group, (route.backends?.[group] ?? []).map((b) => b.id).sort()]),
+        ),
+        appliedAt: route.appliedAt ?? null,
+      };
     } catch {
       return null;
     }
+  }
+}
+
+interface RouteSeen {
+  instances: Record<string, string[]>;
+  /** When the router confirmed the route; null from a router that does not say. */
+  appliedAt: string | null;
+}
+
+/** When the fleet that runs a service's instances began its current life. */
+export interface FleetClock {
+  /** Rejects when the fleet cannot be asked. */
+  startedAt(service: string): Promise<string>;
+}
+
+/** The orchestrator runs the fleet: `GET /fleet/instances` says when it started. */
+export class OrchestratorFleetClock implements FleetClock {
+  constructor(private readonly orchestratorUrl: string) {}
+
+  async startedAt(service: string): Promise<string> {
+    const url = `${this.orchestratorUrl}/fleet/instances?service=${encodeURIComponent(service)}`;
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+    const body = (await response.json()) as { fleetStartedAt?: unknown };
+    if (typeof body.fleetStartedAt !== 'string' || Number.isNaN(Date.parse(body.fleetStartedAt)))
+      throw new Error(`${url} did not say when the fleet started`);
+    return body.fleetStartedAt;
   }
 }
 

@@ -6,7 +6,7 @@ import {
   AnalysisRunner,
   METRIC_SOURCE,
 } from './analysis-runner';
-import { RouterStatsSource, type MetricSource } from './metric-source';
+import { OrchestratorFleetClock, RouterStatsSource, type MetricSource } from './metric-source';
 import { PrometheusSource } from './prometheus-source';
 import type { AnalysisPolicy } from './scoring';
 
@@ -14,7 +14,10 @@ import type { AnalysisPolicy } from './scoring';
 export function metricSourceFor(config: RollgateConfig): MetricSource {
   return config.analysis.metricSource === 'prometheus'
     ? new PrometheusSource(config.analysis.prometheusUrl!)
-    : new RouterStatsSource(config.serviceUrls.router);
+    : new RouterStatsSource(
+        config.serviceUrls.router,
+        new OrchestratorFleetClock(config.serviceUrls.orchestrator),
+      );
 }
 
 export function analysisPolicyFor(config: RollgateConfig): AnalysisPolicy {

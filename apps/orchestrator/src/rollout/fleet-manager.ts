@@ -55,6 +55,11 @@ interface Member {
  */
 export class FleetManager {
   private readonly members = new Map<string, Member & { service: string }>();
+  /**
+   * When this fleet's life began: instances of an earlier life (before a crash of the process
+   * that ran them) are gone, so a route confirmed before this moment names dead instances.
+   */
+  readonly startedAt = new Date().toISOString();
 
   constructor(readonly driver: FleetDriver) {}
 

@@ -17,11 +17,16 @@ export class FleetController {
 
   @Get('instances')
   @ApiQuery({ name: 'service', required: false })
-  @ApiOperation({ summary: 'Live instances and the build (version, digest, flags) each reports' })
+  @ApiOperation({
+    summary: 'Live instances and the build (version, digest, flags) each reports',
+    description:
+      'fleetStartedAt: when this fleet began (its process started); a route confirmed earlier names instances that are gone.',
+  })
   async instances(@Query('service') service?: string) {
     assertRunsTheFleet(this.runtime.config);
     const observed = await this.fleet.driver.observe(service || undefined);
     return {
+      fleetStartedAt: this.fleet.startedAt,
       instances: observed.map((instance) => ({
         id: instance.id,
         service: instance.service,
