@@ -254,4 +254,51 @@ describe('API compatibility gate on the embedded default, with two real sample s
       timeline.filter((e) => e.type === 'ReleaseApiGateChecked').map((e) => e.details['verdict']),
     ).toEqual(['breaking', 'compatible']);
   }, 90_000);
+
+  it('checks a rollback: aborting a provider must not break a consumer that shipped against it', async () => {
+    // orders 2.2 brings the total back; it is paused mid-canary while checkout 1.8 starts reading it.
+    const provider = await release({
+      service: 'orders',
+      version: '2.2',
+      strategy: 'canary',
+      plan: { replicas: 1, canarySteps: [50], stepSeconds: 60 },
+      artifact: artifact('orders', '8', { provides: withTotal }),
+    });
+    expect(provider.status).toBe(201);
+    const id = provider.body['releaseId'] as string;
+    const steer = (action: string, body: Record<string, unknown>) =>
+      api(`${orchestrator}/releases/${id}/${action}`, 'POST', token, body);
+    // Before its first step nothing of 2.2 runs, and an abort has nothing to roll back.
+    await waitFor(
+      async () => (await releaseView(orchestrator, id))['step'] === 0,
+      'the orders 2.2 canary to run',
+      30_000,
+    );
+    expect((await steer('pause', { reason: 'hold for checkout 1.8' })).status).toBe(200);
+    await succeeds(
+      await release({
+        service: 'checkout',
+        version: '1.8',
+        artifact: artifact('checkout', 'a', { consumes: pactReadingTotal }),
+        force: true,
+        reason: 'orders 2.2 returns the total',
+      }),
+    );
+
+    // The stable orders 2.1 does not return the total checkout 1.8 reads: refused, then forced.
+    const refused = await steer('abort', { reason: 'try the rollback' });
+    expect(refused.status).toBe(409);
+    expect(String(refused.body['message'])).toContain(
+      `rollback of ${id} refused by the API compatibility gate`,
+    );
+    expect(String(refused.body['message'])).toContain('read by checkout 1.8');
+    expect((await releaseView(orchestrator, id))['phase']).toBe('paused');
+    const why = 'checkout 1.8 is rolled back next (INC-7)';
+    expect((await steer('abort', { reason: why, force: true })).status).toBe(200);
+    await waitForPhase(orchestrator, id, ['aborted']);
+    const timeline = await releaseTimeline(orchestrator, token, id);
+    expect(timeline.find((e) => e.type === 'ReleaseApiGateOverridden')).toMatchObject({
+      reason: why,
+    });
+  }, 90_000);
 });

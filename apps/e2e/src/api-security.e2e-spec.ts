@@ -78,6 +78,10 @@ function validBody(route: Route, place: Place, database: string): unknown {
     'DELETE /flags/{key}/guarded-rollout': undefined,
     'POST /migrations': { database, plan: migrationPlan(place.service, 'from_test') },
     'POST /migrations/lint': { sql: 'ALTER TABLE items ADD COLUMN x text' },
+    'POST /compat/check': {
+      service: place.service,
+      provides: { openapi: '3.0.3', info: { title: 't', version: '1' }, paths: {} },
+    },
     'POST /migrations/{id}/start': {},
     'POST /migrations/{id}/complete': {},
     'POST /migrations/{id}/rollback': {},
@@ -303,7 +307,7 @@ describe('every mutating route under attack (embedded host, reconciler off)', ()
         ['basic auth', { ...json(undefined), authorization: 'Basic YWRtaW46YWRtaW4=' }, 401],
         [`wrong scope (lacks ${route.scopes.join(',')})`, json(tokenLacking(route.scopes)), 403],
       ];
-      // Reads sent as POST (evaluate, lint) are not limited to services; everything else is.
+      // Reads sent as POST (evaluate, lint, compat check) are not limited to services; the rest is.
       if (!route.scopes.every((s) => s === 'read')) {
         attempts.push(['token limited to another service', json(otherTeam), 403]);
       }
@@ -340,7 +344,13 @@ describe('every mutating route under attack (embedded host, reconciler off)', ()
         try {
           const answer = await send(request.route.method, target, headers, body);
           statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-          if (answer.status >= 500) {
+          // The one declared 5xx: the API gate needs the live fleet, which this orchestrator
+          // (reconciler off) does not run; it says so after validating the body.
+          const declined =
+            answer.status === 503 &&
+            key(request.route) === 'POST /compat/check' &&
+            answer.text.includes('does not run the fleet (ROLLGATE_RECONCILER=off)');
+          if (answer.status >= 500 && !declined) {
             const sent = String(body).slice(0, 300);
             broken.push(`${key(request.route)} ${answer.status} ${answer.text} for ${sent}`);
           }
