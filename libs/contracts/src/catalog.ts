@@ -3,6 +3,7 @@ import addFormats from 'ajv-formats';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventDefinition, Upcaster } from './definition';
 import type { EventEnvelope, NewEvent } from './envelope';
+import { hasOnlyEnvelopeFields, isCommonValidEnvelope } from './envelope-check';
 import { EventValidationError } from './errors';
 
 const envelopeSchema = {
@@ -64,7 +65,9 @@ export class EventCatalog {
   private readonly ajv = new Ajv({ allErrors: false, strict: true });
   private readonly validateEnvelopeShape: ValidateFunction;
   private readonly definitions = new Map<string, EventDefinition>();
-  private readonly validators = new Map<string, ValidateFunction>();
+  private readonly definitionsByType = new Map<string, Map<number, EventDefinition>>();
+  /** By type, then version: no `type@version` string is built per event on the hot path. */
+  private readonly validators = new Map<string, Map<number, ValidateFunction>>();
   private readonly latest = new Map<string, number>();
   private readonly upcasters = new Map<string, Upcaster>();
 
@@ -76,7 +79,12 @@ export class EventCatalog {
       const key = definitionKey(definition.type, definition.version);
       if (this.definitions.has(key)) throw new Error(`duplicate event definition ${key}`);
       this.definitions.set(key, definition);
-      this.validators.set(key, this.ajv.compile(definition.schema));
+      const definitions = this.definitionsByType.get(definition.type) ?? new Map();
+      definitions.set(definition.version, definition);
+      this.definitionsByType.set(definition.type, definitions);
+      const byVersion = this.validators.get(definition.type) ?? new Map<number, ValidateFunction>();
+      byVersion.set(definition.version, this.ajv.compile(definition.schema));
+      this.validators.set(definition.type, byVersion);
       this.latest.set(
         definition.type,
         Math.max(this.latest.get(definition.type) ?? 0, definition.version),
@@ -102,7 +110,7 @@ export class EventCatalog {
   }
 
   definition(type: string, version: number): EventDefinition | undefined {
-    return this.definitions.get(definitionKey(type, version));
+    return this.definitionsByType.get(type)?.get(version);
   }
 
   latestVersion(type: string): number | undefined {
@@ -111,17 +119,53 @@ export class EventCatalog {
 
   /** Fills id (UUIDv7) and occurredAt, then validates. Throws EventValidationError naming the field. */
   create<TData>(event: NewEvent<TData>, now: () => Date = () => new Date()): EventEnvelope<TData> {
-    const envelope = {
-      ...event,
-      id: event.id ?? uuidv7(),
-      occurredAt: event.occurredAt ?? now().toISOString(),
-    } as EventEnvelope<TData>;
+    const id = event.id ?? uuidv7();
+    const occurredAt = event.occurredAt ?? now().toISOString();
+    // Built field by field (a spread costs more than validating); an input with other fields
+    // is spread instead, so validation names the field that is not allowed.
+    const envelope = (
+      hasOnlyEnvelopeFields(event)
+        ? event.sequence === undefined
+          ? {
+              id,
+              type: event.type,
+              version: event.version,
+              occurredAt,
+              actor: event.actor,
+              correlationId: event.correlationId,
+              causationId: event.causationId,
+              key: event.key,
+              data: event.data,
+            }
+          : {
+              id,
+              type: event.type,
+              version: event.version,
+              occurredAt,
+              actor: event.actor,
+              correlationId: event.correlationId,
+              causationId: event.causationId,
+              key: event.key,
+              sequence: event.sequence,
+              data: event.data,
+            }
+        : { ...event, id, occurredAt }
+    ) as EventEnvelope<TData>;
     this.validate(envelope);
     return envelope;
   }
 
   /** Throws EventValidationError unless the envelope and its data match the contract. */
   validate(envelope: unknown): asserts envelope is EventEnvelope {
+    // Fast path for the common shape; anything else (valid or not) is decided by ajv below.
+    if (isCommonValidEnvelope(envelope)) {
+      const { type, version, data } = envelope as EventEnvelope;
+      if (this.validators.get(type)?.get(version)?.(data)) return;
+    }
+    this.validateWithErrors(envelope);
+  }
+
+  private validateWithErrors(envelope: unknown): void {
     const type =
       typeof envelope === 'object' &&
       envelope !== null &&
@@ -133,7 +177,7 @@ export class EventCatalog {
       throw new EventValidationError(field, problem, type);
     }
     const { version } = envelope as EventEnvelope;
-    const validator = this.validators.get(definitionKey(type!, version));
+    const validator = this.validators.get(type!)?.get(version);
     if (!validator) {
       throw new EventValidationError(
         'type',

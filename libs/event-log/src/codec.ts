@@ -28,11 +28,11 @@ export function encodeEvents(
   events: readonly NewEvent[],
   partitionsOf: (topic: string) => number,
 ): EncodedMessage[] {
-  return events.map((input) => {
-    const event = catalog.create(input);
-    const definition = catalog.definition(event.type, event.version)!;
-    const topic = definition.topic.name;
-    return {
+  const messages: EncodedMessage[] = new Array(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const event = catalog.create(events[i]!);
+    const topic = catalog.definition(event.type, event.version)!.topic.name;
+    messages[i] = {
       event,
       topic,
       partition: partitionForKey(event.key, partitionsOf(topic)),
@@ -45,21 +45,19 @@ export function encodeEvents(
         [KAFKA_HEADERS.correlationId]: event.correlationId,
       },
     };
-  });
+  }
+  return messages;
 }
 
-/** Decodes one stored message, or explains why it is not a valid event. */
-export function decodeMessage(
+/** Decodes one stored value (JSON, contract, upcast), or explains why it is not a valid event. */
+export function decodeEvent(
   catalog: EventCatalog,
   position: LogPosition,
   value: string | Buffer | null,
-  headers: Record<string, string> | (() => Record<string, string>),
-): LoggedEvent | MalformedEventError {
+): EventEnvelope | MalformedEventError {
   if (value === null) return new MalformedEventError(position, 'empty message');
   try {
-    const event = catalog.decode(value);
-    if (typeof headers !== 'function') return { event, position, headers };
-    return withLazyHeaders({ event, position }, headers);
+    return catalog.decode(value);
   } catch (error) {
     const reason =
       error instanceof EventValidationError
@@ -71,23 +69,46 @@ export function decodeMessage(
   }
 }
 
+/** Decodes one stored message with headers already read. */
+export function decodeMessage(
+  catalog: EventCatalog,
+  position: LogPosition,
+  value: string | Buffer | null,
+  headers: Record<string, string>,
+): LoggedEvent | MalformedEventError {
+  const event = decodeEvent(catalog, position, value);
+  return event instanceof MalformedEventError ? event : { event, position, headers };
+}
+
 /**
- * Headers decoded on first read: most consumers never look at them, and turning every header
- * Buffer into a string for every message costs more than validating the event.
+ * A logged event whose headers are turned into strings on first read: most consumers never look
+ * at them, and decoding every header Buffer of every message costs about as much as validating
+ * the event. The getter lives on the prototype, so no closure is allocated per message.
  */
-function withLazyHeaders(
-  logged: Omit<LoggedEvent, 'headers'>,
-  read: () => Record<string, string>,
-): LoggedEvent {
-  let cached: Record<string, string> | undefined;
-  // An accessor in a literal shares one hidden class; defineProperty on each object does not.
-  return {
-    event: logged.event,
-    position: logged.position,
-    get headers() {
-      return (cached ??= read());
-    },
-  };
+export class LazyHeadersEvent<TRaw> implements LoggedEvent {
+  // Private fields are not own properties: equality checks see event, position and headers only.
+  #headers: Record<string, string> | undefined;
+  readonly #raw: TRaw;
+  readonly #read: (raw: TRaw) => Record<string, string>;
+
+  constructor(
+    readonly event: EventEnvelope,
+    readonly position: LogPosition,
+    raw: TRaw,
+    read: (raw: TRaw) => Record<string, string>,
+  ) {
+    this.#raw = raw;
+    this.#read = read;
+  }
+
+  get headers(): Record<string, string> {
+    return (this.#headers ??= this.#read(this.#raw));
+  }
+
+  /** JSON output (audit dumps, logs) shows the headers as before. */
+  toJSON(): { event: EventEnvelope; position: LogPosition; headers: Record<string, string> } {
+    return { event: this.event, position: this.position, headers: this.headers };
+  }
 }
 
 /** Headers of a dead letter: the original ones plus why and from where. */

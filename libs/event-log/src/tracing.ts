@@ -32,7 +32,11 @@ export async function withPublishSpan<T>(
       },
     },
     async (span) => {
-      for (const message of messages) propagation.inject(context.active(), message.headers);
+      // One context for the whole batch: inject once, copy into each message (none without OTel).
+      const carrier: Record<string, string> = {};
+      propagation.inject(context.active(), carrier);
+      if (Object.keys(carrier).length > 0)
+        for (const message of messages) Object.assign(message.headers, carrier);
       try {
         return await write();
       } catch (error) {

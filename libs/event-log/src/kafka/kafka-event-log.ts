@@ -6,6 +6,7 @@ import {
   type Consumer,
   type EachBatchPayload,
   type IHeaders,
+  type Message,
   type Producer,
 } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -16,7 +17,7 @@ import {
   type NewEvent,
   type TopicDefinition,
 } from '@rollgate/contracts';
-import { deadLetterHeaders, decodeMessage, encodeEvents } from '../codec';
+import { deadLetterHeaders, decodeEvent, encodeEvents, LazyHeadersEvent } from '../codec';
 import {
   MalformedEventError,
   type EventLog,
@@ -149,51 +150,47 @@ export class KafkaEventLog implements EventLog {
 
   async append(events: readonly NewEvent[]): Promise<LoggedEvent[]> {
     await this.connect();
-    const topics = new Set(
-      events.map((e) => this.catalog.definition(e.type, e.version)?.topic.name),
-    );
-    for (const topic of topics) if (topic) await this.partitionsOf(topic);
+    for (const event of events) {
+      const topic = this.catalog.definition(event.type, event.version)?.topic.name;
+      if (topic && !this.partitionCounts.has(topic)) await this.partitionsOf(topic);
+    }
     const messages = encodeEvents(this.catalog, events, (topic) =>
       this.partitionCounts.get(topic)!,
     );
     if (messages.length === 0) return [];
     return withPublishSpan(messages, async () => {
-      const byTopic = new Map<string, typeof messages>();
-      for (const message of messages) {
-        const list = byTopic.get(message.topic) ?? [];
-        list.push(message);
-        byTopic.set(message.topic, list);
+      // One request for the whole append; kafkajs groups each topic's messages by partition.
+      const byTopic = new Map<string, Message[]>();
+      for (const m of messages) {
+        let list = byTopic.get(m.topic);
+        if (!list) byTopic.set(m.topic, (list = []));
+        list.push({ key: m.key, value: m.value, partition: m.partition, headers: m.headers });
       }
       const results = await this.producer.sendBatch({
         acks: -1,
-        topicMessages: [...byTopic].map(([topic, list]) => ({
-          topic,
-          messages: list.map((m) => ({
-            key: m.key,
-            value: m.value,
-            partition: m.partition,
-            headers: m.headers,
-          })),
-        })),
+        topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })),
       });
-      // Messages to one partition in one request get consecutive offsets from its base offset.
-      const base = new Map(
-        results.map((r) => [
-          `${r.topicName}:${r.partition}`,
-          Number(r.baseOffset ?? r.offset ?? 0),
-        ]),
-      );
-      const seen = new Map<string, number>();
-      return messages.map((m) => {
-        const slot = `${m.topic}:${m.partition}`;
-        const index = seen.get(slot) ?? 0;
-        seen.set(slot, index + 1);
-        return {
+      // Messages to one partition in one request get consecutive offsets from its base offset:
+      // next[topic][partition] is the offset of the next message of this append there.
+      const next = new Map<string, number[]>();
+      for (const r of results) {
+        let offsets = next.get(r.topicName);
+        if (!offsets) next.set(r.topicName, (offsets = []));
+        offsets[r.partition] = Number(r.baseOffset ?? r.offset ?? 0);
+      }
+      const logged: LoggedEvent[] = new Array(messages.length);
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!;
+        const offsets = next.get(m.topic)!;
+        const offset = offsets[m.partition]!;
+        offsets[m.partition] = offset + 1;
+        logged[i] = {
           event: m.event,
-          position: { topic: m.topic, partition: m.partition, offset: base.get(slot)! + index },
+          position: { topic: m.topic, partition: m.partition, offset },
           headers: m.headers,
         };
-      });
+      }
+      return logged;
     });
   }
 
@@ -218,12 +215,14 @@ export class KafkaEventLog implements EventLog {
 
   decode(payload: EachBatchPayload['batch'], index: number): LoggedEvent | MalformedEventError {
     const message = payload.messages[index]!;
-    return decodeMessage(
-      this.catalog,
-      { topic: payload.topic, partition: payload.partition, offset: Number(message.offset) },
-      message.value,
-      () => headersToStrings(message.headers),
-    );
+    const position = {
+      topic: payload.topic,
+      partition: payload.partition,
+      offset: Number(message.offset),
+    };
+    const event = decodeEvent(this.catalog, position, message.value);
+    if (event instanceof MalformedEventError) return event;
+    return new LazyHeadersEvent(event, position, message.headers, headersToStrings);
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {

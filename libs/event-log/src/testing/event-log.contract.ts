@@ -1,4 +1,4 @@
-import { EventValidationError, type EventCatalog } from '@rollgate/contracts';
+import { EventValidationError, KAFKA_HEADERS, type EventCatalog } from '@rollgate/contracts';
 import { MalformedEventError, type EventLog, type LoggedEvent, type Subscription } from '../port';
 import { partitionForKey } from '../partitioner';
 import { contractTopic, testEvent } from './contract-catalog';
@@ -192,6 +192,19 @@ export function describeEventLogContract(adapter: string, fixture: () => EventLo
       const everything = await collect(log.readRange({ topic: topic.name }));
       expect(ns(everything)).toEqual(Array.from({ length: 20 }, (_, n) => n));
       expect(await log.endOffsets(topic.name)).toEqual([20]);
+      // Headers travel with every event; the Kafka adapter reads them lazily, on first access.
+      const [first] = slice;
+      expect(first!.headers).toMatchObject({
+        [KAFKA_HEADERS.eventType]: 'ContractTested',
+        [KAFKA_HEADERS.eventVersion]: '1',
+        [KAFKA_HEADERS.eventId]: first!.event.id,
+        [KAFKA_HEADERS.correlationId]: first!.event.correlationId,
+      });
+      expect(JSON.parse(JSON.stringify(first))).toEqual({
+        event: first!.event,
+        position: first!.position,
+        headers: first!.headers,
+      });
     });
 
     it('refuses an event that fails its schema, naming the field, and writes nothing of the batch', async () => {
