@@ -1,6 +1,6 @@
 import { JudgeInputError } from './errors';
 import { KayentaJudge } from './kayenta/kayenta-judge';
-import { createJudge, DEFAULT_JUDGE, JUDGES, judgeRequest } from './registry';
+import { createJudge, DEFAULT_JUDGE, JUDGES, judgeCompleteWindow, judgeRequest } from './registry';
 import { SequentialJudge } from './sequential/sequential-judge';
 import { ThresholdJudge } from './threshold/threshold-judge';
 
@@ -11,6 +11,26 @@ describe('judge registry', () => {
     expect(createJudge('threshold')).toBeInstanceOf(ThresholdJudge);
     expect(createJudge()).toBeInstanceOf(SequentialJudge);
     expect(DEFAULT_JUDGE).toBe('sequential');
+  });
+
+  it('judges a complete window with the fixed-horizon form where a judge has one', () => {
+    const metrics = [
+      {
+        name: 'latency',
+        baseline: [100, 102, 98, 101, 99, 103, 97, 96],
+        canary: [130, 128, 135, 131, 129, 133, 127, 132],
+        direction: 'increase' as const,
+      },
+    ];
+    // Eight values a side: too few for the always-valid look, plenty for one exact test.
+    expect(judgeRequest({ metrics }).verdict).toBe('MARGINAL');
+    const window = judgeCompleteWindow({ metrics });
+    expect(window.verdict).toBe('FAIL');
+    expect(window.metrics[0].reason).toMatch(/^regression: Mann-Whitney test, one-sided/);
+    // Kayenta has no separate form: the same as judgeRequest.
+    expect(judgeCompleteWindow({ judge: 'kayenta', metrics })).toEqual(
+      judgeRequest({ judge: 'kayenta', metrics }),
+    );
   });
 
   it('passes each judge its own settings', () => {

@@ -45,3 +45,15 @@ export function createJudge(name: string = DEFAULT_JUDGE, settings: JudgeSetting
 export function judgeRequest(request: JudgeRequest, settings: JudgeSettings = {}): JudgeVerdict {
   return createJudge(request.judge ?? settings.judge ?? DEFAULT_JUDGE, settings).judge(request);
 }
+
+/**
+ * Judge a complete window once (e.g. `rollgate judge`): like `judgeRequest`, but a judge that has
+ * a one-shot form uses it (the sequential judge's fixed-horizon tests).
+ */
+export function judgeCompleteWindow(
+  request: JudgeRequest,
+  settings: JudgeSettings = {},
+): JudgeVerdict {
+  const judge = createJudge(request.judge ?? settings.judge ?? DEFAULT_JUDGE, settings);
+  return judge.judgeWindow ? judge.judgeWindow(request) : judge.judge(request);
+}

@@ -61,4 +61,9 @@ export interface JudgeVerdict {
 export interface Judge {
   readonly name: JudgeName;
   judge(request: JudgeRequest): JudgeVerdict;
+  /**
+   * A complete window judged once (a one-shot request, or a window that closed inconclusive), for
+   * judges whose `judge` is built to be repeated; without it, `judge` is used.
+   */
+  judgeWindow?(request: JudgeRequest): JudgeVerdict;
 }

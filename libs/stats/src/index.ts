@@ -10,3 +10,4 @@ export * from './sequential/mean-shift';
 export * from './sequential/tail-exceedance';
 export * from './sequential/wald';
 export * from './random';
+export * from './fixed-horizon';

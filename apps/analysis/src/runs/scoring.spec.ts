@@ -110,6 +110,36 @@ describe('scoring intervals', () => {
     });
   });
 
+  it('closes a window still inconclusive with a two-proportion test on the error counts', () => {
+    const data = intervals(8, 100, { errorRate: 0.04, medianMs: 40 }, 1);
+    expect(score(data).verdict.verdict).toBe('MARGINAL'); // the always-valid look: not yet
+
+    const closed = score(data, true);
+    expect(closed.judge).toBe('fixed-horizon');
+    expect(closed.verdict.verdict).toBe('FAIL');
+    expect(closed.verdict.reasons[0]).toMatch(
+      /^sequential judge inconclusive at the end of the window; fixed-horizon tests .*error rate: two-proportion test on the counts; latency and saturation: Mann-Whitney/,
+    );
+    expect(closed.verdict.metrics[0]).toMatchObject({ name: 'error-rate', classification: 'High' });
+    expect(closed.verdict.metrics[0].reason).toMatch(
+      /^regression: two-proportion test on the counts, one-sided .*Fisher's exact\): canary [\d.]+% \(\d+ of 800\) vs baseline [\d.]+% \(\d+ of 800\), p [\d.e-]+ within its share of α = 0\.004$/,
+    );
+    expect(closed.verdict.metrics[1].reason).toMatch(/^no significant regression: Mann-Whitney/);
+  });
+
+  it('closes a healthy window still inconclusive as PASS, with the tests named', () => {
+    const data = intervals(12, 100, { errorRate: 0.01, medianMs: 40 }, 3);
+    expect(score(data).verdict.verdict).toBe('MARGINAL');
+    const closed = score(data, true);
+    expect(closed.verdict.verdict).toBe('PASS');
+    expect(closed.verdict.metrics.map((m) => m.reason.split(':')[0])).toEqual([
+      'no significant regression',
+      'no significant regression',
+      'no significant regression',
+    ]);
+    expect(closed.verdict.metrics[0].reason).toContain('two-proportion test on the counts');
+  });
+
   it('gives the threshold judge a service below the traffic floor, and says so', () => {
     // 2 requests per group per 5 s interval: 200 requests would take 500 s; the ceiling is 36 s.
     const scoring = score(intervals(1, 2, { errorRate: 0, medianMs: 40 }), false, 12);

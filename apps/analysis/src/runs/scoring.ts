@@ -1,6 +1,7 @@
 import {
   createJudge,
   lowTrafficPolicy,
+  SequentialJudge,
   type JudgeSettings,
   type JudgeVerdict,
   type LowTrafficDecision,
@@ -34,9 +35,10 @@ export const DEFAULT_ANALYSIS_POLICY: AnalysisPolicy = {
  * Judge settings for the golden signals. Latency is judged per request (rebuilt from the
  * histograms) on a log scale, with +25% as the smallest regression worth catching; saturation
  * has one value per interval, so it needs few samples and absolute steps (0.5 requests in flight).
- * Kayenta (the fixed-horizon close of an inconclusive sequential run) tolerates up to +20% mean
- * latency and +50% saturation: with thousands of requests it would otherwise flag a difference of
- * a millisecond between two processes on the same machine.
+ * Kayenta, when a run asks for it, tolerates up to +20% mean latency and +50% saturation: with
+ * thousands of requests it would otherwise flag a difference of a millisecond between two
+ * processes on the same machine. (The close of an inconclusive sequential run tests beyond half
+ * of the sequential minimum regressions, for the same reason.)
  */
 export function judgeSettings(policy: AnalysisPolicy): JudgeSettings {
   return {
@@ -121,7 +123,9 @@ export interface Scoring {
 /**
  * Scores every interval so far with the requested judge, after the low-traffic policy had its
  * say: below the floor the threshold judge checks the canary alone. A sequential judge still
- * inconclusive at the end of the window closes it like a fixed-horizon analysis, with kayenta.
+ * inconclusive at the end of the window closes it with fixed-horizon tests of the whole window:
+ * a two-proportion test on the error counts and Mann-Whitney on latency (a 0/1 error flag has a
+ * Hodges-Lehmann shift of 0, so rank tests on it see nothing).
  */
 export function scoreIntervals(args: {
   judge: string;
@@ -175,12 +179,13 @@ export function scoreIntervals(args: {
   if (!last || name !== 'sequential' || verdict.verdict !== 'MARGINAL') {
     return { judge: name, lowTraffic: decided, verdict: withNotes(verdict) };
   }
-  const horizon = createJudge('kayenta', settings).judge(request);
+  // One look at the complete window: classical tests are valid and far more powerful here.
+  const horizon = new SequentialJudge(settings.sequential).judgeWindow(request);
   return {
-    judge: 'kayenta',
+    judge: 'fixed-horizon',
     lowTraffic: decided,
     verdict: withNotes(horizon, [
-      `sequential judge inconclusive at the end of the window; fixed-horizon kayenta judge: ${horizon.verdict}`,
+      `sequential judge inconclusive at the end of the window; fixed-horizon tests of the whole window (error rate: two-proportion test on the counts; latency and saturation: Mann-Whitney): ${horizon.verdict}`,
     ]),
   };
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseConfig } from '@rollgate/platform';
+import { createRandom } from '@rollgate/stats';
 import { Command } from 'commander';
 import { buildProgram, createContext } from '../program';
 import { judgeCommand, type JudgeInput } from './judge.command';
@@ -84,11 +85,40 @@ describe('rollgate judge', () => {
     const { exitCode, stdout } = await judge(['-'], {}, JSON.stringify(requests));
 
     expect(exitCode).toBe(0);
+    // The default judge judges a one-shot request as a complete window: a fixed-horizon
+    // Mann-Whitney test, here exact (8 + 8 values, every canary value above every baseline one).
     expect(JSON.parse(stdout).map((v: { verdict: string }) => v.verdict)).toEqual([
       'PASS',
       'NODATA',
-      'MARGINAL',
+      'FAIL',
     ]);
+  });
+
+  it('fails per-interval error rates of 1% vs 5% with the default judge, every time', async () => {
+    // 30 intervals of 100 requests per group; the per-interval rates are the metric's values.
+    const random = createRandom(16);
+    const rates = (p: number) =>
+      Array.from({ length: 30 }, () => {
+        let errors = 0;
+        for (let i = 0; i < 100; i++) if (random.uniform() < p) errors++;
+        return errors / 100;
+      });
+    const requests = Array.from({ length: 50 }, () => ({
+      metrics: [
+        {
+          name: 'error-rate',
+          baseline: rates(0.01),
+          canary: rates(0.05),
+          direction: 'increase',
+          critical: true,
+        },
+      ],
+    }));
+    const { stdout } = await judge(['-'], {}, JSON.stringify(requests));
+
+    const verdicts = JSON.parse(stdout) as { verdict: string; metrics: { reason: string }[] }[];
+    expect(verdicts.filter((v) => v.verdict !== 'FAIL')).toEqual([]);
+    expect(verdicts[0].metrics[0].reason).toMatch(/^regression: Mann-Whitney test, one-sided/);
   });
 
   it('applies a --config file of service settings', async () => {

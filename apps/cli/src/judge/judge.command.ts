@@ -3,7 +3,7 @@ import Ajv from 'ajv';
 import { Command } from 'commander';
 import {
   JudgeInputError,
-  judgeRequest,
+  judgeCompleteWindow,
   parseJudgeRequest,
   type JudgeRequest,
   type JudgeSettings,
@@ -58,7 +58,7 @@ export function judgeCommand(
 }
 
 const judgeOne = (request: JudgeRequest, settings: JudgeSettings) =>
-  toVerdictOutput(judgeRequest(request, settings));
+  toVerdictOutput(judgeCompleteWindow(request, settings));
 
 async function readJson(input: JudgeInput, path: string): Promise<unknown> {
   const name = path === '-' ? 'standard input' : path;

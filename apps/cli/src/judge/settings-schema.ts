@@ -46,21 +46,24 @@ const threshold = strict({
   ),
 });
 
+const mixture = {
+  type: 'array',
+  minItems: 1,
+  items: {
+    ...strict({
+      multiple: { type: 'number', exclusiveMinimum: 0 },
+      weight: { type: 'number', minimum: 0 },
+    }),
+    required: ['multiple', 'weight'],
+  },
+};
+
 const sequential = strict({
   alpha: probability,
   beta: probability,
   describeEveryLook: { type: 'boolean' },
-  mixture: {
-    type: 'array',
-    minItems: 1,
-    items: {
-      ...strict({
-        multiple: { type: 'number', exclusiveMinimum: 0 },
-        weight: { type: 'number', minimum: 0 },
-      }),
-      required: ['multiple', 'weight'],
-    },
-  },
+  mixture,
+  shiftMixture: mixture,
   metrics: byMetric(
     strict({
       kind: { enum: ['auto', 'proportion', 'continuous'] },

@@ -99,6 +99,7 @@ export function createMetricTests(
   const tests = 1 + metric.tailQuantiles.length * tailSides.length;
   const location = createMeanShiftTest({
     ...common,
+    mixture: settings.shiftMixture,
     alpha: alpha / tests,
     side: direction,
     minimumEffect: minimumShift(name, scale, metric, values.baseline),
@@ -118,7 +119,7 @@ export function createMetricTests(
   return { kind, scale, location, tails };
 }
 
-function minimumShift(
+export function minimumShift(
   name: string,
   scale: 'log' | 'linear',
   metric: SequentialMetricSettings,

@@ -1,8 +1,10 @@
 import { finiteValues, NO_RANK_STATISTICS, rankStatistics } from '../describe';
 import { JudgeInputError } from '../errors';
-import { namesWith, passShareScore, weightOf } from '../scoring';
+import { namesWith, passShareScore } from '../scoring';
 import type { Judge, JudgeRequest, JudgeVerdict, MetricInput, MetricResult } from '../types';
+import { alphaShares } from './alpha';
 import { metricOutcome } from './explain';
+import { fixedHorizonVerdict } from './fixed-horizon';
 import { createMetricTests, metricEvidence, observeMetric, type MetricTests } from './metric-tests';
 import {
   metricSettingsFor,
@@ -54,9 +56,21 @@ export class SequentialJudge implements Judge {
     this.settings = resolveSequentialSettings(settings);
   }
 
-  /** One look at all the data given; the same as `observe(start(), request)`. */
+  /**
+   * One always-valid look at all the data given; the same as `observe(start(), request)`. Safe to
+   * call again as the data grow (an analysis run scoring its cumulative intervals).
+   */
   judge(request: JudgeRequest): JudgeVerdict {
     return this.look(this.start(), request, true).verdict;
+  }
+
+  /**
+   * A complete window, judged once: fixed-horizon tests at α (two-proportion on counts for 0/1
+   * metrics, Mann-Whitney otherwise). Far more powerful than `judge` on the same data, because a
+   * single look needs no protection against peeking; never call it repeatedly on growing data.
+   */
+  judgeWindow(request: JudgeRequest): JudgeVerdict {
+    return fixedHorizonVerdict(request, this.settings);
   }
 
   start(): SequentialRunState {
@@ -92,14 +106,10 @@ export class SequentialJudge implements Judge {
     inputs: readonly MetricInput[],
   ): MetricRunState[] {
     if (state.metrics.length === 0) {
-      const total = inputs.reduce((sum, m) => sum + weightOf(m), 0);
-      return inputs.map((m) => ({
+      const alphas = alphaShares(inputs, this.settings.alpha);
+      return inputs.map((m, i) => ({
         name: m.name,
-        // Weight 0 gets no share of α: such a metric can never FAIL the run, but must still PASS.
-        alpha: Math.max(
-          Number.MIN_VALUE,
-          total > 0 ? (this.settings.alpha * weightOf(m)) / total : 0,
-        ),
+        alpha: alphas[i],
         consumed: { baseline: 0, canary: 0 },
         tests: null,
       }));

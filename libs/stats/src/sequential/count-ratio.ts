@@ -62,8 +62,8 @@ export function observeCounts(
       const weighted = Math.exp(effect) * canary.trials;
       const share = weighted / (weighted + baseline.trials);
       logLr[k] +=
-        canary.events * Math.log(share / nullShare) +
-        baseline.events * Math.log((1 - share) / (1 - nullShare));
+        timesLog(canary.events, share / nullShare) +
+        timesLog(baseline.events, (1 - share) / (1 - nullShare));
     });
   }
   return {
@@ -92,6 +92,9 @@ export function estimatedRatio(canary: Counts, baseline: Counts): number {
   if (canary.trials === 0 || baseline.trials === 0) return NaN;
   return (canary.events + 0.5) / canary.trials / ((baseline.events + 0.5) / baseline.trials);
 }
+
+/** n·ln(x) with 0·ln(0) = 0: a huge alternative drives a share to exactly 1 in floating point. */
+const timesLog = (n: number, x: number): number => (n === 0 ? 0 : n * Math.log(x));
 
 const add = (a: Counts, b: Counts): Counts => ({
   events: a.events + b.events,
