@@ -286,7 +286,17 @@ describe('judging a ramp step', () => {
     expect(verdict).toBe('FAIL');
   });
 
-  it('passes equal cohorts at the end of the step (kayenta closes an open sequential run)', () => {
+  it('closes an open sequential run with a two-proportion test on the counts', () => {
+    // 3% against 1%: too little for the sequential judge in one look, clear for one test at the end.
+    const judged = (timeUp: boolean) =>
+      judgeRampStep({ ramp, batches: batches([400, 12], [3600, 36]), timeUp }).look;
+    expect(judged(false).verdict).toBe('MARGINAL');
+    const closed = judged(true);
+    expect(closed.verdict).toBe('FAIL');
+    expect(closed.reasons.join('\n')).toMatch(/two-proportion/);
+  });
+
+  it('passes equal cohorts at the end of the step (fixed-horizon tests close an open sequential run)', () => {
     const { look: l } = judgeRampStep({
       ramp,
       batches: batches([200, 2], [1800, 18]),

@@ -439,7 +439,8 @@ export function rampMetrics(batches: readonly OutcomeBatch[]): MetricInput[] {
 /**
  * Judges the current step. Without requests in the flag-on cohort (or, for comparing judges, the
  * flag-off cohort) the answer is NODATA without asking a judge. A sequential run still
- * inconclusive when the step's time is up is closed with the fixed-horizon kayenta judge.
+ * inconclusive when the step's time is up is closed with one look at the whole step: the
+ * sequential judge's fixed-horizon tests, as an analysis window closes.
  */
 export function judgeRampStep(args: {
   ramp: Pick<RampState, 'rampId' | 'step' | 'judge'>;
@@ -486,10 +487,10 @@ export function judgeRampStep(args: {
   if (!timeUp || observed.verdict.verdict !== 'MARGINAL') {
     return { look: look(observed.verdict), session };
   }
-  const horizon = createJudge('kayenta', RAMP_JUDGE_SETTINGS).judge({ metrics });
+  const horizon = judge.judgeWindow({ metrics });
   return {
     look: look(horizon, [
-      `sequential judge inconclusive when the step's time was up; fixed-horizon kayenta judge: ${horizon.verdict}`,
+      `sequential judge inconclusive when the step's time was up; fixed-horizon tests of the whole step (error rate: two-proportion test on the counts; latency: Mann-Whitney): ${horizon.verdict}`,
     ]),
     session,
   };
