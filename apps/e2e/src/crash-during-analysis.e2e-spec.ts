@@ -172,6 +172,10 @@ describe('kill -9 of the embedded host during canary analysis', () => {
       expect(run.completed).toEqual([0, 1, 2]);
     }
     expect(kills.length).toBeGreaterThanOrEqual(5);
+    const succeeded = runs.filter((r) => r.outcome.phase === 'succeeded').length;
+    console.log(
+      `crash during analysis: ${kills.length} kills over ${runs.length} healthy releases, ${succeeded} succeeded; kills ${JSON.stringify(kills)}`,
+    );
   }, 300_000);
 
   it('still rolls back a bad build killed the same way', async () => {
@@ -183,5 +187,6 @@ describe('kill -9 of the embedded host during canary analysis', () => {
     expect(String(run.ended['reason'])).toMatch(/analysis FAIL at step 0/);
     expect(run.types).not.toContain('ReleaseSucceeded');
     expect(run.completed).toEqual([]);
+    console.log(`crash during analysis: the bad build, killed once, ended ${run.ended['phase']}`);
   }, 120_000);
 });
