@@ -114,7 +114,7 @@ interface RunResult extends Task {
   outcomes: Record<string, Outcome>;
   /** Wald's SPRT on the error flags, tuned to the true ratio (error regressions only). */
   sprt: Outcome | null;
-  /** The same at the error metric's share of α in the sequential judge (α/2). */
+  /** The same at the error metric's share of α in the sequential judge (ERROR_ALPHA). */
   sprtShare: Outcome | null;
 }
 
@@ -346,7 +346,7 @@ function runOne(task: Task): RunResult {
   const ratio = scenario.errorRate / BASE_ERROR_RATE;
   const sprt = errorsRegressed ? new SprtRunner(ratio, SEQUENTIAL_ALPHA) : null;
   // The same SPRT at the error metric's share of α (the judge splits α with latency).
-  const sprtShare = errorsRegressed ? new SprtRunner(ratio, SEQUENTIAL_ALPHA / 2) : null;
+  const sprtShare = errorsRegressed ? new SprtRunner(ratio, ERROR_ALPHA) : null;
   const sprts = [sprt, sprtShare].filter((r): r is SprtRunner => r !== null);
   const runners = [sequential, kayenta, fixed, threshold, ...sprts];
   const done = () =>
@@ -385,6 +385,9 @@ function runOne(task: Task): RunResult {
 
 const SEQUENTIAL_ALPHA = new SequentialJudge().settings.alpha;
 const SEQUENTIAL_BETA = new SequentialJudge().settings.beta;
+/** The error metric's share of α next to one latency metric (a proportion counts factor × 1). */
+const ERROR_FACTOR = new SequentialJudge().settings.proportionAlphaFactor;
+const ERROR_ALPHA = (SEQUENTIAL_ALPHA * ERROR_FACTOR) / (ERROR_FACTOR + 1);
 
 /** P(canary latency > baseline p99) under the tail-only regression, by bisection on u. */
 function tailShareBeyondP99(): number {
@@ -583,7 +586,7 @@ function goals(repeats: RepeatFigures[]): string[] {
     );
   }
   lines.push(
-    `reference: Wald's SPRT tuned to ratio 5 on the same traffic (the floor, simulated) at α = ${SEQUENTIAL_ALPHA}: median ${med((r) => r.sprtMedian).toFixed(0)} s, ${pct(med((r) => r.sprtWithin90))} within 90 s; at the error metric's share α/2 = ${SEQUENTIAL_ALPHA / 2}: median ${med((r) => r.sprtShareMedian).toFixed(0)} s, ${pct(med((r) => r.sprtShareWithin90))} within 90 s`,
+    `reference: Wald's SPRT tuned to ratio 5 on the same traffic (the floor, simulated) at α = ${SEQUENTIAL_ALPHA}: median ${med((r) => r.sprtMedian).toFixed(0)} s, ${pct(med((r) => r.sprtWithin90))} within 90 s; at the error metric's share of α, ${Number(ERROR_ALPHA.toPrecision(3))}: median ${med((r) => r.sprtShareMedian).toFixed(0)} s, ${pct(med((r) => r.sprtShareWithin90))} within 90 s`,
   );
   return lines;
 }

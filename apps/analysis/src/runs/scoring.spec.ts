@@ -122,7 +122,7 @@ describe('scoring intervals', () => {
     );
     expect(closed.verdict.metrics[0]).toMatchObject({ name: 'error-rate', classification: 'High' });
     expect(closed.verdict.metrics[0].reason).toMatch(
-      /^regression: two-proportion test on the counts, one-sided .*Fisher's exact\): canary [\d.]+% \(\d+ of 800\) vs baseline [\d.]+% \(\d+ of 800\), p [\d.e-]+ within its share of α = 0\.004$/,
+      /^regression: two-proportion test on the counts, one-sided .*Fisher's exact\): canary [\d.]+% \(\d+ of 800\) vs baseline [\d.]+% \(\d+ of 800\), p [\d.e-]+ within its share of α = 0\.00727$/,
     );
     expect(closed.verdict.metrics[1].reason).toMatch(/^no significant regression: Mann-Whitney/);
   });

@@ -64,6 +64,7 @@ const sequential = strict({
   describeEveryLook: { type: 'boolean' },
   mixture,
   shiftMixture: mixture,
+  proportionAlphaFactor: { type: 'number', exclusiveMinimum: 0 },
   metrics: byMetric(
     strict({
       kind: { enum: ['auto', 'proportion', 'continuous'] },

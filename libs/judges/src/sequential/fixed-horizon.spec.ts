@@ -114,10 +114,10 @@ describe('sequential judge, one look at a complete window (fixed horizon)', () =
       "no significant regression at the window's end (fixed-horizon test, one look)",
     ]);
     expect(verdict.metrics[0].reason).toBe(
-      "no significant regression: two-proportion test on the counts, one-sided (canary higher; Fisher's exact): canary 10% (1 of 10) vs baseline 10% (1 of 10), p 0.763 > its share of α = 0.005",
+      "no significant regression: two-proportion test on the counts, one-sided (canary higher; Fisher's exact): canary 10% (1 of 10) vs baseline 10% (1 of 10), p 0.763 > its share of α = 0.008",
     );
     expect(verdict.metrics[1].reason).toMatch(
-      /^no significant regression: Mann-Whitney test, one-sided \(canary higher by more than \+4\.88%, half the minimum regression; exact\): U \d+ of 16 pairs, p [\d.]+ > its share of α = 0\.005; too few values: 8 allow p ≥ 0\.0143$/,
+      /^no significant regression: Mann-Whitney test, one-sided \(canary higher by more than \+4\.88%, half the minimum regression; exact\): U \d+ of 16 pairs, p [\d.]+ > its share of α = 0\.002; too few values: 8 allow p ≥ 0\.0143$/,
     );
   });
 

@@ -3,7 +3,7 @@ import { finiteValues, formatNumber, formatPercent, rankStatistics } from '../de
 import { namesWith, passShareScore } from '../scoring';
 import type { Direction, JudgeRequest, JudgeVerdict, MetricInput, MetricResult } from '../types';
 import { JudgeInputError } from '../errors';
-import { alphaShares } from './alpha';
+import { alphaByKind, alphaShares } from './alpha';
 import { minimumShift } from './metric-tests';
 import { metricSettingsFor, type SequentialSettings } from './sequential-settings';
 
@@ -19,7 +19,9 @@ export function fixedHorizonVerdict(
   request: JudgeRequest,
   settings: SequentialSettings,
 ): JudgeVerdict {
-  const alphas = alphaShares(request.metrics, settings.alpha);
+  // A metric without values (NODATA) has no kind: then α is shared by weight alone.
+  const alphas =
+    alphaByKind(request.metrics, settings)?.alphas ?? alphaShares(request.metrics, settings.alpha);
   const metrics = request.metrics.map((metric, i) => judgeMetric(metric, alphas[i], settings));
   const score = passShareScore(request.metrics, metrics);
   const regressed = namesWith(metrics, (c) => c === 'High' || c === 'Low');

@@ -65,6 +65,19 @@ const sharesOf = (state: CountRatioState) => ({
 
 const isZeroOrOne = (v: number) => v === 0 || v === 1;
 
+/**
+ * The kind of a metric: its setting, or with `auto` whether the values seen so far (either group)
+ * are all 0 or 1. null while `auto` has no values to go by.
+ */
+export function resolveKind(
+  kind: SequentialMetricSettings['kind'],
+  values: readonly number[],
+): 'proportion' | 'continuous' | null {
+  if (kind !== 'auto') return kind;
+  if (values.length === 0) return null;
+  return values.every(isZeroOrOne) ? 'proportion' : 'continuous';
+}
+
 /** Build the tests for a metric once both groups have data (kind and scale depend on it). */
 export function createMetricTests(
   name: string,

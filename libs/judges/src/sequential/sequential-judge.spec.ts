@@ -68,7 +68,7 @@ describe('sequential judge, one look', () => {
     expect(verdict.reasons).toEqual(['regression established: error-rate']);
     expect(verdict.metrics[0].classification).toBe('High');
     expect(verdict.metrics[0].reason).toMatch(
-      /^regression: share of 1s canary [\d.]+% vs baseline [\d.]+% \(ratio [\d.]+\); always-valid p [\d.e-]+ within its share of α = 0\.005$/,
+      /^regression: share of 1s canary [\d.]+% vs baseline [\d.]+% \(ratio [\d.]+\); always-valid p [\d.e-]+ within its share of α = 0\.008$/,
     );
     expect(verdict.metrics[0].u).not.toBeNull();
   });
@@ -179,12 +179,45 @@ describe('sequential judge, looking interval by interval', () => {
     ).not.toBeNull();
   });
 
-  it('shares alpha across metrics by weight', () => {
+  it('shares alpha across metrics by weight, a proportion counting proportionAlphaFactor times', () => {
     const data = traffic(16, 100, HEALTHY);
-    const weighted = request(data);
-    const metrics: MetricInput[] = [{ ...weighted.metrics[0], weight: 3 }, weighted.metrics[1]];
-    const { state } = judge.observe(judge.start(), { metrics });
-    expect(state.metrics.map((m) => m.alpha)).toEqual([0.0075, 0.0025]);
+    const alphas = (j: SequentialJudge, metrics: MetricInput[]) =>
+      j.observe(j.start(), { metrics }).state.metrics.map((m) => m.alpha);
+    const [errors, latency] = request(data).metrics;
+    // Default factor 4: errors 4 / (4 + 1) of α, latency 1 / 5.
+    expect(alphas(judge, [errors, latency])).toEqual([0.008, 0.002]);
+    const byWeight = [{ ...errors, weight: 3 }, latency];
+    const [heavy, light] = alphas(judge, byWeight);
+    expect(heavy).toBeCloseTo(0.01 * (12 / 13), 15);
+    expect(light).toBeCloseTo(0.01 * (1 / 13), 15);
+    const plain = new SequentialJudge({ proportionAlphaFactor: 1 });
+    expect(alphas(plain, byWeight)).toEqual([0.0075, 0.0025]);
+    // The kind comes from the settings when given: error flags declared continuous count once.
+    const twoContinuous = new SequentialJudge({
+      metrics: { 'error-rate': { kind: 'continuous' } },
+    });
+    expect(alphas(twoContinuous, [errors, latency])).toEqual([0.005, 0.005]);
+    const shares = alphas(judge, [errors, latency, { ...errors, name: 'timeouts' }]);
+    expect(shares.reduce((sum, a) => sum! + a!, 0)).toBeCloseTo(0.01, 15);
+  });
+
+  it('waits for a value of every metric before sharing alpha, then feeds everything', () => {
+    const data = traffic(17, 400, { errorRate: 0.08, latencyFactor: 1 });
+    const full = request(data);
+    const [errors, latency] = full.metrics;
+    const early = judge.observe(judge.start(), {
+      metrics: [errors, { ...latency, baseline: [], canary: [] }],
+    });
+    expect(early.verdict.verdict).toBe('NODATA');
+    expect(early.state.metrics.map((m) => m.alpha)).toEqual([null, null]);
+    expect(early.verdict.metrics[0].reason).toBe(
+      'waiting for a value of every metric, to share α by kind',
+    );
+    expect(early.verdict.metrics[1].reason).toBe('no baseline data yet');
+    // The waiting values are not lost: the next look sees them all, as one look at everything.
+    const later = judge.observe(early.state, full);
+    expect(later.state.metrics.map((m) => m.alpha)).toEqual([0.008, 0.002]);
+    expect(later.verdict).toEqual(judge.judge(full));
   });
 
   it('keeps false FAILs of healthy canaries below alpha over 40 looks', () => {

@@ -2,7 +2,7 @@ import { finiteValues, NO_RANK_STATISTICS, rankStatistics } from '../describe';
 import { JudgeInputError } from '../errors';
 import { namesWith, passShareScore } from '../scoring';
 import type { Judge, JudgeRequest, JudgeVerdict, MetricInput, MetricResult } from '../types';
-import { alphaShares } from './alpha';
+import { alphaByKind } from './alpha';
 import { metricOutcome } from './explain';
 import { fixedHorizonVerdict } from './fixed-horizon';
 import { createMetricTests, metricEvidence, observeMetric, type MetricTests } from './metric-tests';
@@ -15,8 +15,13 @@ import {
 /** One metric inside a run: how much of its cumulative data was consumed, and its tests. */
 export interface MetricRunState {
   name: string;
-  /** This metric's share of α. */
-  alpha: number;
+  /**
+   * This metric's share of α; null until every metric of the run has shown a value, because the
+   * shares depend on the metrics' kinds (see `proportionAlphaFactor`).
+   */
+  alpha: number | null;
+  /** The metric's kind, fixed with the shares of α. */
+  kind?: 'proportion' | 'continuous';
   /** Values already fed to the tests, per group (indexes into the cumulative arrays). */
   consumed: { baseline: number; canary: number };
   /** Created at the first look with data in both groups. */
@@ -87,8 +92,8 @@ export class SequentialJudge implements Judge {
     describe: boolean,
   ): SequentialLook {
     if (state.final) return { state, verdict: state.final };
-    const metrics = this.metricStates(state, request.metrics).map((metric, i) =>
-      this.feed(metric, request.metrics[i]),
+    const metrics = this.shareAlpha(this.metricStates(state, request.metrics), request.metrics).map(
+      (metric, i) => this.feed(metric, request.metrics[i]),
     );
     const outcomes = metrics.map((metric, i) => this.outcome(metric, request.metrics[i]));
     const verdict = verdictOf(request.metrics, outcomes);
@@ -106,10 +111,9 @@ export class SequentialJudge implements Judge {
     inputs: readonly MetricInput[],
   ): MetricRunState[] {
     if (state.metrics.length === 0) {
-      const alphas = alphaShares(inputs, this.settings.alpha);
-      return inputs.map((m, i) => ({
+      return inputs.map((m) => ({
         name: m.name,
-        alpha: alphas[i],
+        alpha: null,
         consumed: { baseline: 0, canary: 0 },
         tests: null,
       }));
@@ -121,7 +125,23 @@ export class SequentialJudge implements Judge {
     return state.metrics;
   }
 
+  /**
+   * Shares α once every metric's kind is known (its setting, or its first values), before any test
+   * sees data: the shares depend only on the kinds and weights, never on how the groups compare.
+   */
+  private shareAlpha(metrics: MetricRunState[], inputs: readonly MetricInput[]): MetricRunState[] {
+    if (metrics.every((m) => m.alpha !== null)) return metrics;
+    const shared = alphaByKind(inputs, this.settings);
+    if (!shared) return metrics;
+    return metrics.map((metric, i) => ({
+      ...metric,
+      alpha: shared.alphas[i]!,
+      kind: shared.kinds[i],
+    }));
+  }
+
   private feed(metric: MetricRunState, input: MetricInput): MetricRunState {
+    if (metric.alpha === null) return metric; // waiting for every metric's kind
     const fresh = {
       baseline: finiteValues(newValues(metric, input, 'baseline')),
       canary: finiteValues(newValues(metric, input, 'canary')),
@@ -131,14 +151,10 @@ export class SequentialJudge implements Judge {
     }
     const tests =
       metric.tests ??
-      createMetricTests(
-        metric.name,
-        fresh,
-        input.direction,
-        metric.alpha,
-        this.settings,
-        metricSettingsFor(this.settings, metric.name),
-      );
+      createMetricTests(metric.name, fresh, input.direction, metric.alpha, this.settings, {
+        ...metricSettingsFor(this.settings, metric.name),
+        ...(metric.kind ? { kind: metric.kind } : {}),
+      });
     return {
       ...metric,
       consumed: { baseline: input.baseline.length, canary: input.canary.length },
@@ -147,9 +163,16 @@ export class SequentialJudge implements Judge {
   }
 
   private outcome(metric: MetricRunState, input: MetricInput): MetricResult {
-    if (!metric.tests) {
-      const missing = finiteValues(input.baseline).length === 0 ? 'baseline' : 'canary';
-      return resultOf(input.name, 'NoData', `no ${missing} data yet`);
+    if (!metric.tests || metric.alpha === null) {
+      const missing = ['baseline', 'canary'].filter(
+        (side) => finiteValues(input[side as 'baseline' | 'canary']).length === 0,
+      );
+      if (missing.length > 0) return resultOf(input.name, 'NoData', `no ${missing[0]} data yet`);
+      return resultOf(
+        input.name,
+        'NoData',
+        'waiting for a value of every metric, to share α by kind',
+      );
     }
     const { classification, reason } = metricOutcome(
       metric.tests,

@@ -38,6 +38,14 @@ export interface SequentialSettings {
   mixture: readonly MixtureComponent[];
   /** The shift test's mixture (continuous metrics). Default: `mixture` plus a tail to 64×. */
   shiftMixture: readonly MixtureComponent[];
+  /**
+   * How many times its weight a proportion metric (0/1 per request, e.g. errors) counts when α is
+   * shared across metrics; continuous metrics count their weight once. Default 4: with one error
+   * rate and one latency metric, the error rate gets 80% of α and latency 20%. An error
+   * regression is what a canary exists to catch, and its one test is the slowest to gather
+   * evidence (errors are rare); latency has data on every request. The shares still add up to α.
+   */
+  proportionAlphaFactor: number;
   /** Compute u and pValue at every look (costs a sort of all data); default only on PASS/FAIL. */
   describeEveryLook: boolean;
   metrics: Record<string, Partial<SequentialMetricSettings>>;
@@ -84,6 +92,7 @@ export const DEFAULT_SEQUENTIAL_SETTINGS: SequentialSettings = {
   beta: 0.05,
   mixture: SEQUENTIAL_MIXTURE,
   shiftMixture: SEQUENTIAL_SHIFT_MIXTURE,
+  proportionAlphaFactor: 4,
   describeEveryLook: false,
   metrics: {},
 };
