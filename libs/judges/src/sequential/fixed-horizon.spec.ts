@@ -1,37 +1,7 @@
 import { createRandom } from '@rollgate/stats';
 import type { MetricInput } from '../types';
 import { SequentialJudge } from './sequential-judge';
-
-/** Every way to choose k of the indexes 0..n-1 (small n only). */
-function* subsets(n: number, k: number, from = 0, chosen: number[] = []): Generator<number[]> {
-  if (chosen.length === k) {
-    yield chosen;
-    return;
-  }
-  for (let i = from; i <= n - (k - chosen.length); i++) yield* subsets(n, k, i + 1, [...chosen, i]);
-}
-
-/** Reference: one-sided permutation p of a statistic, by enumerating every relabelling. */
-function permutationP(
-  baseline: number[],
-  canary: number[],
-  statistic: (b: number[], c: number[]) => number,
-): number {
-  const pooled = [...baseline, ...canary];
-  const observed = statistic(baseline, canary);
-  let extreme = 0;
-  let total = 0;
-  for (const chosen of subsets(pooled.length, canary.length)) {
-    const inCanary = new Set(chosen);
-    const value = statistic(
-      pooled.filter((_, i) => !inCanary.has(i)),
-      pooled.filter((_, i) => inCanary.has(i)),
-    );
-    total++;
-    if (value >= observed - 1e-9) extreme++;
-  }
-  return extreme / total;
-}
+import { permutationP } from '@rollgate/stats/testing';
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 const metric = (baseline: number[], canary: number[], name = 'm'): MetricInput => ({
