@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
-import { KAFKA_HEADERS, type EventEnvelope } from '@rollgate/contracts';
+import { eventHeaders, type EventEnvelope } from '@rollgate/contracts';
 import { EmbeddedEventLog, KafkaEventLog, type EventLog } from '@rollgate/event-log';
 import { contractTopic, testEvent } from '../libs/event-log/src/testing/contract-catalog';
 
@@ -43,16 +43,7 @@ function payloads(topicCatalog: ReturnType<typeof contractTopic>) {
 /** What a kafkajs user writes for one event: the same record the adapter writes, or value only. */
 function rawMessage(withHeaders: boolean): (event: EventEnvelope) => Message {
   if (!withHeaders) return (e) => ({ key: e.key, value: JSON.stringify(e) });
-  return (e) => ({
-    key: e.key,
-    value: JSON.stringify(e),
-    headers: {
-      [KAFKA_HEADERS.eventType]: e.type,
-      [KAFKA_HEADERS.eventVersion]: String(e.version),
-      [KAFKA_HEADERS.eventId]: e.id,
-      [KAFKA_HEADERS.correlationId]: e.correlationId,
-    },
-  });
+  return (e) => ({ key: e.key, value: JSON.stringify(e), headers: eventHeaders(e) });
 }
 
 async function rawKafka(withHeaders: boolean): Promise<Measure> {

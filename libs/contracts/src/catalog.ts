@@ -122,37 +122,13 @@ export class EventCatalog {
     const id = event.id ?? uuidv7();
     const occurredAt = event.occurredAt ?? now().toISOString();
     // Built field by field (a spread costs more than validating); an input with other fields
-    // is spread instead, so validation names the field that is not allowed.
-    const envelope = (
-      hasOnlyEnvelopeFields(event)
-        ? event.sequence === undefined
-          ? {
-              id,
-              type: event.type,
-              version: event.version,
-              occurredAt,
-              actor: event.actor,
-              correlationId: event.correlationId,
-              causationId: event.causationId,
-              key: event.key,
-              data: event.data,
-            }
-          : {
-              id,
-              type: event.type,
-              version: event.version,
-              occurredAt,
-              actor: event.actor,
-              correlationId: event.correlationId,
-              causationId: event.causationId,
-              key: event.key,
-              sequence: event.sequence,
-              data: event.data,
-            }
-        : { ...event, id, occurredAt }
-    ) as EventEnvelope<TData>;
+    // is spread instead, so validation names the field that is not allowed. Either shape is
+    // checked by validate() below before it is returned as an envelope.
+    const envelope: unknown = hasOnlyEnvelopeFields(event)
+      ? envelopeOf(event, id, occurredAt)
+      : { ...event, id, occurredAt };
     this.validate(envelope);
-    return envelope;
+    return envelope as EventEnvelope<TData>;
   }
 
   /** Throws EventValidationError unless the envelope and its data match the contract. */
@@ -216,4 +192,21 @@ export class EventCatalog {
   encode(envelope: EventEnvelope): string {
     return JSON.stringify(envelope);
   }
+}
+
+/** The envelope's fields in their fixed order (`sequence` only when given, before `data`). */
+function envelopeOf(event: NewEvent, id: string, occurredAt: string): Record<string, unknown> {
+  const envelope: Record<string, unknown> = {
+    id,
+    type: event.type,
+    version: event.version,
+    occurredAt,
+    actor: event.actor,
+    correlationId: event.correlationId,
+    causationId: event.causationId,
+    key: event.key,
+  };
+  if (event.sequence !== undefined) envelope['sequence'] = event.sequence;
+  envelope['data'] = event.data;
+  return envelope;
 }

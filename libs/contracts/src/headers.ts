@@ -1,3 +1,5 @@
+import type { EventEnvelope } from './envelope';
+
 /**
  * Kafka record headers every event carries, so brokers and tools can route and trace
  * without parsing the payload (invariant 1: trace context travels in the headers).
@@ -17,3 +19,15 @@ export const DEAD_LETTER_HEADERS = {
   /** `topic:partition:offset` of the original record. */
   source: 'dlq-source',
 } as const;
+
+/** The headers every event's record carries (trace context is added by the producer's span). */
+export function eventHeaders(
+  event: Pick<EventEnvelope, 'type' | 'version' | 'id' | 'correlationId'>,
+): Record<string, string> {
+  return {
+    [KAFKA_HEADERS.eventType]: event.type,
+    [KAFKA_HEADERS.eventVersion]: String(event.version),
+    [KAFKA_HEADERS.eventId]: event.id,
+    [KAFKA_HEADERS.correlationId]: event.correlationId,
+  };
+}

@@ -1,7 +1,7 @@
 import {
   DEAD_LETTER_HEADERS,
   EventValidationError,
-  KAFKA_HEADERS,
+  eventHeaders,
   type EventCatalog,
   type EventEnvelope,
   type NewEvent,
@@ -38,12 +38,7 @@ export function encodeEvents(
       partition: partitionForKey(event.key, partitionsOf(topic)),
       key: event.key,
       value: catalog.encode(event),
-      headers: {
-        [KAFKA_HEADERS.eventType]: event.type,
-        [KAFKA_HEADERS.eventVersion]: String(event.version),
-        [KAFKA_HEADERS.eventId]: event.id,
-        [KAFKA_HEADERS.correlationId]: event.correlationId,
-      },
+      headers: eventHeaders(event),
     };
   }
   return messages;

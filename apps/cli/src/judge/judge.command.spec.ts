@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseConfig } from '@rollgate/platform';
 import { createRandom } from '@rollgate/stats';
+import { intervalRates } from '@rollgate/stats/testing';
 import { Command } from 'commander';
 import { buildProgram, createContext } from '../program';
 import { judgeCommand, type JudgeInput } from './judge.command';
@@ -97,12 +98,7 @@ describe('rollgate judge', () => {
   it('fails per-interval error rates of 1% vs 5% with the default judge, every time', async () => {
     // 30 intervals of 100 requests per group; the per-interval rates are the metric's values.
     const random = createRandom(16);
-    const rates = (p: number) =>
-      Array.from({ length: 30 }, () => {
-        let errors = 0;
-        for (let i = 0; i < 100; i++) if (random.uniform() < p) errors++;
-        return errors / 100;
-      });
+    const rates = (p: number) => intervalRates(random, p);
     const requests = Array.from({ length: 50 }, () => ({
       metrics: [
         {

@@ -1,7 +1,7 @@
 import { createRandom } from '@rollgate/stats';
 import type { MetricInput } from '../types';
 import { SequentialJudge } from './sequential-judge';
-import { permutationP } from '@rollgate/stats/testing';
+import { intervalRates, permutationP } from '@rollgate/stats/testing';
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 const metric = (baseline: number[], canary: number[], name = 'm'): MetricInput => ({
@@ -57,12 +57,7 @@ describe('sequential judge, one look at a complete window (fixed horizon)', () =
 
   it('fails per-interval error rates (30 intervals of 100 requests, 1% vs 5%) every time', () => {
     const random = createRandom(16);
-    const rates = (p: number) =>
-      Array.from({ length: 30 }, () => {
-        let errors = 0;
-        for (let i = 0; i < 100; i++) if (random.uniform() < p) errors++;
-        return errors / 100;
-      });
+    const rates = (p: number) => intervalRates(random, p);
     const defaults = new SequentialJudge();
     for (let run = 0; run < 200; run++) {
       const verdict = defaults.judgeWindow({

@@ -34,3 +34,17 @@ export function permutationP(
   }
   return extreme / total;
 }
+
+/** Per-interval error rates: `intervals` intervals of `requests` requests failing with probability p. */
+export function intervalRates(
+  random: { uniform(): number },
+  p: number,
+  intervals = 30,
+  requests = 100,
+): number[] {
+  return Array.from({ length: intervals }, () => {
+    let errors = 0;
+    for (let i = 0; i < requests; i++) if (random.uniform() < p) errors++;
+    return errors / requests;
+  });
+}
