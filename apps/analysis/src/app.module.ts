@@ -6,6 +6,8 @@ import {
   type ServicePersistence,
   type ServiceDescriptor,
 } from '@rollgate/platform';
+import { CanaryConfigVersionEntity } from './canary-configs/canary-config-version.entity';
+import { CanaryConfigVersions1764000000410 } from './canary-configs/migrations/1764000000410-canary-config-versions';
 import { AnalysisRunEntity } from './runs/analysis-run.entity';
 import { AnalysisRuns1764000000400 } from './runs/migrations/1764000000400-analysis-runs';
 import { RunsModule } from './runs/runs.module';
@@ -18,11 +20,11 @@ export const ANALYSIS_SERVICE: ServiceDescriptor = {
     'Owns AnalysisRun: golden signals of canary versus baseline, statistical judges and verdicts. Pulls metrics from a source (embedded data-plane stats, Prometheus) and emits per-interval scores and a verdict.',
 };
 
-/** Tables and migrations of this service; its consumer needs the metric source, added at start. */
+/** Tables and migrations of this service; its one consumer needs the metric source (RunsModule). */
 export const ANALYSIS_PERSISTENCE: ServicePersistence = {
-  entities: [AnalysisRunEntity],
-  migrations: [AnalysisRuns1764000000400],
-  projections: [],
+  entities: [AnalysisRunEntity, CanaryConfigVersionEntity],
+  migrations: [AnalysisRuns1764000000400, CanaryConfigVersions1764000000410],
+  readModels: [],
 };
 
 /** Importable on its own so the embedded host can boot all five services in one process. */

@@ -4,6 +4,7 @@ import type { CliContext, CliOutput } from './context';
 import { PROBE_TIMEOUT_MS } from './status/probe-health';
 import { statusCommand } from './status/status.command';
 import { judgeCommand } from './judge/judge.command';
+import { canaryConfigCommand } from './canary-config/canary-config.commands';
 import { deployCommand, releaseActionCommands, releaseCommand } from './releases/releases.commands';
 import { replayCommand } from './audit/replay.command';
 import { flagsCommand } from './flags/flags.commands';
@@ -12,6 +13,8 @@ import { migrateCommand } from './migrate/migrate.commands';
 import { compatCommand } from './compat/compat.command';
 import { escapeTerminalText } from './output/terminal-text';
 import { tokenCommand } from './tokens/token.command';
+import { subscriptionsCommand } from './subscriptions/subscriptions.commands';
+import { demoCommand } from './demo/demo.command';
 
 export interface CliDependencies {
   config: RollgateConfig;
@@ -43,6 +46,7 @@ export function buildProgram(context: CliContext, setExitCode: (code: number) =>
     });
   program.addCommand(statusCommand(context, setExitCode));
   program.addCommand(judgeCommand(context, setExitCode));
+  program.addCommand(canaryConfigCommand(context, setExitCode));
   program.addCommand(deployCommand(context, setExitCode));
   program.addCommand(releaseCommand(context, setExitCode));
   program.addCommand(compatCommand(context, setExitCode));
@@ -52,6 +56,8 @@ export function buildProgram(context: CliContext, setExitCode: (code: number) =>
   program.addCommand(auditCommand(context, setExitCode));
   program.addCommand(migrateCommand(context, setExitCode));
   program.addCommand(tokenCommand(context, setExitCode));
+  program.addCommand(subscriptionsCommand(context, setExitCode));
+  program.addCommand(demoCommand(context, setExitCode));
   // addCommand does not pass settings down: every command, at any depth, reports errors the same way.
   const configure = (commands: readonly Command[]): void => {
     for (const command of commands) {

@@ -85,6 +85,23 @@ function validBody(route: Route, place: Place, database: string): unknown {
     'POST /migrations/{id}/start': {},
     'POST /migrations/{id}/complete': {},
     'POST /migrations/{id}/rollback': {},
+    // Port 9 (discard) refuses: deliveries of subscriptions the fuzz creates fail fast.
+    'POST /subscriptions': {
+      url: 'http://127.0.0.1:9/hooks',
+      types: ['Release*'],
+      service: place.service,
+      secret: 'security-test-secret',
+    },
+    'DELETE /subscriptions/{id}': undefined,
+    'POST /subscriptions/{id}/redeliver': {},
+    'POST /subscriptions/{id}/replay': { fromOffset: 0 },
+    'PUT /canary-configs/{name}': {
+      config: {
+        apiVersion: 'rollgate/v1',
+        kind: 'CanaryConfig',
+        metrics: [{ name: 'errors', query: { embedded: 'error-rate' }, direction: 'increase' }],
+      },
+    },
   };
   if (!(key(route) in bodies)) throw new Error(`no valid body for ${key(route)}: add one`);
   return bodies[key(route)];
@@ -110,6 +127,7 @@ function concretePath(route: Route, place: Place, params: Partial<Record<string,
     if (name === 'key')
       return route.path.startsWith('/flags/segments') ? place.segment : place.flag;
     if (name === 'environment') return 'production';
+    if (name === 'name') return place.service;
     throw new Error(`no fixture for path parameter {${name}} in ${key(route)}`);
   };
   const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) =>

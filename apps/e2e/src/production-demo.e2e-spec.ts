@@ -17,8 +17,9 @@ import {
 const run = promisify(execFile);
 
 /**
- * `ROLLGATE_MODE=production npm start` as a new user meets it: started before a brand-new broker
- * is even up, it waits quietly (one info line, no ERROR), then runs the whole demo to the end.
+ * `ROLLGATE_MODE=production npm start` (`rollgate demo` with npm start's scenario) as a new user
+ * meets it: started before a brand-new broker is even up, it waits quietly (one info line, no
+ * ERROR), then runs the whole demo to the end.
  */
 describe('production mode on a fresh broker', () => {
   const dir = tempDir('fresh-broker');
@@ -29,7 +30,7 @@ describe('production mode on a fresh broker', () => {
     KAFKA_CONTROLLER_PORT: '19393',
   };
   const prefix = `demo${randomUUID().slice(0, 6)}_`;
-  let host: Proc | undefined;
+  let demo: Proc | undefined;
 
   beforeAll(async () => {
     // The shared broker's jars (fetched if this checkout reuses a broker it did not start).
@@ -39,7 +40,7 @@ describe('production mode on a fresh broker', () => {
   });
 
   afterAll(async () => {
-    if (host) await stop(host);
+    if (demo) await stop(demo);
     await run('bash', [join(ROOT, 'infra/kafka/stop.sh')], {
       env: { ...process.env, ...kafkaEnv },
     });
@@ -47,8 +48,8 @@ describe('production mode on a fresh broker', () => {
   });
 
   it('waits for the broker without an ERROR line, then the demo completes', async () => {
-    host = start(
-      'apps/embedded/src/main.ts',
+    demo = start(
+      'apps/cli/src/main.ts',
       {
         ...portsEnv(19300),
         ROLLGATE_MODE: 'production',
@@ -57,24 +58,27 @@ describe('production mode on a fresh broker', () => {
         ROLLGATE_DATA_DIR: join(dir, 'data'),
         ROLLGATE_TOKENS_FILE: join(dir, 'tokens.json'),
       },
-      ['--demo'],
+      ['demo'],
     );
-    await waitFor(() => host!.output().includes('waiting for Kafka'), 'the waiting line', 30_000);
+    // The CLI starts first, then the host it runs: under load that takes a while.
+    await waitFor(() => demo!.output().includes('waiting for Kafka'), 'the waiting line', 90_000);
     await run('bash', [join(ROOT, 'infra/kafka/start.sh')], {
       env: { ...process.env, ...kafkaEnv, KAFKA_FRESH: '1' },
     });
     await waitFor(
-      () => /demo: done|demo stopped/.test(host!.output()),
-      `the demo to finish:\n${host.output()}`,
+      () => /demo: done|demo stopped/.test(demo!.output()),
+      `the demo to finish:\n${demo.output()}`,
       240_000,
     );
-    const output = host.output();
+    const output = demo.output();
     expect(output).toContain('demo: done');
     expect(output).toMatch(/demo: {3}succeeded — step 3\/3/); // the healthy canary, promoted
     expect(output).toMatch(/demo: {3}rolled-back/); // the bad one, rolled back on its own
     expect(output).toContain('event log     Kafka at 127.0.0.1:19392');
     expect(output).toMatch(/read models {3}PostgreSQL postgres:\/\/.*, schemas demo\w+_<service>/);
     expect(output.match(/waiting for Kafka/g)).toHaveLength(1);
+    // The demo stops the host it started once it is done.
+    expect(await demo.exited).toBe(0);
     // Nest's and kafkajs's ERROR level (a word like "error-rate" in a reason is fine).
     expect(output.split('\n').filter((line) => /\bERROR\b/.test(line))).toEqual([]);
   }, 360_000);

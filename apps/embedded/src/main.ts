@@ -19,24 +19,18 @@ import { relative } from 'node:path';
 /** A path as the user would type it from here. */
 const shown = (path: string) =>
   relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || '.';
-import { runDemo, writeDemoProfiles } from './demo';
 import { HOSTED_SERVICES } from './services';
 
 /**
- * `npm start`: all five services in one process, sharing one event log. By default the log
- * and the read models are files under .rollgate/data, so no server is needed.
+ * `npm start`'s host (`npm run start:quiet` alone; `rollgate demo` starts it as a child process):
+ * all five services in one process, sharing one event log. By default the log and the read
+ * models are files under .rollgate/data, so no server is needed.
  */
 async function main(): Promise<void> {
   startTelemetry('rollgate-embedded');
   const logger = new Logger('rollgate');
-  const demo = process.argv.includes('--demo');
-  const loaded = loadConfig();
-  ensurePrivateDirectory(loaded.dataDir);
-  // The demo's builds behave as the demo says: the fleet reads their profiles.
-  const config =
-    demo && !loaded.fleetProfilesFile
-      ? { ...loaded, fleetProfilesFile: writeDemoProfiles(loaded.dataDir) }
-      : loaded;
+  const config = loadConfig();
+  ensurePrivateDirectory(config.dataDir);
   const isNew = !existsSync(config.tokensFile);
   const adminToken = ensureLocalAdminToken(config.tokensFile);
   const tokenStore = new FileTokenStore(config.tokensFile);
@@ -87,11 +81,6 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-  if (demo && adminToken) {
-    await runDemo(config, adminToken, (line) => console.log(line)).catch((error: unknown) =>
-      console.error(`demo stopped: ${error instanceof Error ? error.message : String(error)}`),
-    );
-  }
 }
 
 main().catch((error: unknown) => {

@@ -7,6 +7,7 @@ import {
   FileTokenStore,
   SERVICE_NAMES,
   setupHttpApp,
+  startEventLogTransport,
 } from '@rollgate/platform';
 import { openTestRuntime, tempTokensFile } from '@rollgate/platform/testing';
 import { HOSTED_SERVICES } from './services';
@@ -18,17 +19,14 @@ describe.each(SERVICE_NAMES)('%s app module', (name) => {
   beforeAll(async () => {
     const tokensFile = tempTokensFile();
     ensureLocalAdminToken(tokensFile);
+    const runtime = await openTestRuntime(name, hosted.persistence);
     const moduleRef = await Test.createTestingModule({
-      imports: [
-        hosted.module({
-          tokenStore: new FileTokenStore(tokensFile),
-          runtime: await openTestRuntime(name, hosted.persistence),
-        }),
-      ],
+      imports: [hosted.module({ tokenStore: new FileTokenStore(tokensFile), runtime })],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     setupHttpApp(app, hosted.descriptor);
     await app.init();
+    await startEventLogTransport(app, runtime);
   });
 
   afterAll(() => app.close());

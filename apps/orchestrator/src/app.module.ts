@@ -12,6 +12,7 @@ import { ReleaseSignals1764000000300 } from './rollout/migrations/1764000000300-
 import { FleetModule, RolloutModule } from './rollout/rollout.module';
 import { AnalysisVerdictEntity, RouteAnswerEntity } from './rollout/signals.entity';
 import { ReleaseSignalsProjection } from './rollout/signals.projection';
+import { WEBHOOKS_MIGRATIONS, WebhooksModule } from './webhooks/webhooks.module';
 
 export const ORCHESTRATOR_SERVICE: ServiceDescriptor = {
   name: 'orchestrator',
@@ -24,8 +25,12 @@ export const ORCHESTRATOR_SERVICE: ServiceDescriptor = {
 /** Tables, migrations and read models of this service. */
 export const ORCHESTRATOR_PERSISTENCE: ServicePersistence = {
   entities: [...RELEASES_PERSISTENCE.entities, RouteAnswerEntity, AnalysisVerdictEntity],
-  migrations: [...RELEASES_PERSISTENCE.migrations, ReleaseSignals1764000000300],
-  projections: [...RELEASES_PERSISTENCE.projections, new ReleaseSignalsProjection()],
+  migrations: [
+    ...RELEASES_PERSISTENCE.migrations,
+    ReleaseSignals1764000000300,
+    ...WEBHOOKS_MIGRATIONS,
+  ],
+  readModels: [...RELEASES_PERSISTENCE.readModels, ReleaseSignalsProjection],
 };
 
 /** Importable on its own so the embedded host can boot all five services in one process. */
@@ -34,11 +39,13 @@ export class OrchestratorAppModule {
   static forRoot(options: RollgateAppOptions): DynamicModule {
     return {
       module: OrchestratorAppModule,
+      controllers: [ReleaseSignalsProjection],
       imports: [
         ...serviceAppImports(ORCHESTRATOR_SERVICE, options),
         ReleasesModule,
         AuditModule,
         FleetModule,
+        WebhooksModule,
         // The reconcile loop drives releases; off, the orchestrator only records them.
         ...(options.runtime.config.reconciler === 'on' ? [RolloutModule] : []),
       ],

@@ -18,11 +18,11 @@ export const ROUTER_SERVICE: ServiceDescriptor = {
     'Owns the route table of every service (weights per version group) and its data planes. Applies weights to HAProxy (runtime API) or the embedded proxy and emits RouteApplied only after the data plane confirms.',
 };
 
-/** Tables and migrations of this service; its consumer needs the data plane, so it is added at start. */
+/** Tables and migrations of this service; its one consumer needs the data plane (RoutingModule). */
 export const ROUTER_PERSISTENCE: ServicePersistence = {
   entities: [RouteEntity],
   migrations: [Routes1764000000200],
-  projections: [],
+  readModels: [],
 };
 
 /** Importable on its own so the embedded host can boot all five services in one process. */

@@ -14,6 +14,19 @@ describe('sample service behaviour', () => {
     expect(sorted[sorted.length / 2]).toBeLessThan(53);
   });
 
+  it('puts the 99th percentile at median × e^(2.326 × spread), as `rollgate demo` sets p50 and p99', () => {
+    const random = prng(11);
+    const spread = Math.log(120 / 40) / 2.3263;
+    const sorted = Array.from(
+      { length: 40_000 },
+      () => outcome({ errorRate: 0, latencyMs: 40, latencySpread: spread }, random).delayMs,
+    ).sort((a, b) => a - b);
+    expect(sorted[Math.floor(sorted.length * 0.5)]).toBeGreaterThan(38);
+    expect(sorted[Math.floor(sorted.length * 0.5)]).toBeLessThan(42);
+    expect(sorted[Math.floor(sorted.length * 0.99)]).toBeGreaterThan(110);
+    expect(sorted[Math.floor(sorted.length * 0.99)]).toBeLessThan(130);
+  });
+
   it('is reproducible per seed', () => {
     const a = prng(7);
     const b = prng(7);

@@ -1,4 +1,5 @@
 import {
+  JUDGE_FROM_CANARY_CONFIG,
   TOPICS,
   VERSION_GROUPS,
   type AnalysisIntervalScoredV1,
@@ -303,7 +304,7 @@ function describe(event: EventEnvelope, before: ReleaseAuditState): EventDescrip
     case 'AnalysisRequested': {
       const d = data as unknown as AnalysisRequestedV1;
       return {
-        summary: `analysis ${d.analysisRunId} of step ${d.step}: ${d.judge} judge, up to ${d.maxIntervals} intervals of ${d.intervalSeconds}s`,
+        summary: `analysis ${d.analysisRunId} of step ${d.step}: ${d.judge === JUDGE_FROM_CANARY_CONFIG ? "the canary config's" : d.judge} judge, up to ${d.maxIntervals} intervals of ${d.intervalSeconds}s`,
         reason: null,
         details: { analysisRunId: d.analysisRunId, step: d.step, judge: d.judge },
       };
@@ -311,13 +312,15 @@ function describe(event: EventEnvelope, before: ReleaseAuditState): EventDescrip
     case 'AnalysisIntervalScored': {
       const d = data as unknown as AnalysisIntervalScoredV1;
       return {
-        summary: `interval ${d.interval} scored ${d.verdict}${d.score !== undefined ? ` (score ${d.score})` : ''}: canary ${formatSide(d.canary)}; baseline ${formatSide(d.baseline)}`,
+        summary: `interval ${d.interval} scored ${d.verdict}${d.score !== undefined ? ` (score ${d.score})` : ''}${d.judge ? ` by ${d.judge}` : ''}${d.canaryConfig ? ` (canary config ${d.canaryConfig.name} v${d.canaryConfig.version})` : ''}: canary ${formatSide(d.canary)}; baseline ${formatSide(d.baseline)}`,
         reason: d.reasons.join('; ') || null,
         details: {
           analysisRunId: d.analysisRunId,
           interval: d.interval,
           verdict: d.verdict,
           score: d.score ?? null,
+          judge: d.judge ?? null,
+          canaryConfig: d.canaryConfig ?? null,
           canary: d.canary,
           baseline: d.baseline,
         },

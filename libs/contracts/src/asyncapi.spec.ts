@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { asyncApiMessageId, buildAsyncApi } from './asyncapi';
 import { EventCatalog } from './catalog';
 import type { EventDefinition } from './definition';
-import { KAFKA_HEADERS } from './headers';
+import { eventHeaders, KAFKA_HEADERS } from './headers';
 import { eventCatalog, PUBLISHED_EVENTS } from './registry';
 import { ALL_TOPICS, deadLetterTopicOf } from './topics';
 
@@ -84,6 +84,35 @@ describe('buildAsyncApi', () => {
     expect(validate(event)).toBe(true);
     expect(validate({ ...event, type: 'ReleaseRequested' })).toBe(false);
     expect(validate({ ...event, data: { ...event.data, verdict: 'MAYBE' } })).toBe(false);
+  });
+
+  it('describes the CloudEvents binary-mode headers the adapter writes', () => {
+    const ajv = new Ajv({ strict: false });
+    addFormats(ajv);
+    const message = doc.components.messages['ReleaseSucceeded.v1']!;
+    const validate = ajv.compile(message.headers);
+    const event = eventCatalog.create({
+      type: 'ReleaseSucceeded',
+      version: 1,
+      actor: 'service:orchestrator',
+      correlationId: 'rel-1',
+      causationId: '0190d9a0-0000-7000-8000-000000000001',
+      key: 'checkout',
+      data: { releaseId: 'rel-1', service: 'checkout', reason: 'all steps passed' },
+    });
+    const headers = eventHeaders(event);
+    expect(validate(headers)).toBe(true);
+    expect(message.headers['required']).toEqual(
+      expect.arrayContaining(['ce_specversion', 'ce_id', 'ce_source', 'ce_type', 'content-type']),
+    );
+    expect(validate({ ...headers, ce_type: 'rollgate.ReleaseAborted' })).toBe(false);
+    expect(validate({ ...headers, ce_dataschema: 'urn:rollgate:event:ReleaseSucceeded.v2' })).toBe(
+      false,
+    );
+    const withoutTime: Record<string, string> = { ...headers };
+    delete withoutTime['ce_time'];
+    expect(validate(withoutTime)).toBe(false);
+    expect(doc.info.description).toContain('CloudEvent');
   });
 
   it('writes plain JSON Schema: no ajv-only `nullable` keyword', () => {

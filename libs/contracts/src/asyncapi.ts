@@ -1,9 +1,15 @@
-import { version as contractsVersion } from '../package.json';
 import type { EventCatalog } from './catalog';
 import { ENVELOPE_JSON_SCHEMA } from './catalog';
 import type { EventDefinition } from './definition';
-import { DEAD_LETTER_HEADERS, KAFKA_HEADERS } from './headers';
+import {
+  CLOUDEVENT_TYPE_PREFIX,
+  CLOUDEVENTS_SPEC_VERSION,
+  cloudEventDataSchema,
+  DEAD_LETTER_HEADERS,
+  KAFKA_HEADERS,
+} from './headers';
 import { ALL_TOPICS, deadLetterTopicOf, type TopicDefinition } from './topics';
+import { CONTRACTS_VERSION } from './version';
 
 type Schema = Record<string, unknown>;
 type Ref = { $ref: string };
@@ -59,11 +65,15 @@ function toJsonSchema(value: unknown): unknown {
 }
 
 function headersOf(definition: EventDefinition): Schema {
+  const { type, version } = definition;
   return {
     type: 'object',
+    description:
+      'Our headers, plus the CloudEvents 1.0 Kafka protocol binding in binary mode: the `ce_*` ' +
+      'attributes and `content-type`; the record value (the envelope) is the CloudEvent data.',
     properties: {
-      [KAFKA_HEADERS.eventType]: { type: 'string', const: definition.type },
-      [KAFKA_HEADERS.eventVersion]: { type: 'string', const: String(definition.version) },
+      [KAFKA_HEADERS.eventType]: { type: 'string', const: type },
+      [KAFKA_HEADERS.eventVersion]: { type: 'string', const: String(version) },
       [KAFKA_HEADERS.eventId]: { type: 'string', format: 'uuid', description: 'Envelope id.' },
       [KAFKA_HEADERS.correlationId]: { type: 'string', description: 'Envelope correlationId.' },
       [KAFKA_HEADERS.traceparent]: {
@@ -71,13 +81,43 @@ function headersOf(definition: EventDefinition): Schema {
         pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
         description: 'W3C trace context of the producing span.',
       },
+      [KAFKA_HEADERS.ceSpecVersion]: { type: 'string', const: CLOUDEVENTS_SPEC_VERSION },
+      [KAFKA_HEADERS.ceId]: { type: 'string', format: 'uuid', description: 'Envelope id.' },
+      [KAFKA_HEADERS.ceSource]: {
+        type: 'string',
+        format: 'uri-reference',
+        pattern: '^/rollgate/',
+        description:
+          '`/rollgate/<envelope key>` (URI-encoded): the stream of one service or flag project.',
+      },
+      [KAFKA_HEADERS.ceType]: { type: 'string', const: CLOUDEVENT_TYPE_PREFIX + type },
+      [KAFKA_HEADERS.ceTime]: {
+        type: 'string',
+        format: 'date-time',
+        description: 'Envelope occurredAt.',
+      },
+      [KAFKA_HEADERS.ceSubject]: {
+        type: 'string',
+        description: 'Envelope correlationId: the release, flag or migration the event is about.',
+      },
+      [KAFKA_HEADERS.ceDataSchema]: {
+        type: 'string',
+        const: cloudEventDataSchema(type, version),
+        description: `Names this message component (${asyncApiMessageId(type, version)}).`,
+      },
+      [KAFKA_HEADERS.contentType]: { type: 'string', const: 'application/json' },
+      [KAFKA_HEADERS.ceCorrelationId]: {
+        type: 'string',
+        description: 'CloudEvents extension: envelope correlationId.',
+      },
+      [KAFKA_HEADERS.ceCausationId]: {
+        type: 'string',
+        description: 'CloudEvents extension: envelope causationId; absent when that is null.',
+      },
     },
-    required: [
-      KAFKA_HEADERS.eventType,
-      KAFKA_HEADERS.eventVersion,
-      KAFKA_HEADERS.eventId,
-      KAFKA_HEADERS.correlationId,
-    ],
+    required: Object.values(KAFKA_HEADERS).filter(
+      (name) => name !== KAFKA_HEADERS.traceparent && name !== KAFKA_HEADERS.ceCausationId,
+    ),
   };
 }
 
@@ -187,10 +227,13 @@ export function buildAsyncApi(catalog: EventCatalog): AsyncApiDocument {
     asyncapi: '3.0.0',
     info: {
       title: 'Rollgate events',
-      version: contractsVersion,
+      version: CONTRACTS_VERSION,
       description:
         'Every Rollgate event travels in one JSON envelope; `data` follows the JSON Schema of its ' +
-        '(type, version). Old versions stay readable: consumers upcast them to the latest.',
+        '(type, version). Old versions stay readable: consumers upcast them to the latest. ' +
+        'Every record is also a CloudEvent 1.0 in the binary mode of the Kafka protocol binding ' +
+        '(`ce_*` headers and `content-type`; the envelope is the data), so CloudEvents SDKs read ' +
+        'the topics as they are.',
     },
     defaultContentType: 'application/json',
     channels,

@@ -4,6 +4,7 @@ import {
   AnalysisIntervalScoredV1,
   AnalysisRequestedV1,
   AnalysisVerdictReachedV1,
+  CanaryConfigChangedV1,
 } from './events/analysis';
 import {
   FlagCreatedV1,
@@ -52,6 +53,7 @@ import {
   ReleaseApiGateOverriddenV1,
 } from './events/api';
 import { RouteAppliedV1, RouteApplyFailedV1, RouteChangeRequestedV1 } from './events/routing';
+import { SubscriptionCreatedV1, SubscriptionDeletedV1 } from './events/subscriptions';
 
 /** Every published event. Adding a version here needs an upcaster from the previous one. */
 export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
@@ -77,6 +79,7 @@ export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
   AnalysisRequestedV1,
   AnalysisIntervalScoredV1,
   AnalysisVerdictReachedV1,
+  CanaryConfigChangedV1,
   FlagCreatedV1,
   FlagProjectConfiguredV1,
   FlagUpdatedV1,
@@ -97,6 +100,8 @@ export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
   MigrationBackfillProgressedV1,
   MigrationContractRefusedV1,
   MigrationFailedV1,
+  SubscriptionCreatedV1,
+  SubscriptionDeletedV1,
 ] as EventDefinition[];
 
 export const UPCASTERS: readonly Upcaster[] = [

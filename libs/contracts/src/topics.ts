@@ -38,6 +38,12 @@ export const TOPICS = {
     description: 'Schema migrations: expand, migrate and contract phases.',
     keyDescription: 'service name',
   },
+  subscriptions: {
+    name: 'rollgate.subscriptions',
+    partitions: 3,
+    description: 'Webhook subscriptions of tools outside Kafka: created and deleted.',
+    keyDescription: 'subscription id',
+  },
 } as const satisfies Record<string, TopicDefinition>;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS]['name'];

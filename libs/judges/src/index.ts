@@ -14,3 +14,4 @@ export {
 } from './sequential/sequential-judge';
 export * from './sequential/sequential-settings';
 export * from './low-traffic';
+export * from './settings-schema';

@@ -10,6 +10,9 @@ import { inTransaction } from './transaction';
 const OUTBOX_LOCK_CLASS = 0x52474f42;
 const CONTENDED_RETRY_MS = 50;
 
+/** Where the relay publishes: the event log itself, or a client that appends to it. */
+export type EventPublisher = Pick<EventLog, 'append'>;
+
 export interface OutboxRelayOptions {
   batchSize?: number;
   /** Safety net: how often it looks even when nobody called `kick()`. */
@@ -33,7 +36,7 @@ export class OutboxRelay {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly log: EventLog,
+    private readonly publisher: EventPublisher,
     private readonly options: OutboxRelayOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 500;
@@ -106,7 +109,7 @@ export class OutboxRelay {
           )
         : context.active();
       await context.with(parent, () =>
-        this.log.append(group.map((row) => JSON.parse(row.envelope) as EventEnvelope)),
+        this.publisher.append(group.map((row) => JSON.parse(row.envelope) as EventEnvelope)),
       );
     }
     await manager.delete(OutboxEntity, { id: In(rows.map((row) => row.id)) });

@@ -10,11 +10,15 @@ import {
 import { ProjectionCheckpointEntity } from './entities';
 import { inTransaction } from './transaction';
 
-/** A read model: folds events into tables. `apply` must only touch this service's tables. */
+/**
+ * A read model: folds events into tables. `apply` must only touch this service's tables. The
+ * services declare theirs as Nest event handlers; the event-log transport turns them into these.
+ */
 export interface Projection {
   readonly name: string;
-  readonly topics: string[];
-  apply(manager: EntityManager, event: EventEnvelope): Promise<void>;
+  readonly topics: readonly string[];
+  /** `logged` is the event as it sits in the log: its position and headers. */
+  apply(manager: EntityManager, event: EventEnvelope, logged: LoggedEvent): Promise<void>;
 }
 
 export interface ProjectionRunnerOptions {
@@ -52,7 +56,7 @@ export class ProjectionRunner {
     await this.assertNotAheadOfLog();
     this.subscription = await this.log.subscribe({
       groupId: this.options.groupId ?? `rollgate-${this.projection.name}`,
-      topics: this.projection.topics,
+      topics: [...this.projection.topics],
       handle: (batch) => this.applyBatch(batch),
       positionOf: (topic, partition) => this.checkpoint(topic, partition),
       ...(this.options.retry ? { retry: this.options.retry } : {}),
@@ -107,7 +111,7 @@ export class ProjectionRunner {
       for (const logged of batch) {
         if (logged.position.offset < from) continue;
         await withEventSpan(logged, this.projection.name, () =>
-          this.projection.apply(manager, logged.event),
+          this.projection.apply(manager, logged.event, logged),
         );
         next = logged.position.offset + 1;
       }

@@ -16,3 +16,4 @@ export * from './http/tracing.middleware';
 export * from './runtime/service-runtime';
 export * from './runtime/runtime.module';
 export * from './runtime/service-app-imports';
+export * from './transport';

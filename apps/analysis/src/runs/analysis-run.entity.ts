@@ -20,4 +20,8 @@ export class AnalysisRunEntity {
 
   @Column({ type: 'boolean' })
   done!: boolean;
+
+  /** JSON of the canary config version ({name, version}) that judges it; null: built-in. */
+  @Column({ name: 'canary_config', type: 'text', nullable: true })
+  canaryConfig!: string | null;
 }

@@ -6,9 +6,11 @@ import type {
   AnalysisVerdictReachedV1,
   EventEnvelope,
 } from '@rollgate/contracts';
-import type { ServiceRuntime } from '@rollgate/platform';
+import { EventLogContext, type ServiceRuntime } from '@rollgate/platform';
 import { openTestRuntime } from '@rollgate/platform/testing';
+import { JUDGE_FROM_CANARY_CONFIG } from '@rollgate/contracts';
 import { ANALYSIS_PERSISTENCE } from '../app.module';
+import { CanaryConfigsService } from '../canary-configs/canary-configs.service';
 import { AnalysisRequestHandler, AnalysisRunner } from './analysis-runner';
 import { OrchestratorFleetClock, RouterStatsSource } from './metric-source';
 import { DEFAULT_ANALYSIS_POLICY } from './scoring';
@@ -113,6 +115,7 @@ describe('analysis runner on a real runtime and a router over HTTP', () => {
   let runner: AnalysisRunner;
   let handler: AnalysisRequestHandler;
   let source: RouterStatsSource;
+  let configs: CanaryConfigsService;
 
   beforeEach(async () => {
     runtime = await openTestRuntime('analysis', ANALYSIS_PERSISTENCE);
@@ -120,8 +123,15 @@ describe('analysis runner on a real runtime and a router over HTTP', () => {
     const url = await router.listen();
     // The fake answers for the orchestrator's fleet too.
     source = new RouterStatsSource(url, new OrchestratorFleetClock(url));
-    handler = new AnalysisRequestHandler(source);
-    runner = new AnalysisRunner(runtime.eventStore, runtime, source, DEFAULT_ANALYSIS_POLICY);
+    configs = new CanaryConfigsService(runtime);
+    handler = new AnalysisRequestHandler(source, configs);
+    runner = new AnalysisRunner(
+      runtime.eventStore,
+      runtime,
+      source,
+      DEFAULT_ANALYSIS_POLICY,
+      configs,
+    );
   });
 
   afterEach(async () => {
@@ -131,7 +141,15 @@ describe('analysis runner on a real runtime and a router over HTTP', () => {
 
   const start = async (data: Partial<AnalysisRequestedV1> = {}) => {
     const event = requested(data);
-    await handler.apply(runtime.dataSource.manager, event);
+    const logged = {
+      event,
+      position: { topic: 'rollgate.analysis', partition: 0, offset: 0 },
+      headers: {},
+    };
+    await handler.requested(
+      event as EventEnvelope<AnalysisRequestedV1>,
+      new EventLogContext([logged, runtime.dataSource.manager, 'analysis-requests']),
+    );
     return (event.data as AnalysisRequestedV1).analysisRunId;
   };
 
@@ -226,7 +244,13 @@ describe('analysis runner on a real runtime and a router over HTTP', () => {
     // Down for three intervals, while users keep coming.
     serveBoth(300);
     await new Promise((r) => setTimeout(r, 3_100));
-    runner = new AnalysisRunner(runtime.eventStore, runtime, source, DEFAULT_ANALYSIS_POLICY);
+    runner = new AnalysisRunner(
+      runtime.eventStore,
+      runtime,
+      source,
+      DEFAULT_ANALYSIS_POLICY,
+      configs,
+    );
     await runner.tick();
     await runner.tick();
     expect((await history(runId)).intervals).toHaveLength(1);
@@ -251,5 +275,66 @@ describe('analysis runner on a real runtime and a router over HTTP', () => {
     expect(intervals.length).toBeGreaterThan(2);
     expect(intervals[0]!.reasons[0]).toMatch(/window is extended to 4 s \(ceiling 6 s\)/);
     if (verdict) expect(verdict.verdict).not.toBe('FAIL');
+  });
+
+  it('judges every release with the canary config version in force when it started', async () => {
+    const config = (judge: string) => ({
+      apiVersion: 'rollgate/v1',
+      kind: 'CanaryConfig',
+      metrics: [
+        {
+          name: 'errors',
+          query: { embedded: 'error-rate' },
+          direction: 'increase',
+          critical: true,
+          thresholds: { max: 0.05 },
+        },
+        {
+          name: 'latency',
+          query: { embedded: 'latency' },
+          direction: 'increase',
+          thresholds: { aggregate: 'p99', max: 1000 },
+        },
+      ],
+      judge: { name: judge },
+    });
+    const fromConfig = { judge: JUDGE_FROM_CANARY_CONFIG };
+    const builtIn = await start(fromConfig);
+    await configs.apply('checkout', config('sequential'), 'user:alice');
+    const startedBefore = new Date().toISOString();
+    const before = await start({ ...fromConfig, releaseStartedAt: startedBefore });
+    await new Promise((r) => setTimeout(r, 5));
+    await configs.apply('checkout', config('threshold'), 'user:bob');
+    // The next step of the release that started before the change, and a release started after.
+    const nextStep = await start({ ...fromConfig, releaseStartedAt: startedBefore, step: 1 });
+    const after = await start({ ...fromConfig, releaseStartedAt: new Date().toISOString() });
+    serveBoth(300);
+    await nextInterval();
+
+    const first = async (runId: string) => (await history(runId)).intervals[0]!;
+    expect(await first(builtIn)).toMatchObject({ judge: 'sequential' });
+    expect((await first(builtIn)).canaryConfig).toBeUndefined();
+    for (const runId of [before, nextStep])
+      expect(await first(runId)).toMatchObject({
+        judge: 'sequential',
+        canaryConfig: { name: 'checkout', version: 1 },
+      });
+    const judgedAfter = await first(after);
+    expect(judgedAfter).toMatchObject({
+      judge: 'threshold',
+      canaryConfig: { name: 'checkout', version: 2 },
+    });
+    // The config's metric names and bounds judged it, not the built-in signal names.
+    expect(judgedAfter.reasons.join('\n')).toMatch(/^errors: Pass: /m);
+    const changes = await runtime.eventStore.load('canary-config-checkout');
+    expect(changes.map((e) => [e.type, e.actor])).toEqual([
+      ['CanaryConfigChanged', 'user:alice'],
+      ['CanaryConfigChanged', 'user:bob'],
+    ]);
+    expect(changes[1]!.data).toMatchObject({
+      version: 2,
+      before: { judge: { name: 'sequential' } },
+      after: { judge: { name: 'threshold' } },
+    });
   });
 });

@@ -1,23 +1,32 @@
 import {
+  Controller,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
   Inject,
 } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
-  TOPICS,
+  JUDGE_FROM_CANARY_CONFIG,
   type AnalysisIntervalScoredV1,
   type AnalysisIntervalSideV1,
   type AnalysisRequestedV1,
+  type CanaryConfigRefV1,
   type EventEnvelope,
   type NewEvent,
   type Verdict,
 } from '@rollgate/contracts';
-import type { JudgeVerdict } from '@rollgate/judges';
-import { EventStore, inTransaction, type Projection } from '@rollgate/persistence';
-import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
+import { DEFAULT_JUDGE, type JudgeVerdict } from '@rollgate/judges';
+import { EventStore, inTransaction } from '@rollgate/persistence';
+import {
+  readModelEvents,
+  SERVICE_RUNTIME,
+  type EventLogContext,
+  type ServiceRuntime,
+} from '@rollgate/platform';
+import type { CanaryConfig } from '../canary-configs/canary-config';
+import { CanaryConfigsService } from '../canary-configs/canary-configs.service';
 import { AnalysisRunEntity } from './analysis-run.entity';
 import { intervalAction } from './epochs';
 import type { MetricSource } from './metric-source';
@@ -41,26 +50,46 @@ const failure = (source: MetricSource, error: unknown) =>
   `metric source ${source.kind} failed: ${error instanceof Error ? error.message : String(error)}`;
 
 /** Records each AnalysisRequested as a run, with the source's cursor at that moment. */
-export class AnalysisRequestHandler implements Projection {
-  readonly name = 'analysis-requests';
-  readonly topics = [TOPICS.analysis.name];
+@Controller()
+export class AnalysisRequestHandler {
+  constructor(
+    @Inject(METRIC_SOURCE) private readonly source: MetricSource,
+    private readonly configs: CanaryConfigsService,
+  ) {}
 
-  constructor(private readonly source: MetricSource) {}
-
-  async apply(manager: EntityManager, event: EventEnvelope): Promise<void> {
-    if (event.type !== 'AnalysisRequested') return;
-    const request = event.data as AnalysisRequestedV1;
+  @EventPattern(readModelEvents('analysis-requests', 'AnalysisRequested'))
+  async requested(
+    @Payload() event: EventEnvelope<AnalysisRequestedV1>,
+    @Ctx() context: EventLogContext,
+  ): Promise<void> {
+    const request = event.data;
+    const manager = context.getManager();
     if (await manager.existsBy(AnalysisRunEntity, { runId: request.analysisRunId })) return;
     // An unreachable source leaves the cursor empty: the first interval is then NODATA.
     const cursor = await this.source.mark(request.service).catch(() => null);
+    // The config version in force when the release started judges every step of it.
+    const config = await this.configs.resolve(
+      manager,
+      request.service,
+      request.canaryConfig,
+      request.releaseStartedAt ?? event.occurredAt,
+    );
     await manager.insert(AnalysisRunEntity, {
       runId: request.analysisRunId,
       request: JSON.stringify(request),
       intervalStartedAt: new Date().toISOString(),
       cursor,
       done: false,
+      canaryConfig: config && JSON.stringify(config.ref),
     });
   }
+}
+
+/** Who judges a run: the judge's name and the canary config version (null: built-in). */
+interface Judging {
+  judge: string;
+  config: CanaryConfig | null;
+  ref: CanaryConfigRefV1 | null;
 }
 
 /** What one interval's reading gave: signals, or why there are none. */
@@ -96,6 +125,7 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
     @Inject(METRIC_SOURCE) private readonly source: MetricSource,
     @Inject(ANALYSIS_POLICY) private readonly policy: AnalysisPolicy,
+    private readonly configs: CanaryConfigsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -140,12 +170,13 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
       return this.reopen(run, cursor, now, 'the analysis restarted');
     }
 
+    const judging = await this.judging(request, run);
     const reading = await this.read(request.service, run.cursor);
     if (reading.newEpoch) return this.reopen(run, reading.cursor, now, reading.newEpoch);
     const intervals = [...scored.map(signalsOf), ...(reading.signals ? [reading.signals] : [])];
     const plannedWindow = request.maxIntervals * request.intervalSeconds;
     const scoring = scoreIntervals({
-      judge: request.judge,
+      ...judging,
       intervals,
       elapsedSeconds: (index + 1) * request.intervalSeconds,
       windowSeconds: plannedWindow,
@@ -155,13 +186,15 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
     // The low-traffic policy may lengthen the window (within its ceiling); never shorten it.
     const windowSeconds = Math.max(plannedWindow, scoring.lowTraffic?.windowSeconds ?? 0);
     const last = index + 1 >= Math.ceil(windowSeconds / request.intervalSeconds);
-    const final = last ? this.rescoreLast(request, intervals, index, windowSeconds) : scoring;
+    const final = last
+      ? this.rescoreLast(request, judging, intervals, index, windowSeconds)
+      : scoring;
 
     const quiet = !reading.signals || totalRequests(reading.signals) === 0;
     const nodataStreak = quiet ? 1 + trailingNodata(scored) : 0;
     const intervalVerdict = reading.signals ? final.verdict : nodataVerdict(reading.problem!);
     const events: NewEvent[] = [
-      this.intervalEvent(request, index, reading, intervalVerdict, final.judge),
+      this.intervalEvent(request, index, reading, intervalVerdict, final.judge, judging.ref),
     ];
     const ending = this.finalVerdict(intervalVerdict.verdict, final, nodataStreak, last);
     if (ending) {
@@ -212,18 +245,33 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
 
   private rescoreLast(
     request: AnalysisRequestedV1,
+    judging: Judging,
     intervals: WindowSignals[],
     index: number,
     windowSeconds: number,
   ): Scoring {
     return scoreIntervals({
-      judge: request.judge,
+      ...judging,
       intervals,
       elapsedSeconds: (index + 1) * request.intervalSeconds,
       windowSeconds,
       last: true,
       policy: this.policy,
     });
+  }
+
+  /**
+   * The judge and config of a run: the judge the request names, or, when it leaves the choice to
+   * the canary config, that config's judge (built-in default: sequential).
+   */
+  private async judging(request: AnalysisRequestedV1, run: AnalysisRunEntity): Promise<Judging> {
+    const ref = run.canaryConfig ? (JSON.parse(run.canaryConfig) as CanaryConfigRefV1) : null;
+    const config = ref && (await this.configs.version(ref));
+    const judge =
+      request.judge === JUDGE_FROM_CANARY_CONFIG
+        ? (config?.judge?.name ?? DEFAULT_JUDGE)
+        : request.judge;
+    return { judge, config, ref: config ? ref : null };
   }
 
   /** This interval's signals, or the reason there are none (the interval is then NODATA). */
@@ -309,6 +357,7 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
     reading: Reading,
     verdict: JudgeVerdict,
     judge: string,
+    canaryConfig: CanaryConfigRefV1 | null,
   ): NewEvent {
     const signals = reading.signals;
     const reasons = signals
@@ -328,6 +377,7 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
       score: verdict.score,
       reasons,
       judge,
+      ...(canaryConfig && { canaryConfig }),
       canary: sideOf(signals?.canary),
       baseline: sideOf(signals?.baseline),
     };

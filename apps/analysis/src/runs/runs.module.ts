@@ -1,4 +1,5 @@
-import { Inject, Module, type OnModuleInit } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { CanaryConfigsModule } from '../canary-configs/canary-configs.module';
 import { SERVICE_RUNTIME, type RollgateConfig, type ServiceRuntime } from '@rollgate/platform';
 import {
   ANALYSIS_POLICY,
@@ -34,6 +35,8 @@ export function analysisPolicyFor(config: RollgateConfig): AnalysisPolicy {
 
 /** Analysis runs: recorded from the log, scored on a timer against the configured source. */
 @Module({
+  imports: [CanaryConfigsModule],
+  controllers: [AnalysisRequestHandler],
   providers: [
     {
       provide: METRIC_SOURCE,
@@ -48,13 +51,4 @@ export function analysisPolicyFor(config: RollgateConfig): AnalysisPolicy {
     AnalysisRunner,
   ],
 })
-export class RunsModule implements OnModuleInit {
-  constructor(
-    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
-    @Inject(METRIC_SOURCE) private readonly source: MetricSource,
-  ) {}
-
-  onModuleInit(): void {
-    this.runtime.addProjection(new AnalysisRequestHandler(this.source));
-  }
-}
+export class RunsModule {}

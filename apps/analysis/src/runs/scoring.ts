@@ -9,6 +9,11 @@ import {
   type MetricInput,
 } from '@rollgate/judges';
 import {
+  configMetrics,
+  judgeSettingsFor,
+  type CanaryConfig,
+} from '../canary-configs/canary-config';
+import {
   errorIndicators,
   latencySamples,
   sumOf,
@@ -135,6 +140,8 @@ export function scoreIntervals(args: {
   canarySharePercent?: number;
   last: boolean;
   policy: AnalysisPolicy;
+  /** The canary config version that judges the run; null or absent: the built-in defaults. */
+  config?: CanaryConfig | null;
 }): Scoring {
   const { intervals, policy, last } = args;
   const canaryRequests = sumOf(intervals.map((i) => i.canary.requests));
@@ -149,7 +156,8 @@ export function scoreIntervals(args: {
     },
     policy.lowTraffic,
   );
-  const settings = judgeSettings(policy);
+  const config = args.config ?? null;
+  const settings = config ? judgeSettingsFor(config, judgeSettings(policy)) : judgeSettings(policy);
   const name = lowTraffic.policy === 'threshold-fallback' ? 'threshold' : args.judge;
   const decided = lowTraffic.policy === 'normal' ? null : lowTraffic;
   // Even the threshold fallback, which judges the canary alone, needs the baseline to be served:
@@ -169,7 +177,10 @@ export function scoreIntervals(args: {
       },
     };
   }
-  const { metrics, notes } = goldenSignalMetrics(intervals, name === 'threshold');
+  const golden = goldenSignalMetrics(intervals, name === 'threshold');
+  const configured = config ? configMetrics(config, golden.metrics) : null;
+  const metrics = configured?.metrics ?? golden.metrics;
+  const notes = [...golden.notes, ...(configured?.notes ?? [])];
   const request = { metrics };
   const verdict = createJudge(name, settings).judge(request);
   const withNotes = (v: JudgeVerdict, lead: string[] = []): JudgeVerdict => ({

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { releaseHistory } from '@rollgate/audit';
 import { dropSchema } from '@rollgate/persistence';
-import { openEventLog, openServiceRuntime, parseConfig } from '@rollgate/platform';
+import { openEventLog, openServiceRuntime, parseConfig, startReadModels } from '@rollgate/platform';
 import { ORCHESTRATOR_PERSISTENCE } from '@rollgate/app-orchestrator';
 import { runCli } from '../program';
 
@@ -78,8 +78,8 @@ describe.each(modes)('rollgate audit rebuild --verify on %s', (_label, mode, sql
   beforeAll(async () => {
     const config = parseConfig({ ...env, ROLLGATE_RECONCILER: 'off' });
     const runtime = await openServiceRuntime(config, 'orchestrator', ORCHESTRATOR_PERSISTENCE);
+    const readModels = await startReadModels(runtime, ORCHESTRATOR_PERSISTENCE.readModels);
     try {
-      await Promise.all(runtime.projections.map((p) => p.start()));
       const start = Date.parse('2026-05-01T10:00:00.000Z');
       // No requests on the (possibly shared) topics: other suites' routers and analysis services
       // would act on them. The facts are what the orchestrator's read models fold.
@@ -104,6 +104,7 @@ describe.each(modes)('rollgate audit rebuild --verify on %s', (_label, mode, sql
         );
       }, 'the read model to catch up');
     } finally {
+      await readModels.close();
       await runtime.close();
     }
   }, 120_000);

@@ -13,7 +13,12 @@ import {
   ProjectionRunner,
   type Projection,
 } from '@rollgate/persistence';
-import type { RollgateConfig, ServiceName, ServicePersistence } from '@rollgate/platform';
+import {
+  readModelsOf,
+  type RollgateConfig,
+  type ServiceName,
+  type ServicePersistence,
+} from '@rollgate/platform';
 
 /** One read-model row that differs between the live database and the rebuild. */
 export interface RowDifference {
@@ -136,8 +141,11 @@ interface ComparedTable {
   where?: { column: string; values: string[] };
 }
 
-function comparedTables(dataSource: DataSource, persistence: ServicePersistence): ComparedTable[] {
-  const names = persistence.projections.map((p) => p.name);
+function comparedTables(
+  dataSource: DataSource,
+  persistence: ServicePersistence,
+  names: string[],
+): ComparedTable[] {
   return [
     ...persistence.entities.map((entity) => dataSource.getMetadata(entity)),
     dataSource.getMetadata(ProjectionCheckpointEntity),
@@ -270,7 +278,8 @@ export function compareRows(
 
 /**
  * Rebuilds each service's read models from the log into a fresh schema (or SQLite file) with the
- * services' own projections, and with `verify` compares them with the live ones row by row.
+ * services' own event handlers (the same handler table the transport serves, built without an
+ * HTTP app), and with `verify` compares them with the live ones row by row.
  */
 export async function rebuildReadModels(options: RebuildOptions): Promise<ServiceRebuild[]> {
   const results: ServiceRebuild[] = [];
@@ -286,7 +295,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Servic
       target: '',
     };
     results.push(result);
-    if (!persistence || persistence.projections.length === 0) {
+    if (!persistence || persistence.readModels.length === 0) {
       result.skipped = 'declares no read models';
       continue;
     }
@@ -299,10 +308,15 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Servic
     }
     const target = await freshTarget(options.config, service, persistence);
     result.target = target.where;
+    const handlers = await readModelsOf(persistence.readModels);
     try {
-      const tables = comparedTables(target.dataSource, persistence);
+      const tables = comparedTables(
+        target.dataSource,
+        persistence,
+        handlers.readModels.map((r) => r.name),
+      );
       const snapshot = live ? await snapshotLive(live, tables) : undefined;
-      for (const projection of persistence.projections) {
+      for (const projection of handlers.readModels) {
         const checkpoints = snapshot ? checkpointsOf(snapshot, projection) : undefined;
         await replayProjection(
           target.dataSource,
@@ -334,6 +348,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Servic
         );
       }
     } finally {
+      await handlers.close();
       await target.dataSource.destroy();
       await live?.destroy();
       if (options.verify && !options.keep) await target.drop();

@@ -1,7 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FlagsAppModule, FLAGS_PERSISTENCE, FLAGS_SERVICE } from '@rollgate/app-flags';
-import { FileTokenStore, issueToken, parseConfig, setupHttpApp } from '@rollgate/platform';
+import {
+  FileTokenStore,
+  issueToken,
+  parseConfig,
+  setupHttpApp,
+  startEventLogTransport,
+} from '@rollgate/platform';
 import { openTestRuntime, tempTokensFile } from '@rollgate/platform/testing';
 import { runCli } from '../program';
 import { closedPortUrl } from '../testing/service-fixtures';
@@ -23,6 +29,8 @@ describe('rollgate flags commands against a real flags service', () => {
       { logger: false },
     );
     setupHttpApp(app, FLAGS_SERVICE);
+    await app.init();
+    await startEventLogTransport(app, runtime);
     await app.listen(0, '127.0.0.1');
     url = await app.getUrl();
   });

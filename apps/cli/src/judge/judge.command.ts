@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import Ajv from 'ajv';
 import { Command } from 'commander';
 import {
+  JUDGE_SETTINGS_SCHEMA,
   JudgeInputError,
   judgeCompleteWindow,
   parseJudgeRequest,
@@ -10,7 +11,6 @@ import {
 } from '@rollgate/judges';
 import type { CliContext } from '../context';
 import { toVerdictOutput } from './format-verdict';
-import { JUDGE_SETTINGS_SCHEMA } from './settings-schema';
 
 /** Where the command reads its input; replaced in tests. */
 export interface JudgeInput {

@@ -11,7 +11,13 @@ import {
   MIGRATIONS_PERSISTENCE,
   MIGRATIONS_SERVICE,
 } from '@rollgate/app-migrations';
-import { FileTokenStore, issueToken, parseConfig, setupHttpApp } from '@rollgate/platform';
+import {
+  FileTokenStore,
+  issueToken,
+  parseConfig,
+  setupHttpApp,
+  startEventLogTransport,
+} from '@rollgate/platform';
 import { createTestDatabase, openTestRuntime, tempTokensFile } from '@rollgate/platform/testing';
 import { runCli } from '../program';
 import { progressBar } from './migrate.commands';
@@ -50,6 +56,8 @@ describe('rollgate migrate against a real migrations service and PostgreSQL', ()
       { logger: false },
     );
     setupHttpApp(app, MIGRATIONS_SERVICE);
+    await app.init();
+    await startEventLogTransport(app, runtime);
     await app.listen(0, '127.0.0.1');
     url = await app.getUrl();
   });

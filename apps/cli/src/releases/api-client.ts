@@ -18,6 +18,7 @@ export async function callApi<T>(
   path: string,
   token: string | undefined,
   body?: unknown,
+  timeoutMs = 10_000,
 ): Promise<T> {
   let response: Response;
   try {
@@ -28,7 +29,7 @@ export async function callApi<T>(
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
     throw new ApiError(0, `cannot reach ${baseUrl}: ${(error as Error).message}`);

@@ -7,7 +7,13 @@ import {
   ORCHESTRATOR_PERSISTENCE,
   ORCHESTRATOR_SERVICE,
 } from '@rollgate/app-orchestrator';
-import { FileTokenStore, issueToken, parseConfig, setupHttpApp } from '@rollgate/platform';
+import {
+  FileTokenStore,
+  issueToken,
+  parseConfig,
+  setupHttpApp,
+  startEventLogTransport,
+} from '@rollgate/platform';
 import { openTestRuntime, tempTokensFile } from '@rollgate/platform/testing';
 import { runCli } from '../program';
 
@@ -29,6 +35,8 @@ describe('rollgate release commands against a real orchestrator', () => {
       { logger: false },
     );
     setupHttpApp(app, ORCHESTRATOR_SERVICE);
+    await app.init();
+    await startEventLogTransport(app, runtime);
     await app.listen(0, '127.0.0.1');
     url = await app.getUrl();
   });

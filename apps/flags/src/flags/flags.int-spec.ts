@@ -16,6 +16,7 @@ import {
   parseConfig,
   setupHttpApp,
   type ServiceRuntime,
+  startEventLogTransport,
 } from '@rollgate/platform';
 import { eventually, tempTokensFile } from '@rollgate/platform/testing';
 import { FlagsAppModule, FLAGS_PERSISTENCE, FLAGS_SERVICE } from '../app.module';
@@ -160,6 +161,8 @@ describe.each(modes)('flags service on %s', (_label, env, fleetPort) => {
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     setupHttpApp(app, FLAGS_SERVICE);
+    await app.init();
+    await startEventLogTransport(app, runtime);
     await app.listen(0, '127.0.0.1');
     baseUrl = await app.getUrl();
     await as(admin)
@@ -592,6 +595,8 @@ describe('flags service with two replicas on Kafka + PostgreSQL', () => {
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     setupHttpApp(app, FLAGS_SERVICE);
+    await app.init();
+    await startEventLogTransport(app, runtime);
     await app.listen(0, '127.0.0.1');
     apps.push(app);
     return { app, url: await app.getUrl() };

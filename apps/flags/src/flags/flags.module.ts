@@ -17,7 +17,7 @@ import { RulesetFeed } from './ruleset-feed';
 export const FLAGS_READ_MODEL: ServicePersistence = {
   entities: [FlagProjectEntity, FlagSummaryEntity],
   migrations: [FlagsReadModel1764000000600, FlagOutcomes1764000000610],
-  projections: [new FlagsProjection()],
+  readModels: [FlagsProjection],
 };
 
 export interface FlagsModuleOptions {
@@ -32,7 +32,7 @@ export class FlagsModule {
   static forRoot(options: FlagsModuleOptions = {}): DynamicModule {
     return {
       module: FlagsModule,
-      controllers: [FlagsController],
+      controllers: [FlagsController, FlagsProjection],
       providers: [
         FlagsService,
         RulesetFeed,

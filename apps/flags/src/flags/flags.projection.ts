@@ -1,4 +1,5 @@
-import type { EntityManager } from 'typeorm';
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS, type EventEnvelope } from '@rollgate/contracts';
 import { expiryDate, potentiallyStaleDate, type FlagDefinition } from '@rollgate/flags-domain';
 import {
@@ -6,18 +7,18 @@ import {
   initialProjectState,
   type ProjectFlagsState,
 } from '@rollgate/flags-domain/project';
-import type { Projection } from '@rollgate/persistence';
+import { eventTypesOn, readModelEvents, type EventLogContext } from '@rollgate/platform';
 import { FlagProjectEntity, FlagSummaryEntity } from './flag.entity';
 
 /**
  * Folds flag events into `flag_projects` (the whole project state, with the same pure fold the
  * write side uses) and `flag_summaries` (one row per flag, for list, stale and blocking queries).
  */
-export class FlagsProjection implements Projection {
-  readonly name = 'flags';
-  readonly topics = [TOPICS.flags.name];
-
-  async apply(manager: EntityManager, event: EventEnvelope): Promise<void> {
+@Controller()
+export class FlagsProjection {
+  @EventPattern(readModelEvents('flags', ...eventTypesOn(TOPICS.flags)))
+  async apply(@Payload() event: EventEnvelope, @Ctx() context: EventLogContext): Promise<void> {
+    const manager = context.getManager();
     const project = (event.data as { project?: string }).project;
     if (!project) return;
     const projects = manager.getRepository(FlagProjectEntity);

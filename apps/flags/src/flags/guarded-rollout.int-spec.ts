@@ -15,6 +15,7 @@ import {
   parseConfig,
   setupHttpApp,
   type ServiceRuntime,
+  startEventLogTransport,
 } from '@rollgate/platform';
 import { eventually, tempTokensFile } from '@rollgate/platform/testing';
 import { FlagsAppModule, FLAGS_PERSISTENCE, FLAGS_SERVICE } from '../app.module';
@@ -130,6 +131,8 @@ describe.each(modes)('guarded rollout on %s', (_label, env, port) => {
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     setupHttpApp(app, FLAGS_SERVICE);
+    await app.init();
+    await startEventLogTransport(app, runtime);
     await app.listen(port, '127.0.0.1');
     await post('/flags/projects', { name: project, reason: 'test' }).expect(201);
   });

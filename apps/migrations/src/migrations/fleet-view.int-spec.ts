@@ -5,7 +5,12 @@ import {
   ORCHESTRATOR_PERSISTENCE,
   ORCHESTRATOR_SERVICE,
 } from '@rollgate/app-orchestrator';
-import { FileTokenStore, issueToken, setupHttpApp } from '@rollgate/platform';
+import {
+  FileTokenStore,
+  issueToken,
+  setupHttpApp,
+  startEventLogTransport,
+} from '@rollgate/platform';
 import { openTestRuntime, tempTokensFile } from '@rollgate/platform/testing';
 import { FleetUnavailableError, HttpFleetView } from './fleet-view';
 
@@ -20,6 +25,8 @@ async function orchestrator(reconciler: 'on' | 'off'): Promise<INestApplication>
     { logger: false },
   );
   setupHttpApp(app, ORCHESTRATOR_SERVICE);
+  await app.init();
+  await startEventLogTransport(app, runtime);
   await app.listen(0, '127.0.0.1');
   return app;
 }

@@ -1,18 +1,18 @@
-import type { EntityManager } from 'typeorm';
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS, type EventEnvelope } from '@rollgate/contracts';
-import type { Projection } from '@rollgate/persistence';
+import { eventTypesOn, readModelEvents, type EventLogContext } from '@rollgate/platform';
 import { initialMigration, migrationAggregate, type Migration } from '@rollgate/migrations-domain';
 import { MigrationEntity } from './migration.entity';
 
 /** Folds migration events into the `schema_migrations` table with the aggregate's own pure fold. */
-export class MigrationProjection implements Projection {
-  readonly name = 'migrations';
-  readonly topics = [TOPICS.migrations.name];
-
-  async apply(manager: EntityManager, event: EventEnvelope): Promise<void> {
+@Controller()
+export class MigrationProjection {
+  @EventPattern(readModelEvents('migrations', ...eventTypesOn(TOPICS.migrations)))
+  async apply(@Payload() event: EventEnvelope, @Ctx() context: EventLogContext): Promise<void> {
     const migrationId = (event.data as { migrationId?: string }).migrationId;
     if (!migrationId) return;
-    const repository = manager.getRepository(MigrationEntity);
+    const repository = context.getManager().getRepository(MigrationEntity);
     const row = await repository.findOneBy({ id: migrationId });
     if (row && row.lastSequence >= (event.sequence ?? 0)) return;
     const before = row ? (JSON.parse(row.summary) as Migration) : initialMigration();

@@ -7,6 +7,7 @@ import { MigrationsReadModel1764000000700 } from './migrations/1764000000700-mig
 import { ReleaseRollbackRequests1764000000701 } from './migrations/1764000000701-release-rollback-requests';
 import { MigrationsController } from './migrations.controller';
 import { ReleaseRollbackRequestEntity } from './release-rollback-request.entity';
+import { RELEASE_ROLLBACK_HANDLER, ReleaseRollbackListener } from './release-rollback.listener';
 import {
   DEFAULT_MIGRATIONS_SETTINGS,
   MIGRATIONS_SETTINGS,
@@ -16,13 +17,14 @@ import {
 export const MIGRATIONS_READ_MODEL: ServicePersistence = {
   entities: [MigrationEntity, ReleaseRollbackRequestEntity],
   migrations: [MigrationsReadModel1764000000700, ReleaseRollbackRequests1764000000701],
-  projections: [new MigrationProjection()],
+  readModels: [MigrationProjection],
 };
 
 @Module({
-  controllers: [MigrationsController],
+  controllers: [MigrationsController, MigrationProjection, ReleaseRollbackListener],
   providers: [
     MigrationsService,
+    { provide: RELEASE_ROLLBACK_HANDLER, useExisting: MigrationsService },
     {
       provide: FLEET_VIEW,
       inject: [SERVICE_RUNTIME],

@@ -8,7 +8,6 @@ import {
   ServiceUnavailableException,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
-  type OnModuleInit,
 } from '@nestjs/common';
 import { In } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
@@ -56,11 +55,7 @@ import {
 import { FLEET_VIEW, FleetUnavailableError, type FleetView } from './fleet-view';
 import { MigrationEntity } from './migration.entity';
 import { ReleaseRollbackRequestEntity } from './release-rollback-request.entity';
-import {
-  ReleaseRollbackListener,
-  type ReleaseRollbackHandler,
-  type ReleaseRollbackJob,
-} from './release-rollback.listener';
+import type { ReleaseRollbackHandler, ReleaseRollbackJob } from './release-rollback.listener';
 
 const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -90,7 +85,7 @@ export const DEFAULT_MIGRATIONS_SETTINGS: MigrationsSettings = {
  */
 @Injectable()
 export class MigrationsService
-  implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, ReleaseRollbackHandler
+  implements OnApplicationBootstrap, OnModuleDestroy, ReleaseRollbackHandler
 {
   private readonly logger = new Logger('migrations');
   private readonly executors = new Map<string, PgMigrationExecutor>();
@@ -109,10 +104,6 @@ export class MigrationsService
     @Inject(FLEET_VIEW) private readonly fleet: FleetView,
     @Inject(MIGRATIONS_SETTINGS) private readonly settings: MigrationsSettings,
   ) {}
-
-  onModuleInit(): void {
-    this.runtime.addProjection(new ReleaseRollbackListener(this));
-  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.every(this.settings.gatePollMs, () => this.drainReleaseRollbacks());

@@ -1,6 +1,7 @@
-import type { EntityManager } from 'typeorm';
-import { TOPICS, type EventEnvelope } from '@rollgate/contracts';
-import type { Projection } from '@rollgate/persistence';
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import type { EventEnvelope } from '@rollgate/contracts';
+import { readModelEvents, type EventLogContext } from '@rollgate/platform';
 import { ReleaseRollbackRequestEntity } from './release-rollback-request.entity';
 
 export interface ReleaseRollbackJob {
@@ -9,6 +10,9 @@ export interface ReleaseRollbackJob {
   releaseId: string;
   occurredAt: string;
 }
+
+/** Injection token of the ReleaseRollbackHandler (the migrations service). */
+export const RELEASE_ROLLBACK_HANDLER = Symbol('RELEASE_ROLLBACK_HANDLER');
 
 export interface ReleaseRollbackHandler {
   /** Acts on a recorded request; throws when it cannot decide yet (it is retried later). */
@@ -22,17 +26,18 @@ export interface ReleaseRollbackHandler {
  * consumer's checkpoint. The rollback itself runs outside that transaction (it may wait on locks
  * for a while) from the recorded row, which is only deleted once it has been acted on.
  */
-export class ReleaseRollbackListener implements Projection {
-  readonly name = 'migrations-release-rollbacks';
-  readonly topics = [TOPICS.releases.name];
+@Controller()
+export class ReleaseRollbackListener {
+  constructor(@Inject(RELEASE_ROLLBACK_HANDLER) private readonly handler: ReleaseRollbackHandler) {}
 
-  constructor(private readonly handler: ReleaseRollbackHandler) {}
-
-  async apply(manager: EntityManager, event: EventEnvelope): Promise<void> {
-    if (event.type !== 'ReleaseRolledBack') return;
+  @EventPattern(readModelEvents('migrations-release-rollbacks', 'ReleaseRolledBack'))
+  async releaseRolledBack(
+    @Payload() event: EventEnvelope,
+    @Ctx() context: EventLogContext,
+  ): Promise<void> {
     const data = event.data as { releaseId?: string; service?: string };
     if (!data.releaseId || !data.service) return;
-    const requests = manager.getRepository(ReleaseRollbackRequestEntity);
+    const requests = context.getManager().getRepository(ReleaseRollbackRequestEntity);
     if (await requests.findOneBy({ eventId: event.id })) return;
     await requests.insert({
       eventId: event.id,

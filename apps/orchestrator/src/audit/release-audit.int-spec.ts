@@ -12,6 +12,7 @@ import {
   parseConfig,
   setupHttpApp,
   type ServiceRuntime,
+  startEventLogTransport,
 } from '@rollgate/platform';
 import { eventually, tempTokensFile } from '@rollgate/platform/testing';
 import {
@@ -42,6 +43,7 @@ describe('release timeline and state API (embedded log + SQLite)', () => {
     app = moduleRef.createNestApplication({ logger: false });
     setupHttpApp(app, ORCHESTRATOR_SERVICE);
     await app.init();
+    await startEventLogTransport(app, runtime);
   });
 
   afterAll(() => app.close());

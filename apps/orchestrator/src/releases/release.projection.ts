@@ -1,18 +1,18 @@
-import type { EntityManager } from 'typeorm';
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS, type EventEnvelope } from '@rollgate/contracts';
-import type { Projection } from '@rollgate/persistence';
+import { eventTypesOn, readModelEvents, type EventLogContext } from '@rollgate/platform';
 import { evolveReleaseSummary, type Release } from '@rollgate/releases';
 import { ReleaseEntity } from './release.entity';
 
 /** Folds release events into the `releases` table with the same pure fold the write side uses. */
-export class ReleaseProjection implements Projection {
-  readonly name = 'releases';
-  readonly topics = [TOPICS.releases.name];
-
-  async apply(manager: EntityManager, event: EventEnvelope): Promise<void> {
+@Controller()
+export class ReleaseProjection {
+  @EventPattern(readModelEvents('releases', ...eventTypesOn(TOPICS.releases)))
+  async apply(@Payload() event: EventEnvelope, @Ctx() context: EventLogContext): Promise<void> {
     const releaseId = (event.data as { releaseId?: string | null }).releaseId;
     if (!releaseId) return;
-    const repository = manager.getRepository(ReleaseEntity);
+    const repository = context.getManager().getRepository(ReleaseEntity);
     const row = await repository.findOneBy({ id: releaseId });
     // Sequences count the service stream: an event at or below the last one folded is a repeat.
     if (row && row.lastSequence >= (event.sequence ?? 0)) return;

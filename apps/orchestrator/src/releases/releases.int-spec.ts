@@ -14,6 +14,7 @@ import {
   parseConfig,
   setupHttpApp,
   type ServiceRuntime,
+  startEventLogTransport,
 } from '@rollgate/platform';
 import { eventually, tempTokensFile } from '@rollgate/platform/testing';
 import {
@@ -95,6 +96,7 @@ describe.each(modes)('releases API on %s', (_label, env) => {
     app = moduleRef.createNestApplication({ logger: false });
     setupHttpApp(app, ORCHESTRATOR_SERVICE);
     await app.init();
+    await startEventLogTransport(app, runtime);
   });
 
   afterAll(async () => {

@@ -11,12 +11,12 @@ import { ReleasesService } from './releases.service';
 export const RELEASES_PERSISTENCE: ServicePersistence = {
   entities: [ReleaseEntity],
   migrations: [ReleasesReadModel1764000000100],
-  projections: [new ReleaseProjection()],
+  readModels: [ReleaseProjection],
 };
 
 @Module({
   imports: [ApiGateModule],
-  controllers: [ReleasesController],
+  controllers: [ReleasesController, ReleaseProjection],
   providers: [
     ReleasesService,
     {

@@ -7,6 +7,7 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import {
+  JUDGE_FROM_CANARY_CONFIG,
   USER_STICKY_HEADER,
   type NewEvent,
   type Verdict,
@@ -248,6 +249,10 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
         const runId = `${releaseId}:analysis:${release.step}`;
         if (await this.applyVerdict(release)) return;
         const intervalSeconds = Math.max(1, Math.min(10, Math.floor(release.plan.stepSeconds / 3)));
+        const started = await this.runtime.dataSource.manager.findOne(ReleaseEntity, {
+          select: ['requestedAt'],
+          where: { id: releaseId },
+        });
         await this.request(release, runId, {
           type: 'AnalysisRequested',
           data: {
@@ -257,7 +262,9 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
             step: release.step,
             intervalSeconds,
             maxIntervals: Math.max(1, Math.ceil(release.plan.stepSeconds / intervalSeconds)),
-            judge: 'sequential',
+            // The analysis judges with the canary config in force when the release started.
+            judge: JUDGE_FROM_CANARY_CONFIG,
+            ...(started && { releaseStartedAt: started.requestedAt }),
           },
         });
         return;

@@ -1,14 +1,15 @@
-import type { EntityManager } from 'typeorm';
-import {
-  TOPICS,
-  type EventEnvelope,
-  type NewEvent,
-  type RouteApplyFailedV1,
-  type RouteAppliedV1,
-  type RouteChangeRequestedV1,
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import type {
+  EventEnvelope,
+  NewEvent,
+  RouteApplyFailedV1,
+  RouteAppliedV1,
+  RouteChangeRequestedV1,
 } from '@rollgate/contracts';
 import type { DataPlane, GroupBackends, RouteTable } from '@rollgate/data-planes';
-import type { EventStore, Projection } from '@rollgate/persistence';
+import { EventStore } from '@rollgate/persistence';
+import { readModelEvents, type EventLogContext } from '@rollgate/platform';
 import { RouteEntity } from './route.entity';
 
 export function routeTableOf(request: RouteChangeRequestedV1): RouteTable {
@@ -28,23 +29,33 @@ export function routeTableOf(request: RouteChangeRequestedV1): RouteTable {
   };
 }
 
+/** Injection token of the data plane this process started (DataPlaneHolder). */
+export const CURRENT_DATA_PLANE = Symbol('CURRENT_DATA_PLANE');
+
+export interface CurrentDataPlane {
+  readonly dataPlane: DataPlane;
+}
+
 /**
  * Turns RouteChangeRequested into data-plane changes, and answers each request once with
  * RouteApplied (only after the data plane confirmed by reading its state back) or RouteApplyFailed.
  * The answer, the route row and the checkpoint commit together: a redelivered request is a no-op.
  */
-export class RouteRequestHandler implements Projection {
-  readonly name = 'route-requests';
-  readonly topics = [TOPICS.routing.name];
-
+@Controller()
+export class RouteRequestHandler {
   constructor(
-    private readonly dataPlane: DataPlane,
+    @Inject(CURRENT_DATA_PLANE) private readonly current: CurrentDataPlane,
     private readonly eventStore: EventStore,
   ) {}
 
-  async apply(manager: EntityManager, event: EventEnvelope): Promise<void> {
-    if (event.type !== 'RouteChangeRequested') return;
-    const request = event.data as RouteChangeRequestedV1;
+  @EventPattern(readModelEvents('route-requests', 'RouteChangeRequested'))
+  async routeChangeRequested(
+    @Payload() event: EventEnvelope<RouteChangeRequestedV1>,
+    @Ctx() context: EventLogContext,
+  ): Promise<void> {
+    const request = event.data;
+    const manager = context.getManager();
+    const dataPlane = this.current.dataPlane;
     const streamId = `route:${request.service}`;
     const history = await this.eventStore.load(streamId, manager);
     if (history.some((e) => (e.data as { requestId?: string }).requestId === request.requestId))
@@ -57,7 +68,7 @@ export class RouteRequestHandler implements Projection {
     };
     let answer: NewEvent;
     try {
-      const applied = await this.dataPlane.apply(routeTableOf(request));
+      const applied = await dataPlane.apply(routeTableOf(request));
       const data: RouteAppliedV1 = {
         service: request.service,
         weights: applied.weights,
@@ -78,7 +89,7 @@ export class RouteRequestHandler implements Projection {
         requestId: request.requestId,
         releaseId: request.releaseId,
         service: request.service,
-        dataPlane: this.dataPlane.kind,
+        dataPlane: dataPlane.kind,
         reason: error instanceof Error ? error.message : String(error),
       };
       answer = { ...origin, type: 'RouteApplyFailed', version: 1, data };

@@ -21,12 +21,12 @@ import {
 } from '@rollgate/data-planes';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import { RouteEntity } from './route.entity';
-import { RouteRequestHandler } from './route-request.handler';
+import { CURRENT_DATA_PLANE, RouteRequestHandler } from './route-request.handler';
 
 /** Room for a blue-green switch (two full sets) or a canary step of a service with 7 replicas. */
 const HAPROXY_SLOTS_PER_SERVICE = 16;
 
-/** Owns the data plane of this router process and feeds it from the log. */
+/** Owns the data plane of this router process (RouteRequestHandler feeds it from the log). */
 @Injectable()
 export class DataPlaneHolder implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('router');
@@ -64,7 +64,6 @@ export class DataPlaneHolder implements OnModuleInit, OnApplicationShutdown {
           this.logger.warn(`could not restore route of ${route.service}: ${String(error)}`),
         );
     }
-    this.runtime.addProjection(new RouteRequestHandler(this.current, this.runtime.eventStore));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -107,5 +106,8 @@ export class RoutesController {
   }
 }
 
-@Module({ controllers: [RoutesController], providers: [DataPlaneHolder] })
+@Module({
+  controllers: [RoutesController, RouteRequestHandler],
+  providers: [DataPlaneHolder, { provide: CURRENT_DATA_PLANE, useExisting: DataPlaneHolder }],
+})
 export class RoutingModule {}

@@ -46,9 +46,35 @@ export interface AnalysisRequestedV1 {
   intervalSeconds: number;
   /** The run ends with a verdict after at most this many intervals. */
   maxIntervals: number;
-  /** Judge name from the judge registry (sequential, kayenta, threshold). */
+  /**
+   * Judge name from the judge registry (sequential, kayenta, threshold), or `canary-config`
+   * (JUDGE_FROM_CANARY_CONFIG): the judge of the canary config in force when the release started.
+   */
   judge: string;
+  /** When the release started: the canary config in force at that moment judges it. */
+  releaseStartedAt?: string;
+  /** The canary config to judge with; default: the one named after the service, else built-in. */
+  canaryConfig?: string;
 }
+
+/** `judge` of an AnalysisRequested that leaves the choice to the canary config. */
+export const JUDGE_FROM_CANARY_CONFIG = 'canary-config';
+
+/** A canary config and the version of it that judged. */
+export interface CanaryConfigRefV1 {
+  name: string;
+  version: number;
+}
+
+const canaryConfigRefSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', pattern: SERVICE_NAME_PATTERN },
+    version: { type: 'integer', minimum: 1 },
+  },
+  required: ['name', 'version'],
+  additionalProperties: false,
+} as const;
 
 export const AnalysisRequestedV1 = defineEvent<AnalysisRequestedV1, 'AnalysisRequested'>({
   type: 'AnalysisRequested',
@@ -65,6 +91,8 @@ export const AnalysisRequestedV1 = defineEvent<AnalysisRequestedV1, 'AnalysisReq
       intervalSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
       maxIntervals: { type: 'integer', minimum: 1, maximum: 1000 },
       judge: { type: 'string', minLength: 1 },
+      releaseStartedAt: { type: 'string', format: 'date-time', nullable: true },
+      canaryConfig: { type: 'string', pattern: SERVICE_NAME_PATTERN, nullable: true },
     },
     required: [
       'analysisRunId',
@@ -92,6 +120,8 @@ export interface AnalysisIntervalScoredV1 {
   baseline: AnalysisIntervalSideV1;
   /** The judge that scored this interval (the low-traffic policy may swap in `threshold`). */
   judge?: string;
+  /** The canary config version that judged; absent: the built-in defaults. */
+  canaryConfig?: CanaryConfigRefV1;
 }
 
 /** One group's golden signals over one interval. */
@@ -143,6 +173,7 @@ export const AnalysisIntervalScoredV1 = defineEvent<
       canary: sideSchema,
       baseline: sideSchema,
       judge: { type: 'string', nullable: true },
+      canaryConfig: { ...canaryConfigRefSchema, nullable: true },
     },
     required: [
       'analysisRunId',
@@ -154,6 +185,35 @@ export const AnalysisIntervalScoredV1 = defineEvent<
       'canary',
       'baseline',
     ],
+    additionalProperties: false,
+  },
+});
+
+/** A canary config was applied: a new version, with the document before and after. */
+export interface CanaryConfigChangedV1 {
+  name: string;
+  /** 1 for the first version, then one more per change. */
+  version: number;
+  /** The previous version's document; absent for the first version. */
+  before?: Record<string, unknown>;
+  after: Record<string, unknown>;
+}
+
+export const CanaryConfigChangedV1 = defineEvent<CanaryConfigChangedV1, 'CanaryConfigChanged'>({
+  type: 'CanaryConfigChanged',
+  version: 1,
+  topic: TOPICS.analysis,
+  description:
+    'A canary config (metrics, weights, judge and its settings) got a new version; releases that start from now on are judged by it.',
+  schema: {
+    type: 'object',
+    properties: {
+      name: { type: 'string', pattern: SERVICE_NAME_PATTERN },
+      version: { type: 'integer', minimum: 1 },
+      before: { type: 'object', nullable: true, required: [], additionalProperties: true },
+      after: { type: 'object', required: [], additionalProperties: true },
+    },
+    required: ['name', 'version', 'after'],
     additionalProperties: false,
   },
 });

@@ -29,7 +29,7 @@ const FLAGS_LIKE: ServiceDescriptor = {
   description: 'Stands in for an app module.',
 };
 
-const noTables = { entities: [], migrations: [], projections: [] };
+const noTables = { entities: [], migrations: [], readModels: [] };
 
 describe('startService', () => {
   let app: INestApplication;

@@ -11,6 +11,7 @@ import {
   type ServiceRuntime,
   type ServicePersistence,
 } from '../runtime/service-runtime';
+import { startEventLogTransport } from '../transport/event-log.transport';
 
 /** What each app exports about itself. */
 export interface ServiceDescriptor extends HttpAppDescription {
@@ -40,6 +41,10 @@ export async function startService(options: StartServiceOptions): Promise<INestA
     logger: ['error', 'warn'],
   });
   setupHttpApp(app, service, { shutdownHooks: options.shutdownHooks ?? true });
+  // A hybrid app: its event handlers are served by the event-log transport, started once the
+  // app is initialised and before it answers HTTP.
+  await app.init();
+  await startEventLogTransport(app, options.runtime);
   const port = config.ports[service.name];
   await app.listen(port, config.host);
   console.log(`${service.name} listening on http://${config.host}:${port} (API docs at /docs)`);

@@ -1,27 +1,28 @@
-import { Global, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Controller, Global, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { TOPICS, type NewEvent } from '@rollgate/contracts';
+import { EventPattern } from '@nestjs/microservices';
+import type { NewEvent } from '@rollgate/contracts';
 import { HealthChecks } from '../health/health-checks';
 import { openTestRuntime } from '../testing/test-runtime';
+import { readModelEvents } from '../transport/event-patterns';
+import { startEventLogTransport } from '../transport/event-log.transport';
 import { RuntimeModule } from './runtime.module';
 
-/** A handler that takes a while, and records whether it was running at a given moment. */
-class SlowProjection {
-  readonly name = 'slow';
-  readonly topics = [TOPICS.releases.name];
-  running = false;
-  started = false;
+/** Whether the slow handler was running, and whether it ever started. */
+const projection = { running: false, started: false };
+const seenAtShutdown: boolean[] = [];
 
-  async apply(): Promise<void> {
-    this.running = true;
-    this.started = true;
+/** A handler that takes a while, and records whether it was running at a given moment. */
+@Controller()
+class SlowHandler {
+  @EventPattern(readModelEvents('slow', 'ReleaseRequested'))
+  async requested(): Promise<void> {
+    projection.running = true;
+    projection.started = true;
     await new Promise((r) => setTimeout(r, 300));
-    this.running = false;
+    projection.running = false;
   }
 }
-
-const projection = new SlowProjection();
-const seenAtShutdown: boolean[] = [];
 
 /** Stands in for the router's data plane: what consumers use, closed on shutdown. */
 @Injectable()
@@ -56,16 +57,18 @@ describe('RuntimeModule shutdown', () => {
     const runtime = await openTestRuntime('router', {
       entities: [],
       migrations: [],
-      projections: [projection],
+      readModels: [],
     });
     @Module({
       imports: [HealthLike, RuntimeModule.forRoot(runtime)],
+      controllers: [SlowHandler],
       providers: [DataPlaneLike],
     })
     class AppLike {}
     const app = await NestFactory.create(AppLike, { logger: false });
     app.enableShutdownHooks();
     await app.init();
+    await startEventLogTransport(app, runtime);
 
     try {
       await runtime.log.append([requested]);

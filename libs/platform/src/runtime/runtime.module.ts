@@ -8,8 +8,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { ConsumerLagTracker, EventStore } from '@rollgate/persistence';
-import type { Subscription } from '@rollgate/event-log';
+import { EventStore } from '@rollgate/persistence';
 import { HealthChecks } from '../health/health-checks';
 import { ReadYourWritesInterceptor } from './read-your-writes.interceptor';
 import { SERVICE_RUNTIME, type ServiceRuntime } from './service-runtime';
@@ -18,8 +17,8 @@ import { SERVICE_RUNTIME, type ServiceRuntime } from './service-runtime';
 const LAG_SAMPLE_MS = 1000;
 
 /**
- * Our own Nest module around the event log (not the @nestjs/microservices transport): starts
- * the outbox relay and the projections with the app, and reports consumers in /health.
+ * The runtime of a service app: starts the outbox relay with the app and reports the consumers
+ * in /health. The consumers themselves are the event-log transport's (startEventLogTransport).
  * A crashed consumer is fatal: /health turns 503 and stays so until the process restarts.
  */
 @Module({})
@@ -27,8 +26,6 @@ export class RuntimeModule
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
   private readonly logger: Logger;
-  private subscriptions: Subscription[] = [];
-  private readonly lag: ConsumerLagTracker;
   private lagTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -36,12 +33,11 @@ export class RuntimeModule
     private readonly checks: HealthChecks,
   ) {
     this.logger = new Logger(`${runtime.service}-runtime`);
-    this.lag = new ConsumerLagTracker(runtime.log, () => runtime.projections);
   }
 
   /**
-   * Consumer lag is sampled in the background, so /health answers from the last sample; the first
-   * sample is taken before the service answers, so it never says ok while it is far behind.
+   * Consumer lag is sampled in the background, so /health answers from the last sample (the
+   * transport takes one more when its consumers start).
    */
   private async sampleLag(): Promise<void> {
     let running = false;
@@ -49,7 +45,7 @@ export class RuntimeModule
     const sample = async () => {
       if (running) return;
       running = true;
-      await this.lag
+      await this.runtime.lag
         .sample()
         .catch((error: unknown) => this.logger.debug(`lag sample failed: ${String(error)}`))
         .finally(() => (running = false));
@@ -74,18 +70,18 @@ export class RuntimeModule
 
   async onApplicationBootstrap(): Promise<void> {
     this.runtime.relay.start();
-    this.subscriptions = await Promise.all(this.runtime.projections.map((p) => p.start()));
     await this.sampleLag();
     this.checks.register('event-log', async () => {
-      const states = this.subscriptions.map((s) => s.state());
+      const subscriptions = this.runtime.consumers();
+      const states = subscriptions.map((s) => s.state());
       const consumers = Object.fromEntries(
-        this.subscriptions.map((s) => [
+        subscriptions.map((s) => [
           s.groupId,
           s.state() === 'crashed' ? `crashed: ${s.crashError()?.message}` : s.state(),
         ]),
       );
       const up = states.every((state) => state === 'running' || state === 'starting');
-      const lag = this.lag.current();
+      const lag = this.runtime.lag.current();
       const maxLag = this.runtime.config.healthMaxLag;
       const condition = states.includes('starting')
         ? 'starting'
@@ -98,9 +94,6 @@ export class RuntimeModule
         detail: { consumers, lag, maxLag, outboxPending: await this.runtime.relay.pending() },
       };
     });
-    for (const subscription of this.subscriptions) {
-      this.logger.log(`consumer ${subscription.groupId} started`);
-    }
   }
 
   /**
@@ -110,7 +103,7 @@ export class RuntimeModule
    */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.lagTimer);
-    await Promise.all(this.runtime.projections.map((p) => p.stop()));
+    await this.runtime.stopConsumers();
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,9 +1,16 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type Type } from '@nestjs/common';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { ALL_TOPICS } from '@rollgate/contracts';
-import { EmbeddedEventLog, KafkaEventLog, type EventLog, type LogSink } from '@rollgate/event-log';
 import {
+  EmbeddedEventLog,
+  KafkaEventLog,
+  type EventLog,
+  type LogSink,
+  type Subscription,
+} from '@rollgate/event-log';
+import {
+  ConsumerLagTracker,
   EventStore,
   openServiceDataSource,
   OutboxRelay,
@@ -14,6 +21,7 @@ import {
   type Projection,
 } from '@rollgate/persistence';
 import type { RollgateConfig, ServiceName } from '../config/config';
+import { EventLogClient } from '../transport/event-log.client';
 
 /** Nest injection token of the ServiceRuntime. */
 export const SERVICE_RUNTIME = Symbol('SERVICE_RUNTIME');
@@ -24,7 +32,12 @@ export interface ServicePersistence {
   entities: Function[];
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: Function[];
-  projections: Projection[];
+  /**
+   * Its read models: event handlers (`@EventPattern`) with no dependencies, whose tables are
+   * rebuilt from the log alone (`rollgate audit rebuild`). Its modules declare them too, with
+   * the handlers that need providers (a data plane, a metric source).
+   */
+  readModels: Type[];
 }
 
 /** The I/O edges of one service: its log client, its own database, its writer and readers. */
@@ -35,14 +48,19 @@ export interface ServiceRuntime {
   dataSource: DataSource;
   eventStore: EventStore;
   relay: OutboxRelay;
+  /** Every consumer of this service, by read model: names, topics and checkpoints. */
   projections: ProjectionRunner[];
   /** Tokens of this service's writes, and whether its read models have caught up with one. */
   readYourWrites: ReadYourWrites;
-  /**
-   * Adds a consumer that needs objects made at start-up (a data plane, a fleet driver). Call it
-   * in onModuleInit: RuntimeModule starts every projection when the application boots.
-   */
+  /** How far each consumer is behind the log, sampled. */
+  lag: ConsumerLagTracker;
+  /** Adds a consumer; the event-log transport adds one per read model it serves. */
   addProjection(projection: Projection): void;
+  /** Starts the consumers not started yet, then samples their lag once. */
+  startConsumers(): Promise<void>;
+  /** The subscriptions of the consumers started so far. */
+  consumers(): Subscription[];
+  stopConsumers(): Promise<void>;
   /** Closes what this runtime opened (a shared log is closed by whoever opened it). */
   close(): Promise<void>;
 }
@@ -84,7 +102,7 @@ export async function openServiceRuntime(
     migrations: [PlatformTables1764000000000, ...persistence.migrations],
   });
   const logger = new Logger(`${service}-outbox`);
-  const relay = new OutboxRelay(dataSource, log, {
+  const relay = new OutboxRelay(dataSource, new EventLogClient(log), {
     onError: (error) =>
       logger.error(`publishing to the event log failed (will retry): ${String(error)}`),
   });
@@ -92,7 +110,10 @@ export async function openServiceRuntime(
     new ProjectionRunner(dataSource, log, projection, {
       groupId: `rollgate-${service}-${projection.name}`,
     });
-  const projections = persistence.projections.map(runnerOf);
+  const projections: ProjectionRunner[] = [];
+  const started = new Map<ProjectionRunner, Subscription>();
+  const lag = new ConsumerLagTracker(log, () => projections);
+  const stopConsumers = () => Promise.all(projections.map((p) => p.stop())).then(() => undefined);
   const eventStore = new EventStore(dataSource);
   eventStore.afterCommit(() => relay.kick());
   return {
@@ -104,11 +125,25 @@ export async function openServiceRuntime(
     relay,
     projections,
     readYourWrites: new ReadYourWrites(dataSource, log, () => projections),
+    lag,
     addProjection(projection) {
+      if (projections.some((p) => p.name === projection.name)) {
+        throw new Error(`${service} has two read models named ${projection.name}`);
+      }
       projections.push(runnerOf(projection));
     },
+    async startConsumers() {
+      const pending = projections.filter((p) => !started.has(p));
+      const subscriptions = await Promise.all(pending.map((p) => p.start()));
+      pending.forEach((runner, i) => started.set(runner, subscriptions[i]!));
+      // Taken before the service answers, so /health never says ok while it is far behind; a
+      // failed sample is retried (and logged) by RuntimeModule's periodic sampling.
+      await lag.sample().catch(() => undefined);
+    },
+    consumers: () => [...started.values()],
+    stopConsumers,
     async close() {
-      await Promise.all(projections.map((p) => p.stop()));
+      await stopConsumers();
       await relay.stop();
       await dataSource.destroy();
       if (!sharedLog) await log.close();

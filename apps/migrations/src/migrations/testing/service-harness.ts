@@ -10,6 +10,7 @@ import {
   parseConfig,
   setupHttpApp,
   type ServiceRuntime,
+  startEventLogTransport,
 } from '@rollgate/platform';
 import { MigrationsAppModule, MIGRATIONS_PERSISTENCE, MIGRATIONS_SERVICE } from '../../app.module';
 import { DEFAULT_MIGRATIONS_SETTINGS, MIGRATIONS_SETTINGS } from '../migrations.service';
@@ -80,5 +81,6 @@ export async function bootMigrationsService(options: {
   const app = moduleRef.createNestApplication({ logger: false });
   setupHttpApp(app, MIGRATIONS_SERVICE);
   await app.init();
+  await startEventLogTransport(app, runtime);
   return { app, runtime };
 }

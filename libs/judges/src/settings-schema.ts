@@ -1,6 +1,7 @@
-import { AGGREGATES } from '@rollgate/judges';
+import { AGGREGATES } from './threshold/threshold-settings';
 
-// JSON Schema of the --config file (JudgeSettings); unknown keys are rejected so typos surface.
+// JSON Schema of JudgeSettings (`rollgate judge --config`, a canary config's judge settings);
+// unknown keys are rejected so typos surface.
 const number = { type: 'number' };
 const probability = { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 };
 const strict = (properties: Record<string, unknown>) => ({
