@@ -3,11 +3,14 @@ import {
   IsArray,
   IsDefined,
   IsObject,
-  IsOptional,
   IsString,
   Length,
   Matches,
+  ValidateIf,
 } from 'class-validator';
+
+/** May be left out, but not sent as null: `@IsOptional` would let a null through to the service. */
+const OptionalNotNull = () => ValidateIf((_object, value) => value !== undefined);
 
 export class MigrationPlanDto {
   @ApiProperty({
@@ -35,23 +38,24 @@ export class MigrationPlanDto {
 
 export class MigrationLintDto {
   @ApiPropertyOptional({ description: 'A plan (object, or JSON/YAML text) to check.' })
-  @IsOptional()
+  @OptionalNotNull()
+  @IsDefined()
   plan?: unknown;
 
   @ApiPropertyOptional({ description: 'Raw SQL to check with the Squawk-style rules.' })
-  @IsOptional()
+  @OptionalNotNull()
   @IsString()
   @Length(1, 1_000_000)
   sql?: string;
 
   @ApiPropertyOptional({ type: [String], description: 'Application versions live now.' })
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray()
   @IsString({ each: true })
   liveVersions?: string[];
 
   @ApiPropertyOptional({ description: 'Columns (table.column) each application version reads.' })
-  @IsOptional()
+  @OptionalNotNull()
   @IsObject()
   reads?: Record<string, string[]>;
 }
