@@ -2,7 +2,9 @@ import type { EventEnvelope } from './envelope';
 import type * as analysis from './events/analysis';
 import type * as api from './events/api';
 import type * as flags from './events/flags';
+import type * as lowTraffic from './events/low-traffic';
 import type * as migrations from './events/migrations';
+import type * as policy from './events/policy';
 import type * as releases from './events/releases';
 import type * as routing from './events/routing';
 import type * as subscriptions from './events/subscriptions';
@@ -34,6 +36,9 @@ export interface LatestEventData {
   AnalysisIntervalScored: analysis.AnalysisIntervalScoredV1;
   AnalysisVerdictReached: analysis.AnalysisVerdictReachedV1;
   CanaryConfigChanged: analysis.CanaryConfigChangedV1;
+  AnalysisShareRaiseRequested: lowTraffic.AnalysisShareRaiseRequestedV1;
+  ReleaseShareRaised: lowTraffic.ReleaseShareRaisedV1;
+  ServicePolicyChanged: policy.ServicePolicyChangedV1;
   FlagCreated: flags.FlagCreatedV1;
   FlagProjectConfigured: flags.FlagProjectConfiguredV1;
   FlagUpdated: flags.FlagUpdatedV1;
@@ -88,6 +93,9 @@ export const LATEST_EVENT_VERSIONS = {
   AnalysisIntervalScored: 1,
   AnalysisVerdictReached: 1,
   CanaryConfigChanged: 1,
+  AnalysisShareRaiseRequested: 1,
+  ReleaseShareRaised: 1,
+  ServicePolicyChanged: 1,
   FlagCreated: 1,
   FlagProjectConfigured: 1,
   FlagUpdated: 1,

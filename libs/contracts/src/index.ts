@@ -11,6 +11,8 @@ export * from './events/flags';
 export * from './events/migrations';
 export * from './events/api';
 export * from './events/subscriptions';
+export * from './events/low-traffic';
+export * from './events/policy';
 export * from './webhook-signature';
 export * from './headers';
 export * from './event-types';

@@ -52,6 +52,8 @@ import {
   ReleaseApiGateCheckedV1,
   ReleaseApiGateOverriddenV1,
 } from './events/api';
+import { AnalysisShareRaiseRequestedV1, ReleaseShareRaisedV1 } from './events/low-traffic';
+import { ServicePolicyChangedV1 } from './events/policy';
 import { RouteAppliedV1, RouteApplyFailedV1, RouteChangeRequestedV1 } from './events/routing';
 import { SubscriptionCreatedV1, SubscriptionDeletedV1 } from './events/subscriptions';
 
@@ -80,6 +82,9 @@ export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
   AnalysisIntervalScoredV1,
   AnalysisVerdictReachedV1,
   CanaryConfigChangedV1,
+  AnalysisShareRaiseRequestedV1,
+  ReleaseShareRaisedV1,
+  ServicePolicyChangedV1,
   FlagCreatedV1,
   FlagProjectConfiguredV1,
   FlagUpdatedV1,

@@ -28,7 +28,18 @@ export interface TrafficSoFar {
   canarySharePercent?: number;
 }
 
-export type LowTrafficPolicy = 'normal' | 'extend-window' | 'threshold-fallback';
+export type LowTrafficPolicy = 'normal' | 'extend-window' | 'raise-share' | 'threshold-fallback';
+
+/** What a release allows when extending the window is not enough: a larger canary share. */
+export interface ShareRaise {
+  /** The most canary and baseline may each take, in percent (at most 50). */
+  maxPercent: number;
+  /** The share canary and baseline were already raised to in this run, if they were. */
+  raisedToPercent?: number;
+}
+
+/** A raise covers the estimate from a handful of requests with half as much again. */
+const RAISE_MARGIN = 1.5;
 
 export interface LowTrafficDecision {
   policy: LowTrafficPolicy;
@@ -40,6 +51,8 @@ export interface LowTrafficDecision {
   secondsToMinimum: number;
   /** Why, for a person; null when traffic is enough. */
   reason: string | null;
+  /** `raise-share`: the share canary and baseline each take from now on (percent). */
+  sharePercent?: number;
 }
 
 /**
@@ -51,7 +64,81 @@ export interface LowTrafficDecision {
 export function lowTrafficPolicy(
   traffic: TrafficSoFar,
   settings: LowTrafficSettings = DEFAULT_LOW_TRAFFIC_SETTINGS,
+  raise?: ShareRaise,
 ): LowTrafficDecision {
+  const decision = windowPolicy(traffic, settings);
+  return raise ? withShareRaise(decision, traffic, settings, raise) : decision;
+}
+
+/**
+ * With a share raise allowed, a step that would fall back to the threshold judge first raises
+ * canary and baseline (equally) to the share that brings the minimum within the ceiling, when
+ * that share is within the cap; the window then runs to the ceiling. Once raised, the window
+ * stays open to the ceiling, and only a step still short of the minimum there falls back.
+ */
+function withShareRaise(
+  decision: LowTrafficDecision,
+  traffic: TrafficSoFar,
+  settings: LowTrafficSettings,
+  raise: ShareRaise,
+): LowTrafficDecision {
+  const cap = Math.min(raise.maxPercent, 50);
+  const ceiling = traffic.windowSeconds * settings.maxWindowFactor;
+  const raised = raise.raisedToPercent;
+  if (raised !== undefined) {
+    const note = `the canary and baseline shares were raised to ${raised}% each (cap ${cap}%)`;
+    if (decision.policy === 'threshold-fallback' && traffic.elapsedSeconds < ceiling) {
+      return {
+        ...decision,
+        policy: 'raise-share',
+        windowSeconds: ceiling,
+        sharePercent: raised,
+        reason: `low traffic: ${note}; the window runs to its ${ceiling} s ceiling for ${settings.minimumRequests} requests per group`,
+      };
+    }
+    return decision.reason ? { ...decision, reason: `${decision.reason}; ${note}` } : decision;
+  }
+  if (decision.policy !== 'threshold-fallback') return decision;
+  const needed = shareNeeded(traffic, settings, ceiling);
+  if (needed === null) return decision;
+  const from = traffic.canarySharePercent!;
+  if (needed > cap) {
+    return {
+      ...decision,
+      reason: `${decision.reason}; raising the canary and baseline shares would take ${needed}% each, above the policy's cap of ${cap}%`,
+    };
+  }
+  const to = Math.min(cap, Math.max(from + 1, Math.ceil(needed * RAISE_MARGIN)));
+  return {
+    ...decision,
+    policy: 'raise-share',
+    windowSeconds: ceiling,
+    sharePercent: to,
+    reason: `low traffic (${formatNumber(decision.ratePerSecond)} req/s per group at ${from}%): the policy allows raising the canary and baseline shares up to ${cap}% each, so they are raised from ${from}% to ${to}% to reach ${settings.minimumRequests} requests per group within the ${ceiling} s ceiling`,
+  };
+}
+
+/**
+ * The share (percent each) at which the requests still missing arrive before the ceiling, from
+ * the rate so far at the current share; null when there is nothing to estimate from.
+ */
+export function shareNeeded(
+  traffic: TrafficSoFar,
+  settings: LowTrafficSettings,
+  ceilingSeconds: number,
+): number | null {
+  const share = traffic.canarySharePercent;
+  const perGroup = (traffic.canaryRequests + traffic.baselineRequests) / 2;
+  const elapsed = Math.max(traffic.elapsedSeconds, Number.EPSILON);
+  const secondsLeft = ceilingSeconds - traffic.elapsedSeconds;
+  if (!share || perGroup <= 0 || secondsLeft <= 0) return null;
+  const ratePerPercent = perGroup / elapsed / share;
+  const missing = Math.max(0, settings.minimumRequests - perGroup);
+  return Math.ceil(missing / secondsLeft / ratePerPercent);
+}
+
+/** Extend the window when that suffices, else the threshold fallback (no share raise). */
+function windowPolicy(traffic: TrafficSoFar, settings: LowTrafficSettings): LowTrafficDecision {
   const { minimumRequests, maxWindowFactor } = settings;
   // The groups' mean: one group far below the other is a routing fault, not low traffic, and
   // must stay a comparison (which then has no data) rather than pass on the canary alone.

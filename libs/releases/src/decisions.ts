@@ -8,6 +8,7 @@ import type {
   Verdict,
 } from '@rollgate/contracts';
 import { DomainError, type Decision } from '@rollgate/event-sourcing';
+import type { LowTrafficChoices } from './low-traffic-policy';
 import { withPlanDefaults } from './plan';
 import { apiGateHolds, type Release, type ServiceReleasesState } from './release';
 
@@ -63,6 +64,11 @@ export interface RequestRelease extends Origin {
   first?: boolean;
   /** What the API compatibility gate found (docs/adr/0012-api-compatibility-gate.md). */
   apiGate?: ApiGateCheck;
+  /** Taken from the service policy (or overridden by the request): recorded on the release. */
+  policy?: { version: number };
+  canaryConfig?: string;
+  lowTraffic?: LowTrafficChoices;
+  owners?: string[];
 }
 
 /** One verdict of the API compatibility gate, and the override a person asked for, if any. */
@@ -158,6 +164,10 @@ export function decideRequestRelease(
         plan,
         ...(command.version ? { version: command.version } : {}),
         ...(state.stable ? {} : { firstRelease: true }),
+        ...(command.policy && { policy: command.policy }),
+        ...(command.canaryConfig && { canaryConfig: command.canaryConfig }),
+        ...(command.lowTraffic && { lowTraffic: command.lowTraffic }),
+        ...(command.owners && command.owners.length > 0 && { owners: command.owners }),
       },
       2,
     ),

@@ -1,6 +1,8 @@
 export * from './plan';
 export * from './release';
 export * from './decisions';
+export * from './low-traffic-policy';
+export * from './service-policy';
 
 /** The stream that holds every release of a service. */
 export const serviceStreamId = (service: string) => `service:${service}`;

@@ -7,12 +7,13 @@ import type {
   ReleaseApiGateCheckedV1,
   ReleaseApiGateOverriddenV1,
   ReleasePlan,
-  ReleaseRequestedV1,
+  ReleaseRequestedV2,
   ReleaseStepCompletedV1,
   ReleaseStepStartedV1,
   ReleaseStrategy,
 } from '@rollgate/contracts';
 import type { Aggregate } from '@rollgate/event-sourcing';
+import type { LowTrafficChoices } from './low-traffic-policy';
 import { DEFAULT_PLAN, stepsOf, type Step } from './plan';
 
 export type ReleasePhase =
@@ -42,6 +43,14 @@ export interface Release {
   drift: string[];
   /** The API compatibility gate's last verdict (absent on releases from before the gate). */
   apiGate?: ApiGateState | null;
+  /** The service policy version the release took its defaults from (absent: none). */
+  policy?: { version: number };
+  /** The canary config that judges it; absent: the one named after the service. */
+  canaryConfig?: string;
+  /** What the release may do when traffic is too low to compare (absent: built-in behaviour). */
+  lowTraffic?: LowTrafficChoices;
+  /** The service's owners, from its policy. */
+  owners?: string[];
   updatedAt: string;
 }
 
@@ -109,7 +118,7 @@ export const serviceReleases: Aggregate<ServiceReleasesState> = {
     const reason = (event.data as Data).reason ?? null;
     switch (event.type) {
       case 'ReleaseRequested': {
-        const data = event.data as ReleaseRequestedV1;
+        const data = event.data as ReleaseRequestedV2;
         const plan = data.plan ?? DEFAULT_PLAN;
         return {
           ...state,
@@ -131,6 +140,10 @@ export const serviceReleases: Aggregate<ServiceReleasesState> = {
             pausedAt: null,
             promoteFull: false,
             drift: [],
+            ...(data.policy && { policy: data.policy }),
+            ...(data.canaryConfig && { canaryConfig: data.canaryConfig }),
+            ...(data.lowTraffic && { lowTraffic: data.lowTraffic }),
+            ...(data.owners && { owners: data.owners }),
             updatedAt: event.occurredAt,
           },
         };
@@ -255,6 +268,10 @@ export interface ReleaseView {
   drift: string[];
   apiGate: ApiGateState | null;
   plan: ReleasePlan;
+  policy?: { version: number };
+  canaryConfig?: string;
+  lowTraffic?: LowTrafficChoices;
+  owners?: string[];
   requestedBy: string;
   requestedAt: string;
   updatedAt: string;
@@ -282,6 +299,10 @@ export function toReleaseView(
     drift: release.drift,
     apiGate: release.apiGate ?? null,
     plan: { ...release.plan },
+    ...(release.policy && { policy: release.policy }),
+    ...(release.canaryConfig && { canaryConfig: release.canaryConfig }),
+    ...(release.lowTraffic && { lowTraffic: release.lowTraffic }),
+    ...(release.owners && { owners: release.owners }),
     requestedBy: request.requestedBy,
     requestedAt: request.requestedAt,
     updatedAt: release.updatedAt,

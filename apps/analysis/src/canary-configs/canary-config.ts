@@ -23,12 +23,29 @@ export type EmbeddedSignal = (typeof EMBEDDED_SIGNALS)[number];
 
 export const METRIC_SOURCES = ['prometheus', 'embedded'] as const;
 
+/**
+ * What the embedded source reads from each instance's own `/metrics` (Prometheus text format),
+ * summed over the group's instances: a counter's increase per second, a histogram's quantile (in
+ * the histogram's unit), or the ratio of two counters' increases.
+ */
+export type ExpositionQuery =
+  | { counter: string }
+  | { histogram: string; quantile: number }
+  | { ratio: { numerator: string; denominator: string } };
+
+/** An embedded query: a built-in signal, or a metric the instances expose themselves. */
+export type EmbeddedQuery = EmbeddedSignal | ExpositionQuery;
+
 export interface CanaryMetricQuery {
   /** PromQL template with `${service}`, `${group}`, `${version}`, `${interval}`. */
   prometheus?: string;
-  /** A built-in signal of the embedded source. */
-  embedded?: EmbeddedSignal;
+  /** A built-in signal of the embedded source, or a metric of the instances' exposition. */
+  embedded?: EmbeddedQuery;
 }
+
+/** The built-in signal a query names, or null when it reads the exposition (or names none). */
+export const builtInSignal = (query: CanaryMetricQuery): EmbeddedSignal | null =>
+  typeof query.embedded === 'string' ? query.embedded : null;
 
 export interface CanaryMetric {
   name: string;
@@ -75,6 +92,8 @@ const isObject = (value: unknown): value is Json =>
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const METRIC_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
+/** A Prometheus sample name, as an exposition writes it (`checkout_completed_total`). */
+const EXPOSED_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$/;
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
 const MAX_METRICS = 50;
 const MAX_QUERY_LENGTH = 4000;
@@ -261,11 +280,49 @@ function validateQuery(value: unknown, path: string, refuse: Refuse): string | n
     }
   }
   if (value.embedded === undefined) return null;
+  if (isObject(value.embedded)) {
+    validateExpositionQuery(value.embedded, `${path}.embedded`, refuse);
+    return null;
+  }
   if (!(EMBEDDED_SIGNALS as readonly unknown[]).includes(value.embedded)) {
-    refuse(`${path}.embedded`, `must be a built-in signal: ${EMBEDDED_SIGNALS.join(', ')}`);
+    refuse(
+      `${path}.embedded`,
+      `must be a built-in signal (${EMBEDDED_SIGNALS.join(', ')}) or {counter}, {histogram, quantile} or {ratio: {numerator, denominator}}`,
+    );
     return null;
   }
   return value.embedded as string;
+}
+
+function validateExpositionQuery(value: Json, path: string, refuse: Refuse): void {
+  const kinds = ['counter', 'histogram', 'ratio'].filter((kind) => kind in value);
+  if (kinds.length !== 1)
+    return refuse(path, 'must name exactly one of counter, histogram or ratio');
+  const allowed = { counter: ['counter'], histogram: ['histogram', 'quantile'], ratio: ['ratio'] }[
+    kinds[0] as 'counter' | 'histogram' | 'ratio'
+  ];
+  for (const key of Object.keys(value))
+    if (!allowed.includes(key)) refuse(`${path}.${key}`, `is not a field of a ${kinds[0]} query`);
+  const exposedName = (name: unknown, field: string) => {
+    if (!(typeof name === 'string' && EXPOSED_NAME.test(name)))
+      refuse(field, 'must be a Prometheus metric name (letters, digits, _ and :)');
+  };
+  if ('counter' in value) exposedName(value.counter, `${path}.counter`);
+  if ('histogram' in value) {
+    exposedName(value.histogram, `${path}.histogram`);
+    const q = value.quantile;
+    if (!(typeof q === 'number' && q > 0 && q < 1))
+      refuse(`${path}.quantile`, 'must be a number between 0 and 1 (exclusive)');
+  }
+  if ('ratio' in value) {
+    const ratio = value.ratio;
+    if (!isObject(ratio)) return refuse(`${path}.ratio`, 'must be {numerator, denominator}');
+    for (const key of Object.keys(ratio))
+      if (!['numerator', 'denominator'].includes(key))
+        refuse(`${path}.ratio.${key}`, 'is not a ratio field (numerator, denominator)');
+    exposedName(ratio.numerator, `${path}.ratio.numerator`);
+    exposedName(ratio.denominator, `${path}.ratio.denominator`);
+  }
 }
 
 function validateThresholds(value: unknown, path: string, refuse: Refuse): void {
@@ -367,7 +424,10 @@ function mergeByMetric(base: Record<string, unknown>, own: Json): Record<string,
  */
 export function judgeSettingsFor(config: CanaryConfig, builtIn: JudgeSettings): JudgeSettings {
   const signalNames = new Map<string, string>(
-    config.metrics.flatMap((m) => (m.query.embedded ? [[m.query.embedded, m.name] as const] : [])),
+    config.metrics.flatMap((m) => {
+      const signal = builtInSignal(m.query);
+      return signal ? [[signal, m.name] as const] : [];
+    }),
   );
   const rename = <T>(byMetric: Record<string, T> | undefined): Record<string, T> =>
     Object.fromEntries(
@@ -414,34 +474,45 @@ export function judgeSettingsFor(config: CanaryConfig, builtIn: JudgeSettings): 
   } as JudgeSettings;
 }
 
+/** One config metric's values per group over every interval so far, as its own query read them. */
+export interface MeasuredValues {
+  canary: number[];
+  baseline: number[];
+}
+
 /**
- * The built-in signals' judge inputs as the config's metrics: each metric with an `embedded`
- * query takes its signal's values under its own name, direction, criticality and weight. Until
- * the sources run each metric's own query, a metric with no `embedded` query is reported, not
- * scored; a config that names no built-in signal leaves the built-in inputs as they are.
+ * The judge inputs of the config's metrics: a metric naming a built-in signal takes that signal's
+ * values, a metric whose own query the source ran takes what it read (empty when the query
+ * returned nothing, so the judge says NODATA: fail safe), both under the metric's name, direction,
+ * criticality and weight. A metric neither measures is reported, not scored; a config that
+ * measures none of its metrics leaves the built-in inputs as they are.
  */
 export function configMetrics(
   config: CanaryConfig,
   builtIn: readonly MetricInput[],
+  measured: Readonly<Record<string, MeasuredValues>> = {},
 ): { metrics: MetricInput[]; notes: string[] } {
-  const embedded = config.metrics.filter((m) => m.query.embedded !== undefined);
+  const bySignal = new Map<string, MetricInput>(builtIn.map((input) => [input.name, input]));
+  const valuesOf = (metric: CanaryMetric): MeasuredValues | undefined => {
+    const signal = builtInSignal(metric.query);
+    return signal ? bySignal.get(signal) : measured[metric.name];
+  };
   const unmeasured = config.metrics
-    .filter((m) => m.query.embedded === undefined)
+    .filter((m) => !builtInSignal(m.query) && !(m.name in measured))
     .map((m) => m.name);
   const notes =
     unmeasured.length === 0
       ? []
       : [`${unmeasured.join(', ')}: no query the current metric source runs; not scored`];
-  if (embedded.length === 0) return { metrics: [...builtIn], notes };
-  const bySignal = new Map<string, MetricInput>(builtIn.map((input) => [input.name, input]));
-  const metrics = embedded.flatMap((metric) => {
-    const input = bySignal.get(metric.query.embedded!);
-    if (!input) return [];
+  if (unmeasured.length === config.metrics.length) return { metrics: [...builtIn], notes };
+  const metrics = config.metrics.flatMap((metric) => {
+    const values = valuesOf(metric);
+    if (!values) return [];
     return [
       {
         name: metric.name,
-        baseline: input.baseline,
-        canary: input.canary,
+        baseline: values.baseline,
+        canary: values.canary,
         direction: metric.direction,
         ...(metric.critical !== undefined && { critical: metric.critical }),
         ...(metric.weight !== undefined && { weight: metric.weight }),

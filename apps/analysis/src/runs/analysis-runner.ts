@@ -9,9 +9,11 @@ import {
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
   JUDGE_FROM_CANARY_CONFIG,
+  type AnalysisIntervalMetricV1,
   type AnalysisIntervalScoredV1,
   type AnalysisIntervalSideV1,
   type AnalysisRequestedV1,
+  type AnalysisShareRaiseRequestedV1,
   type CanaryConfigRefV1,
   type EventEnvelope,
   type NewEvent,
@@ -25,7 +27,12 @@ import {
   type EventLogContext,
   type ServiceRuntime,
 } from '@rollgate/platform';
-import type { CanaryConfig } from '../canary-configs/canary-config';
+import {
+  builtInSignal,
+  type CanaryConfig,
+  type CanaryMetric,
+} from '../canary-configs/canary-config';
+import { customProblems, metricsOf } from './custom-metrics';
 import { CanaryConfigsService } from '../canary-configs/canary-configs.service';
 import { AnalysisRunEntity } from './analysis-run.entity';
 import { intervalAction } from './epochs';
@@ -65,8 +72,6 @@ export class AnalysisRequestHandler {
     const request = event.data;
     const manager = context.getManager();
     if (await manager.existsBy(AnalysisRunEntity, { runId: request.analysisRunId })) return;
-    // An unreachable source leaves the cursor empty: the first interval is then NODATA.
-    const cursor = await this.source.mark(request.service).catch(() => null);
     // The config version in force when the release started judges every step of it.
     const config = await this.configs.resolve(
       manager,
@@ -74,6 +79,10 @@ export class AnalysisRequestHandler {
       request.canaryConfig,
       request.releaseStartedAt ?? event.occurredAt,
     );
+    // An unreachable source leaves the cursor empty: the first interval is then NODATA.
+    const cursor = await this.source
+      .mark(request.service, metricsOf(config?.config))
+      .catch(() => null);
     await manager.insert(AnalysisRunEntity, {
       runId: request.analysisRunId,
       request: JSON.stringify(request),
@@ -85,11 +94,17 @@ export class AnalysisRequestHandler {
   }
 }
 
-/** Who judges a run: the judge's name and the canary config version (null: built-in). */
+/**
+ * Who judges a run and how: the judge's name, the canary config version (null: built-in), and
+ * the release's low-traffic choices with the share already raised to in this run.
+ */
 interface Judging {
   judge: string;
   config: CanaryConfig | null;
   ref: CanaryConfigRefV1 | null;
+  choices?: AnalysisRequestedV1['lowTraffic'];
+  canarySharePercent?: number;
+  raisedSharePercent?: number;
 }
 
 /** What one interval's reading gave: signals, or why there are none. */
@@ -165,13 +180,24 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
       intervalSeconds: request.intervalSeconds,
     });
     if (action === 'wait') return;
+    const judgedBy = await this.judging(request, run);
+    const ownMetrics = metricsOf(judgedBy.config);
     if (action === 'reopen') {
-      const cursor = await this.source.mark(request.service).catch(() => null);
+      const cursor = await this.source.mark(request.service, ownMetrics).catch(() => null);
       return this.reopen(run, cursor, now, 'the analysis restarted');
     }
 
-    const judging = await this.judging(request, run);
-    const reading = await this.read(request.service, run.cursor);
+    const raise = history
+      .filter((e) => e.type === 'AnalysisShareRaiseRequested')
+      .map((e) => e.data as AnalysisShareRaiseRequestedV1)
+      .pop();
+    const judging = {
+      ...judgedBy,
+      choices: request.lowTraffic,
+      canarySharePercent: request.canarySharePercent,
+      raisedSharePercent: raise?.toPercent,
+    };
+    const reading = await this.read(request.service, run.cursor, ownMetrics);
     if (reading.newEpoch) return this.reopen(run, reading.cursor, now, reading.newEpoch);
     const intervals = [...scored.map(signalsOf), ...(reading.signals ? [reading.signals] : [])];
     const plannedWindow = request.maxIntervals * request.intervalSeconds;
@@ -194,9 +220,11 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
     const nodataStreak = quiet ? 1 + trailingNodata(scored) : 0;
     const intervalVerdict = reading.signals ? final.verdict : nodataVerdict(reading.problem!);
     const events: NewEvent[] = [
-      this.intervalEvent(request, index, reading, intervalVerdict, final.judge, judging.ref),
+      this.intervalEvent(request, index, reading, intervalVerdict, final.judge, judging),
     ];
     const ending = this.finalVerdict(intervalVerdict.verdict, final, nodataStreak, last);
+    const raising = ending === null && !raise ? this.shareRaise(request, final) : null;
+    if (raising) events.push(raising);
     if (ending) {
       events.push({
         ...this.envelope(request),
@@ -224,6 +252,25 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
       );
     });
     this.runtime.relay.kick();
+  }
+
+  /**
+   * The low-traffic policy chose larger canary and baseline shares (the release allows it): the
+   * run asks the orchestrator once, and keeps its window open to the ceiling from then on.
+   */
+  private shareRaise(request: AnalysisRequestedV1, scoring: Scoring): NewEvent | null {
+    const decision = scoring.lowTraffic;
+    if (decision?.policy !== 'raise-share' || decision.sharePercent === undefined) return null;
+    const data: AnalysisShareRaiseRequestedV1 = {
+      analysisRunId: request.analysisRunId,
+      releaseId: request.releaseId,
+      service: request.service,
+      step: request.step,
+      fromPercent: request.canarySharePercent ?? 0,
+      toPercent: decision.sharePercent,
+      reason: decision.reason ?? 'low traffic',
+    };
+    return { ...this.envelope(request), type: 'AnalysisShareRaiseRequested', data };
   }
 
   /** Discards the interval in progress: the next one starts at `now`, from `cursor`. */
@@ -275,10 +322,14 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** This interval's signals, or the reason there are none (the interval is then NODATA). */
-  private async read(service: string, cursor: string | null): Promise<Reading> {
+  private async read(
+    service: string,
+    cursor: string | null,
+    metrics: readonly CanaryMetric[],
+  ): Promise<Reading> {
     if (cursor === null) {
       // The source could not be read when the run started: start counting now.
-      const mark = await this.source.mark(service).then(
+      const mark = await this.source.mark(service, metrics).then(
         (value) => ({ value, problem: null }),
         (error: unknown) => ({ value: null, problem: failure(this.source, error) }),
       );
@@ -292,7 +343,7 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
       };
     }
     try {
-      const reading = await this.source.readSince(service, cursor);
+      const reading = await this.source.readSince(service, cursor, metrics);
       return {
         signals: reading.signals,
         cursor: reading.cursor,
@@ -357,17 +408,20 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
     reading: Reading,
     verdict: JudgeVerdict,
     judge: string,
-    canaryConfig: CanaryConfigRefV1 | null,
+    judging: Judging,
   ): NewEvent {
     const signals = reading.signals;
+    const canaryConfig = judging.ref;
     const reasons = signals
       ? [
           ...verdict.reasons,
           ...verdict.metrics.map((m) => `${m.name}: ${m.classification}: ${m.reason}`),
+          ...customProblems(signals),
           describeGroup('canary', signals.canary),
           describeGroup('baseline', signals.baseline),
         ]
       : verdict.reasons;
+    const metrics = judging.config && signals ? metricResults(judging.config, this.source.kind, signals, verdict) : [];
     const data: AnalysisIntervalScoredV1 = {
       analysisRunId: request.analysisRunId,
       releaseId: request.releaseId,
@@ -378,6 +432,7 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
       reasons,
       judge,
       ...(canaryConfig && { canaryConfig }),
+      ...(metrics.length > 0 && { metrics }),
       canary: sideOf(signals?.canary),
       baseline: sideOf(signals?.baseline),
     };
@@ -415,7 +470,56 @@ function signalsOf(scored: AnalysisIntervalScoredV1): WindowSignals {
     latencyCounts: side.latencyCounts ?? emptyGroup().latencyCounts,
     saturation: side.saturation ?? null,
   });
-  return { canary: group(scored.canary), baseline: group(scored.baseline) };
+  const custom = Object.fromEntries(
+    (scored.metrics ?? [])
+      .filter((m) => m.measuredBy === 'prometheus' || m.measuredBy === 'embedded')
+      .map((m) => [m.name, { canary: m.canary ?? null, baseline: m.baseline ?? null }]),
+  );
+  return {
+    canary: group(scored.canary),
+    baseline: group(scored.baseline),
+    ...(Object.keys(custom).length > 0 && { custom }),
+  };
+}
+
+/**
+ * Each config metric's interval values and the judge's classification so far: the values its
+ * own query read (absent: it returned nothing), or for a built-in signal its interval summary
+ * (error rate as a fraction, p99 in ms, saturation).
+ */
+function metricResults(
+  config: CanaryConfig,
+  sourceKind: string,
+  signals: WindowSignals,
+  verdict: JudgeVerdict,
+): AnalysisIntervalMetricV1[] {
+  const classified = new Map(verdict.metrics.map((m) => [m.name, m.classification]));
+  const summary = (signal: string, group: GroupSignals): number | null => {
+    if (signal === 'error-rate') return group.requests > 0 ? round(group.errors / group.requests) : null;
+    if (signal === 'latency') {
+      const p99 = histogramQuantile(group.latencyCounts, 0.99);
+      return p99 === null ? null : round(p99);
+    }
+    return group.saturation === null ? null : round(group.saturation);
+  };
+  return config.metrics.flatMap((metric): AnalysisIntervalMetricV1[] => {
+    const signal = builtInSignal(metric.query);
+    const own = signals.custom?.[metric.name];
+    if (!signal && !own) return [];
+    const canary = signal ? summary(signal, signals.canary) : own!.canary;
+    const baseline = signal ? summary(signal, signals.baseline) : own!.baseline;
+    const classification = classified.get(metric.name);
+    return [
+      {
+        name: metric.name,
+        measuredBy: signal ?? sourceKind,
+        ...(canary !== null && Number.isFinite(canary) && { canary }),
+        ...(baseline !== null && Number.isFinite(baseline) && { baseline }),
+        ...(classification && { classification }),
+        ...(own?.problem && { problem: own.problem }),
+      },
+    ];
+  });
 }
 
 function trailingNodata(scored: AnalysisIntervalScoredV1[]): number {

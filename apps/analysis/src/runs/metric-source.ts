@@ -1,4 +1,19 @@
-import { GROUPS, emptyGroup, type GroupSignals, type WindowSignals } from './signals';
+import type { CanaryMetric } from '../canary-configs/canary-config';
+import {
+  addTotals,
+  expositionQueries,
+  expositionReadings,
+  expositionTotals,
+  parseExposition,
+  type ExposedTotals,
+} from './custom-metrics';
+import {
+  GROUPS,
+  emptyGroup,
+  type AnalysedGroup,
+  type GroupSignals,
+  type WindowSignals,
+} from './signals';
 
 /**
  * Where an analysis run reads the golden signals. A source hands out an opaque cursor (plain
@@ -7,14 +22,19 @@ import { GROUPS, emptyGroup, type GroupSignals, type WindowSignals } from './sig
  */
 export interface MetricSource {
   readonly kind: string;
-  /** A cursor for "now": the start of a run. */
-  mark(service: string): Promise<string>;
+  /** A cursor for "now": the start of a run that also measures the config's `metrics`. */
+  mark(service: string, metrics?: readonly CanaryMetric[]): Promise<string>;
   /**
-   * Canary and baseline signals from `cursor` until now, and the cursor to continue from.
+   * Canary and baseline signals from `cursor` until now, and the cursor to continue from; with
+   * `metrics`, also the value of each config metric whose query this source runs (`custom`).
    * `signals` is null when the source answered but the interval cannot be trusted (e.g. its
    * counters restarted); `problem` then says why.
    */
-  readSince(service: string, cursor: string): Promise<SourceReading>;
+  readSince(
+    service: string,
+    cursor: string,
+    metrics?: readonly CanaryMetric[],
+  ): Promise<SourceReading>;
 }
 
 export interface SourceReading {
@@ -57,6 +77,10 @@ export interface EmbeddedCursor {
   /** Instance ids per analysed group in the route; null when the route could not be read. */
   instances: Record<string, string[]> | null;
   groups: Record<string, CounterSnapshot>;
+  /** Per group, the totals of the config metrics the instances expose (null: unreadable). */
+  exposed?: Partial<Record<AnalysedGroup, ExposedTotals | null>>;
+  /** Why a group's exposition could not be read. */
+  unexposed?: Partial<Record<AnalysedGroup, string>>;
 }
 
 /**
@@ -64,7 +88,8 @@ export interface EmbeddedCursor {
  * The proxy counts since it started, so a cursor is a snapshot of the counters (with their epoch
  * and the instances they count for) and an interval is the difference. Saturation is the time the
  * group's requests spent in flight (the histogram's latency sum) divided by the interval and by
- * the group's instances in the route.
+ * the group's instances in the route. A canary config's own metrics are read from each routed
+ * instance's `/metrics` (Prometheus text format), summed per group, differenced the same way.
  */
 export class RouterStatsSource implements MetricSource {
   readonly kind = 'embedded';
@@ -74,19 +99,42 @@ export class RouterStatsSource implements MetricSource {
     private readonly fleet: FleetClock,
   ) {}
 
-  async mark(service: string): Promise<string> {
-    const [stats, route] = await Promise.all([this.stats(service), this.route(service)]);
-    return JSON.stringify(snapshot(stats, route?.instances ?? null, Date.now()));
+  async mark(service: string, metrics: readonly CanaryMetric[] = []): Promise<string> {
+    return JSON.stringify((await this.snapshotNow(service, metrics)).cursor);
   }
 
-  async readSince(service: string, cursor: string): Promise<SourceReading> {
+  async readSince(
+    service: string,
+    cursor: string,
+    metrics: readonly CanaryMetric[] = [],
+  ): Promise<SourceReading> {
     const before = JSON.parse(cursor) as EmbeddedCursor;
-    const [stats, route] = await Promise.all([this.stats(service), this.route(service)]);
-    const now = snapshot(stats, route?.instances ?? null, Date.now());
+    const { cursor: now, route } = await this.snapshotNow(service, metrics);
     const next = JSON.stringify(now);
     const newEpoch = epochChange(before, now) ?? (await this.staleRoute(service, route));
     if (newEpoch) return { signals: null, cursor: next, newEpoch };
-    return { signals: difference(before, now), cursor: next };
+    const signals = difference(before, now);
+    const queries = expositionQueries(metrics);
+    if (queries.length > 0)
+      signals.custom = expositionReadings(
+        queries,
+        before.exposed ?? {},
+        now.exposed ?? {},
+        (now.at - before.at) / 1000,
+        { ...before.unexposed, ...now.unexposed },
+      );
+    return { signals, cursor: next };
+  }
+
+  private async snapshotNow(
+    service: string,
+    metrics: readonly CanaryMetric[],
+  ): Promise<{ cursor: EmbeddedCursor; route: RouteSeen | null }> {
+    const [stats, route] = await Promise.all([this.stats(service), this.route(service)]);
+    const cursor = snapshot(stats, route?.instances ?? null, Date.now());
+    const queries = expositionQueries(metrics).map((q) => q.query);
+    if (queries.length > 0) Object.assign(cursor, await exposedTotals(route, queries));
+    return { cursor, route };
   }
 
   /**
@@ -127,12 +175,19 @@ export class RouterStatsSource implements MetricSource {
       });
       if (!response.ok) return null;
       const route = (await response.json()) as {
-        backends?: Record<string, { id: string }[]>;
+        backends?: Record<string, { id: string; host?: string; port?: number }[]>;
         appliedAt?: string | null;
       };
+      const backends = (group: string) => route.backends?.[group] ?? [];
       return {
         instances: Object.fromEntries(
-          GROUPS.map((group) => [group, (route.backends?.[group] ?? []).map((b) => b.id).sort()]),
+          GROUPS.map((group) => [group, backends(group).map((b) => b.id).sort()]),
+        ),
+        addresses: Object.fromEntries(
+          GROUPS.map((group) => [
+            group,
+            backends(group).flatMap((b) => (b.host && b.port ? [`${b.host}:${b.port}`] : [])),
+          ]),
         ),
         appliedAt: route.appliedAt ?? null,
       };
@@ -144,8 +199,48 @@ export class RouterStatsSource implements MetricSource {
 
 interface RouteSeen {
   instances: Record<string, string[]>;
+  /** `host:port` of each routed instance per analysed group. */
+  addresses: Record<string, string[]>;
   /** When the router confirmed the route; null from a router that does not say. */
   appliedAt: string | null;
+}
+
+/**
+ * Each analysed group's exposition totals for `queries`: every routed instance's `/metrics`,
+ * summed. A group none of whose instances can be read (or that has none) is null, with why.
+ */
+async function exposedTotals(
+  route: RouteSeen | null,
+  queries: Parameters<typeof expositionTotals>[1],
+): Promise<Pick<EmbeddedCursor, 'exposed' | 'unexposed'>> {
+  const exposed: NonNullable<EmbeddedCursor['exposed']> = {};
+  const unexposed: NonNullable<EmbeddedCursor['unexposed']> = {};
+  await Promise.all(
+    GROUPS.map(async (group) => {
+      const addresses = route?.addresses[group] ?? [];
+      if (addresses.length === 0) {
+        exposed[group] = null;
+        unexposed[group] = route ? 'no instance is routed' : 'the route could not be read';
+        return;
+      }
+      try {
+        const totals = await Promise.all(
+          addresses.map(async (address) => {
+            const response = await fetch(`http://${address}/metrics`, {
+              signal: AbortSignal.timeout(2_000),
+            });
+            if (!response.ok) throw new Error(`${address}/metrics answered ${response.status}`);
+            return expositionTotals(parseExposition(await response.text()), queries);
+          }),
+        );
+        exposed[group] = addTotals(totals);
+      } catch (error) {
+        exposed[group] = null;
+        unexposed[group] = `cannot read the exposition: ${(error as Error).message}`;
+      }
+    }),
+  );
+  return { exposed, unexposed };
 }
 
 /** When the fleet that runs a service's instances began its current life. */

@@ -1,5 +1,14 @@
+import { renderQuery, type CanaryMetric } from '../canary-configs/canary-config';
+import { prometheusQueries } from './custom-metrics';
 import type { MetricSource, SourceReading } from './metric-source';
-import { GROUPS, bucketOf, emptyGroup, type WindowSignals } from './signals';
+import {
+  GROUPS,
+  bucketOf,
+  emptyGroup,
+  type AnalysedGroup,
+  type MetricReading,
+  type WindowSignals,
+} from './signals';
 
 /**
  * Metric names a service exposes for the Prometheus source (the sample service does, with
@@ -26,9 +35,51 @@ export function promQueries(service: string, seconds: number) {
   };
 }
 
+/**
+ * Each config metric's PromQL per group: placeholders rendered with the service, the group, the
+ * version that group runs (empty when Prometheus does not know it) and the interval (`30s`).
+ */
+export function renderedQueries(
+  metrics: readonly CanaryMetric[],
+  service: string,
+  seconds: number,
+  versions: Partial<Record<AnalysedGroup, string>>,
+): { name: string; group: AnalysedGroup; promql: string }[] {
+  return prometheusQueries(metrics).flatMap(({ name, template }) =>
+    GROUPS.map((group) => ({
+      name,
+      group,
+      promql: renderQuery(template, {
+        service,
+        group,
+        version: versions[group] ?? '',
+        interval: `${Math.max(1, Math.round(seconds))}s`,
+      }),
+    })),
+  );
+}
+
+/**
+ * One query's answer as one number: exactly one series with a finite value. Nothing (no series)
+ * is no data, as are several series (the query must aggregate) and NaN.
+ */
+export function singleValue(
+  series: readonly { values: [number, string][] }[],
+): { value: number | null; problem?: string } {
+  if (series.length === 0) return { value: null, problem: 'the query returned nothing' };
+  if (series.length > 1)
+    return {
+      value: null,
+      problem: `the query returned ${series.length} series; aggregate them to one (e.g. sum)`,
+    };
+  const value = lastValue(series[0]!);
+  if (!Number.isFinite(value)) return { value: null, problem: `the query returned ${value}` };
+  return { value };
+}
+
 const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 
-interface PromSeries {
+export interface PromSeries {
   metric: Record<string, string>;
   values: [number, string][];
 }
@@ -63,7 +114,11 @@ export class PrometheusSource implements MetricSource {
     return JSON.stringify({ at: Date.now() } satisfies PromCursor);
   }
 
-  async readSince(service: string, cursor: string): Promise<SourceReading> {
+  async readSince(
+    service: string,
+    cursor: string,
+    metrics: readonly CanaryMetric[] = [],
+  ): Promise<SourceReading> {
     const { at } = JSON.parse(cursor) as PromCursor;
     const now = Date.now();
     const seconds = Math.max(1, Math.floor((now - at) / 1000));
@@ -94,7 +149,46 @@ export class PrometheusSource implements MetricSource {
       const value = lastValue(series);
       if (group && Number.isFinite(value)) group.saturation = value;
     }
+    if (prometheusQueries(metrics).length > 0)
+      signals.custom = await this.configMetrics(service, metrics, end, seconds);
     return { signals, cursor: JSON.stringify({ at: at + seconds * 1000 } satisfies PromCursor) };
+  }
+
+  /** Runs each config metric's query per group at `end`; a query Prometheus refuses throws. */
+  private async configMetrics(
+    service: string,
+    metrics: readonly CanaryMetric[],
+    end: number,
+    seconds: number,
+  ): Promise<Record<string, MetricReading>> {
+    const needsVersion = prometheusQueries(metrics).some((q) => q.template.includes('${version}'));
+    const versions = needsVersion ? await this.versions(service, end, seconds) : {};
+    const queries = renderedQueries(metrics, service, seconds, versions);
+    const answers = await Promise.all(queries.map((q) => this.query(q.promql, end, seconds)));
+    const readings: Record<string, MetricReading> = {};
+    queries.forEach(({ name, group }, i) => {
+      const reading = (readings[name] ??= { canary: null, baseline: null });
+      const { value, problem } = singleValue(answers[i]!);
+      reading[group] = value;
+      if (problem) reading.problem = [reading.problem, `${group}: ${problem}`].filter(Boolean).join('; ');
+    });
+    return readings;
+  }
+
+  /** The version each group runs, from the `version` label of the service's series. */
+  private async versions(
+    service: string,
+    end: number,
+    seconds: number,
+  ): Promise<Partial<Record<AnalysedGroup, string>>> {
+    const promql = `count by (group, version) ({service="${escapeLabel(service)}",group=~"${GROUPS.join('|')}"})`;
+    const versions: Partial<Record<AnalysedGroup, string>> = {};
+    for (const series of await this.query(promql, end, seconds)) {
+      const group = series.metric['group'] as AnalysedGroup;
+      if (GROUPS.includes(group) && series.metric['version'])
+        versions[group] = series.metric['version'];
+    }
+    return versions;
   }
 
   private async query(promql: string, end: number, stepSeconds: number): Promise<PromSeries[]> {

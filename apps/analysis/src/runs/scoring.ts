@@ -8,11 +8,14 @@ import {
   type LowTrafficSettings,
   type MetricInput,
 } from '@rollgate/judges';
+import type { LowTrafficChoicesV1 } from '@rollgate/contracts';
 import {
+  builtInSignal,
   configMetrics,
   judgeSettingsFor,
   type CanaryConfig,
 } from '../canary-configs/canary-config';
+import { measuredValues } from './custom-metrics';
 import {
   errorIndicators,
   latencySamples,
@@ -119,6 +122,33 @@ export function goldenSignalMetrics(
   return { metrics, notes };
 }
 
+/**
+ * Sequential settings for a config's own metrics (one value per group per interval, like
+ * saturation): continuous on a linear scale, few samples, no tail test. The config's own judge
+ * settings still win.
+ */
+export const OWN_METRIC_SEQUENTIAL = {
+  kind: 'continuous',
+  scale: 'linear',
+  minimumSamples: 3,
+  tailQuantiles: [],
+} as const;
+
+function withOwnMetrics(settings: JudgeSettings, config: CanaryConfig): JudgeSettings {
+  const own = config.metrics.filter((m) => !builtInSignal(m.query));
+  if (own.length === 0) return settings;
+  return {
+    ...settings,
+    sequential: {
+      ...settings.sequential,
+      metrics: {
+        ...settings.sequential?.metrics,
+        ...Object.fromEntries(own.map((m) => [m.name, { ...OWN_METRIC_SEQUENTIAL }])),
+      },
+    },
+  };
+}
+
 export interface Scoring {
   verdict: JudgeVerdict;
   judge: string;
@@ -142,8 +172,13 @@ export function scoreIntervals(args: {
   policy: AnalysisPolicy;
   /** The canary config version that judges the run; null or absent: the built-in defaults. */
   config?: CanaryConfig | null;
+  /** The release's low-traffic choices; absent: the analysis policy alone decides. */
+  choices?: LowTrafficChoicesV1;
+  /** The share canary and baseline were raised to earlier in this run, if they were. */
+  raisedSharePercent?: number;
 }): Scoring {
   const { intervals, policy, last } = args;
+  const choices = args.choices ?? {};
   const canaryRequests = sumOf(intervals.map((i) => i.canary.requests));
   const baselineRequests = sumOf(intervals.map((i) => i.baseline.requests));
   const lowTraffic = lowTrafficPolicy(
@@ -154,10 +189,19 @@ export function scoreIntervals(args: {
       windowSeconds: args.windowSeconds,
       canarySharePercent: args.canarySharePercent,
     },
-    policy.lowTraffic,
+    {
+      minimumRequests: choices.minimumRequests ?? policy.lowTraffic.minimumRequests,
+      maxWindowFactor: choices.maxWindowFactor ?? policy.lowTraffic.maxWindowFactor,
+    },
+    choices.raiseShare && {
+      maxPercent: choices.raiseShare.maxPercent,
+      raisedToPercent: args.raisedSharePercent,
+    },
   );
   const config = args.config ?? null;
-  const settings = config ? judgeSettingsFor(config, judgeSettings(policy)) : judgeSettings(policy);
+  const settings = config
+    ? judgeSettingsFor(config, withOwnMetrics(judgeSettings(policy), config))
+    : judgeSettings(policy);
   const name = lowTraffic.policy === 'threshold-fallback' ? 'threshold' : args.judge;
   const decided = lowTraffic.policy === 'normal' ? null : lowTraffic;
   // Even the threshold fallback, which judges the canary alone, needs the baseline to be served:
@@ -178,7 +222,9 @@ export function scoreIntervals(args: {
     };
   }
   const golden = goldenSignalMetrics(intervals, name === 'threshold');
-  const configured = config ? configMetrics(config, golden.metrics) : null;
+  const configured = config
+    ? configMetrics(config, golden.metrics, measuredValues(intervals))
+    : null;
   const metrics = configured?.metrics ?? golden.metrics;
   const notes = [...golden.notes, ...(configured?.notes ?? [])];
   const request = { metrics };
@@ -187,6 +233,16 @@ export function scoreIntervals(args: {
     ...v,
     reasons: [...lead, ...(decided?.reason ? [decided.reason] : []), ...v.reasons, ...notes],
   });
+  if (name === 'threshold' && last && verdict.verdict === 'PASS' && choices.thresholdFallback === 'confirm') {
+    // The policy trusts the canary-alone check only with a person's confirmation.
+    return {
+      judge: name,
+      lowTraffic: decided,
+      verdict: withNotes({ ...verdict, verdict: 'MARGINAL' }, [
+        "threshold fallback: the canary stayed within its bounds, but the release's low-traffic policy asks a person to confirm: `rollgate promote` to go on, `rollgate abort` to roll back",
+      ]),
+    };
+  }
   if (!last || name !== 'sequential' || verdict.verdict !== 'MARGINAL') {
     return { judge: name, lowTraffic: decided, verdict: withNotes(verdict) };
   }

@@ -21,6 +21,19 @@ export interface GroupSignals {
 export interface WindowSignals {
   canary: GroupSignals;
   baseline: GroupSignals;
+  /**
+   * The canary config's own metrics the source read this interval (its PromQL, or the instances'
+   * exposition), by metric name; absent when the source ran none.
+   */
+  custom?: Record<string, MetricReading>;
+}
+
+/** One config metric's value per group over one interval; null: the query returned nothing. */
+export interface MetricReading {
+  canary: number | null;
+  baseline: number | null;
+  /** Why a value is missing, for the reasons a person reads. */
+  problem?: string;
 }
 
 export const GROUPS = ['canary', 'baseline'] as const;

@@ -1,5 +1,6 @@
 import { defineEvent, SERVICE_NAME_PATTERN } from '../definition';
 import { TOPICS } from '../topics';
+import { lowTrafficSchema, type LowTrafficChoicesV1 } from './policy';
 
 export type Verdict = 'PASS' | 'MARGINAL' | 'FAIL' | 'NODATA';
 
@@ -55,6 +56,10 @@ export interface AnalysisRequestedV1 {
   releaseStartedAt?: string;
   /** The canary config to judge with; default: the one named after the service, else built-in. */
   canaryConfig?: string;
+  /** The release's low-traffic choices (share raise, synthetic traffic, fallback confirmation). */
+  lowTraffic?: LowTrafficChoicesV1;
+  /** The canary's share of the traffic at this step, in percent (the baseline takes as much). */
+  canarySharePercent?: number;
 }
 
 /** `judge` of an AnalysisRequested that leaves the choice to the canary config. */
@@ -93,6 +98,8 @@ export const AnalysisRequestedV1 = defineEvent<AnalysisRequestedV1, 'AnalysisReq
       judge: { type: 'string', minLength: 1 },
       releaseStartedAt: { type: 'string', format: 'date-time', nullable: true },
       canaryConfig: { type: 'string', pattern: SERVICE_NAME_PATTERN, nullable: true },
+      lowTraffic: { ...lowTrafficSchema, nullable: true },
+      canarySharePercent: { type: 'number', minimum: 0, maximum: 100, nullable: true },
     },
     required: [
       'analysisRunId',

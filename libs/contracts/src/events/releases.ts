@@ -8,6 +8,7 @@ import {
   type VersionGroup,
 } from '../definition';
 import { TOPICS } from '../topics';
+import { lowTrafficSchema, type LowTrafficChoicesV1 } from './policy';
 
 export type ReleaseStrategy = 'rolling' | 'blue-green' | 'canary';
 
@@ -93,9 +94,20 @@ export const ReleaseRequestedV1 = defineEvent<ReleaseRequestedV1, 'ReleaseReques
 
 /**
  * Version 2: a rolling plan may have `maxSurge` 0 (replace in place, `maxUnavailable` instances at a
- * time); v1 required at least 1. Same fields, so the upcaster only moves the version on.
+ * time); v1 required at least 1. Same fields, so the upcaster only moves the version on. The
+ * optional fields after it came with service policies (issue 12): what the release took from the
+ * policy in force (or its request overrode), so it never reads the policy again.
  */
-export type ReleaseRequestedV2 = ReleaseRequestedV1;
+export interface ReleaseRequestedV2 extends ReleaseRequestedV1 {
+  /** The service policy version whose defaults the release took; absent: no policy. */
+  policy?: { version: number };
+  /** The canary config that judges the release; absent: the one named after the service. */
+  canaryConfig?: string;
+  /** What the release may do when traffic is too low to compare. */
+  lowTraffic?: LowTrafficChoicesV1;
+  /** Who owns the service, from its policy. */
+  owners?: string[];
+}
 
 const planSchemaV2 = {
   ...planSchema,
@@ -106,15 +118,31 @@ const planSchemaV2 = {
 } as const;
 
 export const ReleaseRequestedV2 = defineEvent<ReleaseRequestedV2, 'ReleaseRequested'>({
-  ...ReleaseRequestedV1,
+  ...(ReleaseRequestedV1 as Omit<typeof ReleaseRequestedV1, 'schema'>),
   version: 2,
+  // Ajv's schema type cannot follow the optional nested objects; the lock test checks the schema.
   schema: {
     ...ReleaseRequestedV1.schema,
     properties: {
       ...ReleaseRequestedV1.schema.properties,
       plan: { ...planSchemaV2, nullable: true },
+      policy: {
+        type: 'object',
+        properties: { version: { type: 'integer', minimum: 1 } },
+        required: ['version'],
+        additionalProperties: false,
+        nullable: true,
+      },
+      canaryConfig: { type: 'string', pattern: SERVICE_NAME_PATTERN, nullable: true },
+      lowTraffic: { ...lowTrafficSchema, nullable: true },
+      owners: {
+        type: 'array',
+        items: { type: 'string', minLength: 1, maxLength: 200 },
+        maxItems: 50,
+        nullable: true,
+      },
     },
-  },
+  } as never,
 });
 
 /** v1 -> v2: every v1 plan is a valid v2 plan. */
