@@ -15,6 +15,7 @@ import { escapeTerminalText } from './output/terminal-text';
 import { tokenCommand } from './tokens/token.command';
 import { subscriptionsCommand } from './subscriptions/subscriptions.commands';
 import { demoCommand } from './demo/demo.command';
+import { policyCommands } from './policy/policy.commands';
 
 export interface CliDependencies {
   config: RollgateConfig;
@@ -58,6 +59,7 @@ export function buildProgram(context: CliContext, setExitCode: (code: number) =>
   program.addCommand(tokenCommand(context, setExitCode));
   program.addCommand(subscriptionsCommand(context, setExitCode));
   program.addCommand(demoCommand(context, setExitCode));
+  for (const command of policyCommands(context, setExitCode)) program.addCommand(command);
   // addCommand does not pass settings down: every command, at any depth, reports errors the same way.
   const configure = (commands: readonly Command[]): void => {
     for (const command of commands) {

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { startPrometheus, waitForScrapes, type PrometheusServer } from '@rollgate/platform/testing';
 import {
@@ -9,7 +9,17 @@ import {
   type Build,
   type ReleaseTarget,
 } from './release-scenarios';
-import { api, digest, portsEnv, start, stop, tempDir, waitFor, type Proc } from './support';
+import {
+  api,
+  digest,
+  fleetDiscovery,
+  portsEnv,
+  start,
+  stop,
+  tempDir,
+  waitFor,
+  type Proc,
+} from './support';
 
 // Ports 25000-25999: 25001-25005 the Rollgate host, 25200 fleet discovery for Prometheus.
 const V1: Build = { digest: digest('a'), version: 'v1' };
@@ -79,38 +89,6 @@ const ofType = (entries: TimelineEntry[], type: string) => entries.filter((e) =>
 
 const canaryRequests = (entry: TimelineEntry) =>
   (entry.details['canary'] as { requests: number } | undefined)?.requests ?? 0;
-
-/**
- * Prometheus HTTP service discovery for the local fleet: every instance the router routes to, in
- * one target group per role, labelled `group` (as kubernetes_sd would label pods). A target label
- * wins over the instance's own `group` label, so an instance promoted from canary to stable
- * counts as stable from the next refresh on.
- */
-function fleetDiscovery(router: string, services: string[], port: number): Promise<Server> {
-  const groupsOf = async (service: string) => {
-    const response = await fetch(`${router}/routes/${service}`);
-    if (!response.ok) return [];
-    const { backends } = (await response.json()) as {
-      backends?: Record<string, { port: number }[]>;
-    };
-    return Object.entries(backends ?? {})
-      .filter(([, instances]) => instances.length > 0)
-      .map(([group, instances]) => ({
-        targets: instances.map((b) => `127.0.0.1:${b.port}`),
-        labels: { group },
-      }));
-  };
-  const server = createServer((_req, res) => {
-    void Promise.all(services.map(groupsOf))
-      .then((lists) => lists.flat())
-      .catch(() => [])
-      .then((groups) => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(groups));
-      });
-  });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
-}
 
 describe('analysis on Prometheus: low traffic, and a source that dies', () => {
   let discovery: Server;

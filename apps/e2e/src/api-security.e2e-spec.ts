@@ -102,9 +102,20 @@ function validBody(route: Route, place: Place, database: string): unknown {
         metrics: [{ name: 'errors', query: { embedded: 'error-rate' }, direction: 'increase' }],
       },
     },
+    'POST /services/{name}/policy': servicePolicy(place.service),
+    'POST /services/{name}/policy/diff': servicePolicy(place.service),
   };
   if (!(key(route) in bodies)) throw new Error(`no valid body for ${key(route)}: add one`);
   return bodies[key(route)];
+}
+
+function servicePolicy(service: string) {
+  return {
+    apiVersion: 'rollgate/v1',
+    kind: 'ServicePolicy',
+    service,
+    release: { strategy: 'canary', plan: { steps: [10, 50], stepSeconds: 30 } },
+  };
 }
 
 function migrationPlan(service: string, column: string) {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -271,4 +271,36 @@ export async function emptyFleet(): Promise<{ url: string; close: () => Promise<
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * Prometheus HTTP service discovery for the local fleet: every instance the router routes to, in
+ * one target group per role, labelled `group` (as kubernetes_sd would label pods). A target label
+ * wins over the instance's own `group` label, so an instance promoted from canary to stable
+ * counts as stable from the next refresh on.
+ */
+export function fleetDiscovery(router: string, services: string[], port: number): Promise<Server> {
+  const groupsOf = async (service: string) => {
+    const response = await fetch(`${router}/routes/${service}`);
+    if (!response.ok) return [];
+    const { backends } = (await response.json()) as {
+      backends?: Record<string, { port: number }[]>;
+    };
+    return Object.entries(backends ?? {})
+      .filter(([, instances]) => instances.length > 0)
+      .map(([group, instances]) => ({
+        targets: instances.map((b) => `127.0.0.1:${b.port}`),
+        labels: { group },
+      }));
+  };
+  const server = createServer((_req, res) => {
+    void Promise.all(services.map(groupsOf))
+      .then((lists) => lists.flat())
+      .catch(() => [])
+      .then((groups) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(groups));
+      });
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }

@@ -7,10 +7,16 @@ import {
   type ServiceDescriptor,
 } from '@rollgate/platform';
 import { AuditModule } from './audit/audit.module';
+import { POLICY_PERSISTENCE } from './policy/policy.module';
 import { RELEASES_PERSISTENCE, ReleasesModule } from './releases/releases.module';
 import { ReleaseSignals1764000000300 } from './rollout/migrations/1764000000300-release-signals';
+import { ShareRaises1764000000310 } from './rollout/migrations/1764000000310-share-raises';
 import { FleetModule, RolloutModule } from './rollout/rollout.module';
-import { AnalysisVerdictEntity, RouteAnswerEntity } from './rollout/signals.entity';
+import {
+  AnalysisVerdictEntity,
+  RouteAnswerEntity,
+  ShareRaiseRequestEntity,
+} from './rollout/signals.entity';
 import { ReleaseSignalsProjection } from './rollout/signals.projection';
 import { WEBHOOKS_MIGRATIONS, WebhooksModule } from './webhooks/webhooks.module';
 
@@ -24,11 +30,19 @@ export const ORCHESTRATOR_SERVICE: ServiceDescriptor = {
 
 /** Tables, migrations and read models of this service. */
 export const ORCHESTRATOR_PERSISTENCE: ServicePersistence = {
-  entities: [...RELEASES_PERSISTENCE.entities, RouteAnswerEntity, AnalysisVerdictEntity],
+  entities: [
+    ...RELEASES_PERSISTENCE.entities,
+    ...POLICY_PERSISTENCE.entities,
+    RouteAnswerEntity,
+    AnalysisVerdictEntity,
+    ShareRaiseRequestEntity,
+  ],
   migrations: [
     ...RELEASES_PERSISTENCE.migrations,
     ReleaseSignals1764000000300,
+    ShareRaises1764000000310,
     ...WEBHOOKS_MIGRATIONS,
+    ...POLICY_PERSISTENCE.migrations,
   ],
   readModels: [...RELEASES_PERSISTENCE.readModels, ReleaseSignalsProjection],
 };

@@ -1,4 +1,11 @@
-import { HEALTHY, outcome, parseBehaviour, prng } from './behaviour';
+import {
+  HEALTHY,
+  completesCheckout,
+  outcome,
+  parseBehaviour,
+  parseMetricsNaming,
+  prng,
+} from './behaviour';
 
 describe('sample service behaviour', () => {
   it('fails about the configured share of requests and centres latency on the median', () => {
@@ -39,5 +46,26 @@ describe('sample service behaviour', () => {
     expect(() => parseBehaviour({ SAMPLE_ERROR_RATE: '2' })).toThrow(
       'SAMPLE_ERROR_RATE must be a number in [0, 1]',
     );
+  });
+});
+
+describe('sample service business behaviour', () => {
+  it('completes checkouts on about the configured share of successful requests only', () => {
+    const random = prng(7);
+    const behaviour = { ...HEALTHY, checkoutRate: 0.3 };
+    const ok = Array.from({ length: 10_000 }, () => completesCheckout(behaviour, 200, random));
+    const share = ok.filter(Boolean).length / ok.length;
+    expect(share).toBeGreaterThan(0.28);
+    expect(share).toBeLessThan(0.32);
+    expect(completesCheckout(behaviour, 500, () => 0)).toBe(false);
+    expect(completesCheckout(HEALTHY, 200, () => 0)).toBe(false);
+  });
+
+  it('reads the checkout rate and the metric names from the environment', () => {
+    expect(parseBehaviour({ SAMPLE_CHECKOUT_RATE: '0.25' }).checkoutRate).toBe(0.25);
+    expect(() => parseBehaviour({ SAMPLE_CHECKOUT_RATE: '2' })).toThrow(/SAMPLE_CHECKOUT_RATE/);
+    expect(parseMetricsNaming({})).toBe('sample');
+    expect(parseMetricsNaming({ SAMPLE_METRICS_NAMING: 'micrometer' })).toBe('micrometer');
+    expect(() => parseMetricsNaming({ SAMPLE_METRICS_NAMING: 'statsd' })).toThrow(/statsd/);
   });
 });

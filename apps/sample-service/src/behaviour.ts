@@ -6,6 +6,21 @@ export interface Behaviour {
   latencyMs: number;
   /** Log-normal spread of the latency (sigma); 0 means constant. */
   latencySpread: number;
+  /**
+   * Probability in [0, 1] that a successful request completes a checkout (the business counter
+   * `checkout_completed_total`); absent or 0: the build never counts one.
+   */
+  checkoutRate?: number;
+}
+
+/** Whether a request completes a checkout: only successful ones can. */
+export function completesCheckout(
+  behaviour: Behaviour,
+  status: number,
+  random: () => number,
+): boolean {
+  const rate = behaviour.checkoutRate ?? 0;
+  return status < 500 && rate > 0 && random() < rate;
 }
 
 export const HEALTHY: Behaviour = { errorRate: 0.001, latencyMs: 20, latencySpread: 0.3 };
@@ -49,5 +64,22 @@ export function parseBehaviour(env: Readonly<Record<string, string | undefined>>
     errorRate: number('SAMPLE_ERROR_RATE', HEALTHY.errorRate, 0, 1),
     latencyMs: number('SAMPLE_LATENCY_MS', HEALTHY.latencyMs, 0, 60_000),
     latencySpread: number('SAMPLE_LATENCY_SPREAD', HEALTHY.latencySpread, 0, 5),
+    ...(env['SAMPLE_CHECKOUT_RATE'] !== undefined && {
+      checkoutRate: number('SAMPLE_CHECKOUT_RATE', 0, 0, 1),
+    }),
   };
+}
+
+/**
+ * The metric names a build exposes: `sample` (the built-in names the Prometheus source reads),
+ * `micrometer` (`http_server_requests_seconds`, as a Spring Boot service would), or `both`.
+ */
+export type MetricsNaming = 'sample' | 'micrometer' | 'both';
+
+export function parseMetricsNaming(
+  env: Readonly<Record<string, string | undefined>>,
+): MetricsNaming {
+  const raw = env['SAMPLE_METRICS_NAMING'] ?? 'sample';
+  if (raw === 'sample' || raw === 'micrometer' || raw === 'both') return raw;
+  throw new Error(`SAMPLE_METRICS_NAMING must be sample, micrometer or both, got '${raw}'`);
 }

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { outcome, parseBehaviour, prng } from './behaviour';
+import { completesCheckout, outcome, parseBehaviour, parseMetricsNaming, prng } from './behaviour';
 import { createMetrics } from './metrics';
 
 /**
@@ -32,11 +32,10 @@ function main(): void {
   };
   const behaviour = parseBehaviour(env);
   const random = prng(Number(env['SAMPLE_SEED'] ?? process.pid));
-  const metrics = createMetrics({
-    service: identity.service,
-    version: identity.version,
-    group: identity.group,
-  });
+  const metrics = createMetrics(
+    { service: identity.service, version: identity.version, group: identity.group },
+    parseMetricsNaming(env),
+  );
   const server = createServer((req, res) => {
     if (req.url === '/info') return json(res, 200, { ...identity, behaviour });
     if (req.url === '/healthz') return json(res, 200, { status: 'ok' });
@@ -49,8 +48,10 @@ function main(): void {
     }
     const done = metrics.track();
     const { status, delayMs } = outcome(behaviour, random);
+    const checkout = completesCheckout(behaviour, status, random);
     setTimeout(() => {
-      done(status);
+      done(status, checkout);
+      if (req.headers['x-rollgate-synthetic'] === '1') metrics.countSynthetic(status);
       json(res, status, {
         service: identity.service,
         version: identity.version,

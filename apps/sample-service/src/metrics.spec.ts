@@ -35,3 +35,47 @@ describe('sample service metrics', () => {
     );
   });
 });
+
+describe('synthetic requests', () => {
+  it('counts marked requests apart, by status, under either naming', async () => {
+    for (const naming of ['sample', 'micrometer'] as const) {
+      const metrics = createMetrics({ service: 's', version: 'v1', group: 'baseline' }, naming);
+      metrics.countSynthetic(200);
+      metrics.countSynthetic(200);
+      const text = await metrics.registry.metrics();
+      expect(text).toContain(
+        'rollgate_synthetic_requests_total{status="200",service="s",version="v1",group="baseline"} 2',
+      );
+    }
+  });
+});
+
+describe('sample service metrics under Micrometer names, with the business counter', () => {
+  it('exposes http_server_requests_seconds by status and outcome and counts checkouts, without sample_*', async () => {
+    const metrics = createMetrics(
+      { service: 'shop', version: 'v1', group: 'canary' },
+      'micrometer',
+    );
+    metrics.track()(200, true);
+    metrics.track()(500);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(
+      /http_server_requests_seconds_count\{service="shop",version="v1",group="canary",method="GET",uri="\/work",status="500",outcome="SERVER_ERROR"\} 1/,
+    );
+    expect(text).toMatch(
+      /http_server_requests_seconds_bucket\{le="\+Inf",[^}]*status="200"[^}]*\} 1/,
+    );
+    expect(text).toContain(
+      'checkout_completed_total{service="shop",version="v1",group="canary"} 1',
+    );
+    expect(text).not.toContain('sample_');
+  });
+
+  it('exposes both sets of names when asked', async () => {
+    const metrics = createMetrics({ service: 'shop', version: 'v1', group: 'canary' }, 'both');
+    metrics.track()(200);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('sample_request_duration_seconds_count');
+    expect(text).toContain('http_server_requests_seconds_count');
+  });
+});

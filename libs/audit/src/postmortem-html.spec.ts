@@ -48,3 +48,49 @@ describe('postmortem page', () => {
     expect(again).toBe(html);
   });
 });
+
+describe('postmortem page and replay: canary config metrics', () => {
+  const withMetrics = events.map((logged) =>
+    logged.event.type === 'AnalysisIntervalScored'
+      ? {
+          ...logged,
+          event: {
+            ...logged.event,
+            data: {
+              ...(logged.event.data as object),
+              judge: 'sequential',
+              canaryConfig: { name: 'checkout', version: 3 },
+              metrics: [
+                {
+                  name: 'checkouts',
+                  measuredBy: 'embedded',
+                  canary: 1.25,
+                  baseline: 22.4,
+                  classification: 'Low',
+                },
+                {
+                  name: 'refunds',
+                  measuredBy: 'prometheus',
+                  baseline: 0.5,
+                  problem: 'canary: the query returned nothing',
+                },
+              ],
+            },
+          },
+        }
+      : logged,
+  );
+  const report = replayReport({ kind: 'release', id: 'r-pm' }, withMetrics);
+
+  it('shows who judged each interval and every metric, with no data where a query returned nothing', () => {
+    const html = renderPostmortemHtml(report);
+    expect(html).toContain('<th>judged by, metrics</th>');
+    expect(html).toContain(
+      '<td>sequential; canary config checkout v3; checkouts (embedded): canary 1.25, baseline 22.4 → Low; refunds (prometheus): canary no data, baseline 0.5</td>',
+    );
+    const scored = report.timeline.filter((e) => e.type === 'AnalysisIntervalScored');
+    expect(scored[0]!.summary).toContain(
+      '(canary config checkout v3): canary 1/100 errors (1.00%), p50 12 ms, p99 40 ms; baseline 1/100 errors (1.00%), p50 11 ms, p99 38 ms; metrics: checkouts (embedded): canary 1.25, baseline 22.4 → Low; refunds (prometheus): canary no data, baseline 0.5',
+    );
+  });
+});

@@ -1,5 +1,10 @@
-import type { AuditedAnalysis, ReleaseAuditState, ReleaseView } from './release-subject';
-import { formatWeights } from './release-subject';
+import type {
+  AuditedAnalysis,
+  AuditedInterval,
+  ReleaseAuditState,
+  ReleaseView,
+} from './release-subject';
+import { formatIntervalMetrics, formatWeights } from './release-subject';
 import type { ReplayReport } from './audit-subjects';
 import { escapeXml, lineChart, stepChart, type Series } from './svg-chart';
 
@@ -68,13 +73,23 @@ function analysisSection(run: AuditedAnalysis): string {
   const rows = run.intervals
     .map(
       (i) =>
-        `<tr><td>#${i.interval}</td><td>${escapeXml(i.at)}</td><td><span class="verdict-tag" style="background:${VERDICT_COLORS[i.verdict]}">${i.verdict}</span></td><td>${i.score ?? ''}</td><td>${i.canary.errors}/${i.canary.requests}</td><td>${i.baseline.errors}/${i.baseline.requests}</td><td>${escapeXml(i.reasons.join('; '))}</td></tr>`,
+        `<tr><td>#${i.interval}</td><td>${escapeXml(i.at)}</td><td><span class="verdict-tag" style="background:${VERDICT_COLORS[i.verdict]}">${i.verdict}</span></td><td>${i.score ?? ''}</td><td>${i.canary.errors}/${i.canary.requests}</td><td>${i.baseline.errors}/${i.baseline.requests}</td><td>${escapeXml(intervalJudging(i))}</td><td>${escapeXml(i.reasons.join('; '))}</td></tr>`,
     )
     .join('');
   const verdict = run.verdict
     ? `<span class="verdict-tag" style="background:${VERDICT_COLORS[run.verdict.verdict]}">${run.verdict.verdict}</span> ${run.verdict.score !== null ? `score ${run.verdict.score}` : ''} — ${escapeXml(run.verdict.reasons.join('; '))}`
     : 'no verdict (yet)';
-  return `<section class="analysis"><h3>Step ${run.step}: analysis ${escapeXml(run.analysisRunId)}</h3><p>${escapeXml(run.judge)} judge, ${run.intervals.length} of at most ${run.maxIntervals} intervals of ${run.intervalSeconds}s. Verdict: ${verdict}</p><div class="charts">${charts.join('')}</div><table><thead><tr><th>interval</th><th>at</th><th>verdict</th><th>score</th><th>canary errors</th><th>baseline errors</th><th>reasons</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+  return `<section class="analysis"><h3>Step ${run.step}: analysis ${escapeXml(run.analysisRunId)}</h3><p>${escapeXml(run.judge)} judge, ${run.intervals.length} of at most ${run.maxIntervals} intervals of ${run.intervalSeconds}s. Verdict: ${verdict}</p><div class="charts">${charts.join('')}</div><table><thead><tr><th>interval</th><th>at</th><th>verdict</th><th>score</th><th>canary errors</th><th>baseline errors</th><th>judged by, metrics</th><th>reasons</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
+/** Who judged an interval (judge, canary config version) and each config metric's values. */
+function intervalJudging(interval: AuditedInterval): string {
+  const config = interval.canaryConfig
+    ? `canary config ${interval.canaryConfig.name} v${interval.canaryConfig.version}`
+    : '';
+  return [interval.judge ?? '', config, formatIntervalMetrics(interval.metrics)]
+    .filter(Boolean)
+    .join('; ');
 }
 
 function routeSection(state: ReleaseAuditState, from: number, to: number): string {

@@ -35,6 +35,11 @@ export interface AuditedInterval {
   reasons: string[];
   canary: Side;
   baseline: Side;
+  /** The judge and canary config version that scored it (absent in events from before). */
+  judge?: string;
+  canaryConfig?: AnalysisIntervalScoredV1['canaryConfig'];
+  /** Each canary config metric's values and classification. */
+  metrics?: AnalysisIntervalScoredV1['metrics'];
 }
 
 export interface AuditedAnalysis {
@@ -94,6 +99,23 @@ export function formatWeights(weights: Record<string, number> | null | undefined
     return ra !== rb ? ra - rb : a < b ? -1 : a > b ? 1 : 0;
   });
   return groups.map((g) => `${g} ${weights[g]}`).join(', ') || 'none';
+}
+
+/**
+ * Each config metric of an interval on one line: `checkouts (embedded): canary 0.4, baseline 5.1
+ * → High; latency (latency): …`; a missing value is `no data`.
+ */
+export function formatIntervalMetrics(
+  metrics: AnalysisIntervalScoredV1['metrics'] | undefined,
+): string {
+  const value = (v: number | undefined) =>
+    v === undefined ? 'no data' : String(Number(v.toPrecision(4)));
+  return (metrics ?? [])
+    .map(
+      (m) =>
+        `${m.name} (${m.measuredBy}): canary ${value(m.canary)}, baseline ${value(m.baseline)}${m.classification ? ` → ${m.classification}` : ''}`,
+    )
+    .join('; ');
 }
 
 function formatSide(side: Side): string {
@@ -184,6 +206,9 @@ function evolve(state: ReleaseAuditState, event: EventEnvelope): ReleaseAuditSta
             reasons: data.reasons,
             canary: data.canary,
             baseline: data.baseline,
+            ...(data.judge && { judge: data.judge }),
+            ...(data.canaryConfig && { canaryConfig: data.canaryConfig }),
+            ...(data.metrics && { metrics: data.metrics }),
           },
         ],
       }));
@@ -312,7 +337,7 @@ function describe(event: EventEnvelope, before: ReleaseAuditState): EventDescrip
     case 'AnalysisIntervalScored': {
       const d = data as unknown as AnalysisIntervalScoredV1;
       return {
-        summary: `interval ${d.interval} scored ${d.verdict}${d.score !== undefined ? ` (score ${d.score})` : ''}${d.judge ? ` by ${d.judge}` : ''}${d.canaryConfig ? ` (canary config ${d.canaryConfig.name} v${d.canaryConfig.version})` : ''}: canary ${formatSide(d.canary)}; baseline ${formatSide(d.baseline)}`,
+        summary: `interval ${d.interval} scored ${d.verdict}${d.score !== undefined ? ` (score ${d.score})` : ''}${d.judge ? ` by ${d.judge}` : ''}${d.canaryConfig ? ` (canary config ${d.canaryConfig.name} v${d.canaryConfig.version})` : ''}: canary ${formatSide(d.canary)}; baseline ${formatSide(d.baseline)}${d.metrics?.length ? `; metrics: ${formatIntervalMetrics(d.metrics)}` : ''}`,
         reason: d.reasons.join('; ') || null,
         details: {
           analysisRunId: d.analysisRunId,
@@ -321,6 +346,7 @@ function describe(event: EventEnvelope, before: ReleaseAuditState): EventDescrip
           score: d.score ?? null,
           judge: d.judge ?? null,
           canaryConfig: d.canaryConfig ?? null,
+          metrics: d.metrics ?? null,
           canary: d.canary,
           baseline: d.baseline,
         },

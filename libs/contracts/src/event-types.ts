@@ -38,6 +38,8 @@ export interface LatestEventData {
   CanaryConfigChanged: analysis.CanaryConfigChangedV1;
   AnalysisShareRaiseRequested: lowTraffic.AnalysisShareRaiseRequestedV1;
   ReleaseShareRaised: lowTraffic.ReleaseShareRaisedV1;
+  SyntheticTrafficStarted: lowTraffic.SyntheticTrafficStartedV1;
+  SyntheticTrafficStopped: lowTraffic.SyntheticTrafficStoppedV1;
   ServicePolicyChanged: policy.ServicePolicyChangedV1;
   FlagCreated: flags.FlagCreatedV1;
   FlagProjectConfigured: flags.FlagProjectConfiguredV1;
@@ -95,6 +97,8 @@ export const LATEST_EVENT_VERSIONS = {
   CanaryConfigChanged: 1,
   AnalysisShareRaiseRequested: 1,
   ReleaseShareRaised: 1,
+  SyntheticTrafficStarted: 1,
+  SyntheticTrafficStopped: 1,
   ServicePolicyChanged: 1,
   FlagCreated: 1,
   FlagProjectConfigured: 1,

@@ -52,7 +52,12 @@ import {
   ReleaseApiGateCheckedV1,
   ReleaseApiGateOverriddenV1,
 } from './events/api';
-import { AnalysisShareRaiseRequestedV1, ReleaseShareRaisedV1 } from './events/low-traffic';
+import {
+  AnalysisShareRaiseRequestedV1,
+  ReleaseShareRaisedV1,
+  SyntheticTrafficStartedV1,
+  SyntheticTrafficStoppedV1,
+} from './events/low-traffic';
 import { ServicePolicyChangedV1 } from './events/policy';
 import { RouteAppliedV1, RouteApplyFailedV1, RouteChangeRequestedV1 } from './events/routing';
 import { SubscriptionCreatedV1, SubscriptionDeletedV1 } from './events/subscriptions';
@@ -84,6 +89,8 @@ export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
   CanaryConfigChangedV1,
   AnalysisShareRaiseRequestedV1,
   ReleaseShareRaisedV1,
+  SyntheticTrafficStartedV1,
+  SyntheticTrafficStoppedV1,
   ServicePolicyChangedV1,
   FlagCreatedV1,
   FlagProjectConfiguredV1,

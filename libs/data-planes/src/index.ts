@@ -24,7 +24,7 @@ export type {
   GroupTrafficStats,
   ServiceTrafficStats,
 } from './embedded/traffic-stats';
-export { STICKY_BUCKETS, stickyBucket } from './embedded/group-picker';
+export { STICKY_BUCKETS, groupForBucket, stickyBucket } from './embedded/group-picker';
 
 export { HAPROXY_KIND, HaproxyDataPlane, startHaproxy } from './haproxy/haproxy-data-plane';
 export type { HaproxyOptions, HaproxyServiceOptions } from './haproxy/haproxy-data-plane';

@@ -150,6 +150,22 @@ describe('low-traffic policy', () => {
         raise,
       );
       expect(enough).toMatchObject({ policy: 'extend-window', windowSeconds: 60 });
+      // Judged over the extended window, the step is normal now, and still says it was raised.
+      const closed = lowTrafficPolicy(
+        {
+          ...early,
+          canaryRequests: 45,
+          baselineRequests: 44,
+          elapsedSeconds: 60,
+          windowSeconds: 60,
+        },
+        small,
+        raise,
+      );
+      expect(closed.policy).toBe('normal');
+      expect(closed.reason).toBe(
+        'the canary and baseline shares were raised to 35% each (cap 50%)',
+      );
       expect(enough.reason).toMatch(/shares were raised to 35% each \(cap 50%\)/);
       const short = lowTrafficPolicy(
         { ...early, canaryRequests: 20, baselineRequests: 20, elapsedSeconds: 90 },

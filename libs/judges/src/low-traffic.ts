@@ -49,7 +49,7 @@ export interface LowTrafficDecision {
   ratePerSecond: number;
   /** Estimated seconds from the start until a group has the minimum on average (Infinity: never). */
   secondsToMinimum: number;
-  /** Why, for a person; null when traffic is enough. */
+  /** Why, for a person; null when traffic is enough (and no share was raised for it). */
   reason: string | null;
   /** `raise-share`: the share canary and baseline each take from now on (percent). */
   sharePercent?: number;
@@ -96,7 +96,8 @@ function withShareRaise(
         reason: `low traffic: ${note}; the window runs to its ${ceiling} s ceiling for ${settings.minimumRequests} requests per group`,
       };
     }
-    return decision.reason ? { ...decision, reason: `${decision.reason}; ${note}` } : decision;
+    // Even a step that now has enough traffic says how it got it.
+    return { ...decision, reason: decision.reason ? `${decision.reason}; ${note}` : note };
   }
   if (decision.policy !== 'threshold-fallback') return decision;
   const needed = shareNeeded(traffic, settings, ceiling);

@@ -32,6 +32,11 @@ export interface NotificationTarget {
   format?: (typeof NOTIFICATION_FORMATS)[number];
   /** A file (on the machine that runs `rollgate apply`) holding the signing secret. */
   secretFile?: string;
+  /**
+   * Stored form only: `url` keeps just its origin and this is `sha256:` + 16 hex of the whole URL
+   * (a webhook URL can be a credential; it is never logged).
+   */
+  urlFingerprint?: string;
 }
 
 /** rollgate.yaml: how a service is released unless a release request says otherwise. */
@@ -42,8 +47,11 @@ export interface ServicePolicy {
   description?: string;
   owners?: string[];
   release?: { strategy?: ReleaseStrategy; plan?: PolicyPlan };
-  /** A shared canary config by name, or an inline one (stored as the config named after the service). */
-  analysis?: { canaryConfig: string | Record<string, unknown> };
+  /**
+   * `{canaryConfig: NAME}` names a shared canary config; anything else is a canary config written
+   * inline, stored as the config named after the service (its paths read `analysis.metrics[2]…`).
+   */
+  analysis?: { canaryConfig: string } | Record<string, unknown>;
   flags?: { expiredBlock: boolean };
   notifications?: NotificationTarget[];
   lowTraffic?: LowTrafficChoices;
@@ -140,16 +148,20 @@ function validateRelease(value: unknown, refuse: Refuse): void {
 function validateAnalysis(value: unknown, refuse: Refuse): void {
   if (value === undefined) return;
   if (!isObject(value)) return refuse('analysis', 'must be an object');
+  // An inline canary config is checked whole by the analysis service, which owns the format.
+  if (!('canaryConfig' in value)) return;
   onlyKnown(value, ['canaryConfig'], 'analysis.', refuse);
-  const config = value.canaryConfig;
-  if (typeof config === 'string') {
-    if (!SERVICE_NAME.test(config))
-      refuse('analysis.canaryConfig', 'must name a canary config (lowercase letters, digits, -)');
-  } else if (!isObject(config))
+  if (typeof value.canaryConfig !== 'string' || !SERVICE_NAME.test(value.canaryConfig))
     refuse(
       'analysis.canaryConfig',
-      'must name a canary config or be one (a CanaryConfig document)',
+      'must name a canary config (lowercase letters, digits, -); an inline config goes directly under analysis',
     );
+}
+
+/** The canary config a policy writes inline under `analysis`, if it does not name a shared one. */
+export function inlineCanaryConfig(policy: ServicePolicy): Record<string, unknown> | undefined {
+  const analysis = policy.analysis;
+  return analysis && !('canaryConfig' in analysis) ? analysis : undefined;
 }
 
 function validateNotifications(value: unknown, refuse: Refuse): void {
@@ -207,7 +219,8 @@ export function lowTrafficProblems(value: unknown, path = 'lowTraffic'): PolicyP
     refuse,
   );
   checkInteger(value.minimumRequests, `${path}.minimumRequests`, 1, 1_000_000, refuse);
-  checkInteger(value.maxWindowFactor, `${path}.maxWindowFactor`, 1, 100, refuse);
+  // The step's deadline allows at most 3 × stepSeconds of analysis (scoring caps it there too).
+  checkInteger(value.maxWindowFactor, `${path}.maxWindowFactor`, 1, 3, refuse);
   if (value.raiseShare !== undefined) {
     if (!isObject(value.raiseShare)) refuse(`${path}.raiseShare`, 'must be {maxPercent}');
     else {
@@ -218,8 +231,12 @@ export function lowTrafficProblems(value: unknown, path = 'lowTraffic'): PolicyP
       checkInteger(value.raiseShare.maxPercent, `${path}.raiseShare.maxPercent`, 1, 50, refuse);
     }
   }
-  if (value.synthetic !== undefined) validateSynthetic(value.synthetic, `${path}.synthetic`, refuse);
-  if (value.thresholdFallback !== undefined && !['auto', 'confirm'].includes(value.thresholdFallback as string))
+  if (value.synthetic !== undefined)
+    validateSynthetic(value.synthetic, `${path}.synthetic`, refuse);
+  if (
+    value.thresholdFallback !== undefined &&
+    !['auto', 'confirm'].includes(value.thresholdFallback as string)
+  )
     refuse(`${path}.thresholdFallback`, 'must be auto or confirm');
   return problems;
 }
@@ -304,7 +321,8 @@ export function validateServicePolicy(value: unknown): {
     }
   }
   validateNotifications(value.notifications, refuse);
-  for (const problem of lowTrafficProblems(value.lowTraffic)) refuse(problem.field, problem.problem);
+  for (const problem of lowTrafficProblems(value.lowTraffic))
+    refuse(problem.field, problem.problem);
   return { policy: problems.length === 0 ? (value as unknown as ServicePolicy) : null, problems };
 }
 
@@ -351,10 +369,11 @@ export function releaseSettings(
   request: ReleaseOverrides,
 ): ReleaseSettings {
   const policy = inForce?.policy;
-  const inline = policy?.analysis && typeof policy.analysis.canaryConfig !== 'string';
-  const policyConfig = inline
-    ? policy.service
-    : (policy?.analysis?.canaryConfig as string | undefined);
+  const policyConfig = !policy?.analysis
+    ? undefined
+    : inlineCanaryConfig(policy)
+      ? policy.service
+      : (policy.analysis.canaryConfig as string);
   const canaryConfig = request.canaryConfig ?? policyConfig;
   const lowTraffic = { ...policy?.lowTraffic, ...defined(request.lowTraffic ?? {}) };
   const owners = policy?.owners ?? [];

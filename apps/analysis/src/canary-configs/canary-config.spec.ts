@@ -203,6 +203,37 @@ judge: { name: threshold, settings: { conditions: { errors: { max: 0.01 } } } }
     expect(problems).toContainEqual({ field, problem: expect.stringContaining(problem) });
   });
 
+  it('accepts exposition queries for the embedded source and names the field of a bad one', () => {
+    const withEmbedded = (embedded: unknown) =>
+      problemsOf((c) => (c.metrics[2]!.query.embedded = embedded));
+    expect(withEmbedded({ counter: 'checkout_completed_total' })).toEqual([]);
+    expect(withEmbedded({ histogram: 'http_server_requests_seconds', quantile: 0.99 })).toEqual([]);
+    expect(withEmbedded({ ratio: { numerator: 'a_total', denominator: 'b_total' } })).toEqual([]);
+    expect(withEmbedded({ counter: 'checkout-total' })).toEqual([
+      {
+        field: 'metrics[2].query.embedded.counter',
+        problem: 'must be a Prometheus metric name (letters, digits, _ and :)',
+      },
+    ]);
+    expect(withEmbedded({ histogram: 'h', quantile: 1 })).toEqual([
+      {
+        field: 'metrics[2].query.embedded.quantile',
+        problem: 'must be a number between 0 and 1 (exclusive)',
+      },
+    ]);
+    expect(withEmbedded({ counter: 'a', histogram: 'b' })[0]).toEqual({
+      field: 'metrics[2].query.embedded',
+      problem: 'must name exactly one of counter, histogram or ratio',
+    });
+    expect(withEmbedded({ ratio: { numerator: 'a', under: 'b' } }).map((p) => p.field)).toEqual([
+      'metrics[2].query.embedded.ratio.under',
+      'metrics[2].query.embedded.ratio.denominator',
+    ]);
+    expect(withEmbedded({ counter: 'a', quantile: 0.5 })[0]?.field).toBe(
+      'metrics[2].query.embedded.quantile',
+    );
+  });
+
   it('lists every problem, not only the first', () => {
     const problems = problemsOf((c) => {
       c.metrics[0]!.direction = 'sideways';
@@ -265,5 +296,29 @@ describe('what a canary config changes in the judging', () => {
       { name: 'latency', baseline: [5], canary: [6], direction: 'increase' },
     ]);
     expect(notes).toEqual(['checkouts: no query the current metric source runs; not scored']);
+  });
+
+  it("feeds a metric its own query's values; one the source ran without data gets none (NODATA)", () => {
+    const inputs: MetricInput[] = [
+      { name: 'error-rate', baseline: [0], canary: [0], direction: 'increase', critical: true },
+    ];
+    const measured = { checkouts: { canary: [1, 2], baseline: [20, 22] } };
+    expect(configMetrics(config, inputs, measured)).toEqual({
+      metrics: [
+        { name: 'errors', baseline: [0], canary: [0], direction: 'increase', critical: true },
+        { name: 'checkouts', baseline: [20, 22], canary: [1, 2], direction: 'decrease', weight: 2 },
+      ],
+      notes: [],
+    });
+    // On Prometheus a metric's own PromQL wins over the built-in signal it names for the embedded source.
+    const errorsByPromql = configMetrics(config, inputs, {
+      errors: { canary: [0.01], baseline: [0.02] },
+    }).metrics.find((m) => m.name === 'errors');
+    expect(errorsByPromql).toMatchObject({ canary: [0.01], baseline: [0.02] });
+    const silent = configMetrics(config, inputs, { checkouts: { canary: [], baseline: [] } });
+    expect(silent.metrics.find((m) => m.name === 'checkouts')).toMatchObject({
+      canary: [],
+      baseline: [],
+    });
   });
 });

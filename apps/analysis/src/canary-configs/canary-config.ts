@@ -476,14 +476,14 @@ export function judgeSettingsFor(config: CanaryConfig, builtIn: JudgeSettings): 
 
 /** One config metric's values per group over every interval so far, as its own query read them. */
 export interface MeasuredValues {
-  canary: number[];
-  baseline: number[];
+  canary: readonly number[];
+  baseline: readonly number[];
 }
 
 /**
- * The judge inputs of the config's metrics: a metric naming a built-in signal takes that signal's
- * values, a metric whose own query the source ran takes what it read (empty when the query
- * returned nothing, so the judge says NODATA: fail safe), both under the metric's name, direction,
+ * The judge inputs of the config's metrics: a metric whose own query the source ran takes what it
+ * read (empty when the query returned nothing, so the judge says NODATA: fail safe), else a metric
+ * naming a built-in signal takes that signal's values, both under the metric's name, direction,
  * criticality and weight. A metric neither measures is reported, not scored; a config that
  * measures none of its metrics leaves the built-in inputs as they are.
  */
@@ -495,7 +495,7 @@ export function configMetrics(
   const bySignal = new Map<string, MetricInput>(builtIn.map((input) => [input.name, input]));
   const valuesOf = (metric: CanaryMetric): MeasuredValues | undefined => {
     const signal = builtInSignal(metric.query);
-    return signal ? bySignal.get(signal) : measured[metric.name];
+    return measured[metric.name] ?? (signal ? bySignal.get(signal) : undefined);
   };
   const unmeasured = config.metrics
     .filter((m) => !builtInSignal(m.query) && !(m.name in measured))

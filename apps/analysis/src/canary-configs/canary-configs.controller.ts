@@ -97,18 +97,25 @@ export class CanaryConfigsController {
   @ApiOperation({
     summary: 'Apply a canary config: a new version if anything changed',
     description:
-      'Invalid documents are refused with 400 naming each path (e.g. metrics[2].query.prometheus); PromQL is parsed by the configured Prometheus (503 if it cannot be reached). Nothing is stored unless all is valid. Releases that start from now on are judged by the new version.',
+      'Invalid documents are refused with 400 naming each path (e.g. metrics[2].query.prometheus); PromQL is parsed by the configured Prometheus (503 if it cannot be reached). Nothing is stored unless all is valid. Releases that start from now on are judged by the new version. With ?dryRun=true the document is only validated: nothing is stored, the answer says whether it would change anything.',
   })
+  @ApiQuery({ name: 'dryRun', required: false, description: 'true: validate only, store nothing' })
   @ApiOkResponse({ type: CanaryConfigAppliedDto })
   apply(
     @Param('name') name: string,
     @Body() body: CanaryConfigApplyDto,
     @Principal() principal: AuthPrincipal,
+    @Query('dryRun') dryRun?: string,
   ): Promise<CanaryConfigAppliedDto> {
     // A token limited to some services may only configure those (a config named after one).
     if (!principal.mayTouchService(name))
       throw new ForbiddenException(`token of ${principal.subject} may not touch service ${name}`);
-    return this.configs.apply(name, body.config, principal.actor);
+    if (dryRun !== undefined && dryRun !== 'true' && dryRun !== 'false')
+      throw new BadRequestException({
+        message: 'validation failed',
+        details: [{ field: 'dryRun', problem: 'must be true or false' }],
+      });
+    return this.configs.apply(name, body.config, principal.actor, dryRun === 'true');
   }
 
   @Get(':name')

@@ -124,6 +124,14 @@ describe.each(storages)(
       expect(v1.body).toMatchObject({ version: 1, appliedBy: 'user:ci' });
       expect(v1.body.config.metrics[1].query.prometheus).toContain('${version}');
 
+      // A dry run validates and says what it would do, storing nothing.
+      const dryRun = await put('checkout?dryRun=true', { config: config() });
+      expect(dryRun.body).toEqual({ name: 'checkout', version: 2, changed: true, eventIds: [] });
+      expect(await stored('checkout')).toBe(1);
+      expect((await put('checkout?dryRun=yes', { config: config() })).body.details).toEqual([
+        { field: 'dryRun', problem: 'must be true or false' },
+      ]);
+
       const second = await put('checkout', { config: config() });
       expect(second.body).toMatchObject({ version: 2, changed: true });
       const history = await get('/canary-configs/checkout/versions');

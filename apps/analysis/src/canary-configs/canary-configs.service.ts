@@ -83,11 +83,16 @@ export class CanaryConfigsService {
     this.promql = url ? new PromqlCheck(url) : null;
   }
 
-  /** Validates and stores a new version; the same document as the current one stores nothing. */
+  /**
+   * Validates and stores a new version; the same document as the current one stores nothing.
+   * `dryRun`: validates only and says whether it would change anything (a service policy checks
+   * its inline config this way before it stores anything).
+   */
   async apply(
     name: string,
     raw: unknown,
     actor: string,
+    dryRun = false,
   ): Promise<{ name: string; version: number; changed: boolean; eventIds: string[] }> {
     checkConfigName(name);
     const { config, problems } = validateCanaryConfig(decodeConfig(raw));
@@ -103,6 +108,16 @@ export class CanaryConfigsService {
       if (rejected.length > 0) throw invalid(rejected);
     }
     const document = { ...config, name };
+    if (dryRun) {
+      const current = await this.latest(this.runtime.dataSource.manager, name);
+      const same = current !== null && canonicalJson(current.config) === canonicalJson(document);
+      return {
+        name,
+        version: same ? current.version : (current?.version ?? 0) + 1,
+        changed: !same,
+        eventIds: [],
+      };
+    }
     const streamId = canaryConfigStream(name);
     const outcome = await inTransaction(this.runtime.dataSource, async (manager) => {
       const history = await this.runtime.eventStore.load(streamId, manager);

@@ -9,6 +9,7 @@ import {
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
   JUDGE_FROM_CANARY_CONFIG,
+  SYNTHETIC_TRAFFIC_HEADER,
   type AnalysisIntervalMetricV1,
   type AnalysisIntervalScoredV1,
   type AnalysisIntervalSideV1,
@@ -45,6 +46,7 @@ import {
   histogramQuantile,
   round,
   type GroupSignals,
+  type MetricReading,
   type WindowSignals,
 } from './signals';
 
@@ -419,9 +421,13 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
           ...customProblems(signals),
           describeGroup('canary', signals.canary),
           describeGroup('baseline', signals.baseline),
+          ...syntheticNote(request),
         ]
       : verdict.reasons;
-    const metrics = judging.config && signals ? metricResults(judging.config, this.source.kind, signals, verdict) : [];
+    const metrics =
+      judging.config && signals
+        ? metricResults(judging.config, this.source.kind, signals, verdict)
+        : [];
     const data: AnalysisIntervalScoredV1 = {
       analysisRunId: request.analysisRunId,
       releaseId: request.releaseId,
@@ -438,6 +444,16 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
     };
     return { ...this.envelope(request), type: 'AnalysisIntervalScored', data };
   }
+}
+
+/** How much of an interval's traffic the orchestrator's load generator sent, when it runs. */
+function syntheticNote(request: AnalysisRequestedV1): string[] {
+  const synthetic = request.lowTraffic?.synthetic;
+  if (!synthetic) return [];
+  const perGroup = Math.round(synthetic.rps * request.intervalSeconds);
+  return [
+    `synthetic traffic: about ${perGroup} of each group's requests in this interval (${synthetic.rps} req/s each, marked ${SYNTHETIC_TRAFFIC_HEADER}; counted apart by the instances as rollgate_synthetic_requests_total)`,
+  ];
 }
 
 function nodataVerdict(problem: string): JudgeVerdict {
@@ -484,7 +500,7 @@ function signalsOf(scored: AnalysisIntervalScoredV1): WindowSignals {
 
 /**
  * Each config metric's interval values and the judge's classification so far: the values its
- * own query read (absent: it returned nothing), or for a built-in signal its interval summary
+ * own query read (absent: it returned nothing), else for a built-in signal its interval summary
  * (error rate as a fraction, p99 in ms, saturation).
  */
 function metricResults(
@@ -495,7 +511,8 @@ function metricResults(
 ): AnalysisIntervalMetricV1[] {
   const classified = new Map(verdict.metrics.map((m) => [m.name, m.classification]));
   const summary = (signal: string, group: GroupSignals): number | null => {
-    if (signal === 'error-rate') return group.requests > 0 ? round(group.errors / group.requests) : null;
+    if (signal === 'error-rate')
+      return group.requests > 0 ? round(group.errors / group.requests) : null;
     if (signal === 'latency') {
       const p99 = histogramQuantile(group.latencyCounts, 0.99);
       return p99 === null ? null : round(p99);
@@ -504,19 +521,24 @@ function metricResults(
   };
   return config.metrics.flatMap((metric): AnalysisIntervalMetricV1[] => {
     const signal = builtInSignal(metric.query);
-    const own = signals.custom?.[metric.name];
-    if (!signal && !own) return [];
-    const canary = signal ? summary(signal, signals.canary) : own!.canary;
-    const baseline = signal ? summary(signal, signals.baseline) : own!.baseline;
+    const reading: (MetricReading & { measuredBy: string }) | null = signals.custom?.[metric.name]
+      ? { ...signals.custom[metric.name]!, measuredBy: sourceKind }
+      : signal && {
+          canary: summary(signal, signals.canary),
+          baseline: summary(signal, signals.baseline),
+          measuredBy: signal,
+        };
+    if (!reading) return [];
+    const { canary, baseline, measuredBy, problem } = reading;
     const classification = classified.get(metric.name);
     return [
       {
         name: metric.name,
-        measuredBy: signal ?? sourceKind,
+        measuredBy,
         ...(canary !== null && Number.isFinite(canary) && { canary }),
         ...(baseline !== null && Number.isFinite(baseline) && { baseline }),
         ...(classification && { classification }),
-        ...(own?.problem && { problem: own.problem }),
+        ...(problem && { problem }),
       },
     ];
   });

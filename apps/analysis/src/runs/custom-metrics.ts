@@ -38,14 +38,16 @@ export const metricsOf = (config: CanaryConfig | null | undefined): readonly Can
  * group had (an interval whose query returned nothing adds none). A metric the source ran gets an
  * entry even when it never had a value, so the judge sees it and says NODATA.
  */
-export function measuredValues(intervals: readonly WindowSignals[]): Record<string, MeasuredValues> {
+export function measuredValues(
+  intervals: readonly WindowSignals[],
+): Record<string, MeasuredValues> {
   const measured: Record<string, MeasuredValues> = {};
   for (const interval of intervals)
     for (const [name, reading] of Object.entries(interval.custom ?? {})) {
       const values = (measured[name] ??= { canary: [], baseline: [] });
       for (const group of GROUPS) {
         const value = reading[group];
-        if (value !== null && Number.isFinite(value)) values[group].push(value);
+        if (value !== null && Number.isFinite(value)) values[group] = [...values[group], value];
       }
     }
   return measured;

@@ -1,4 +1,6 @@
-import { difference, epochChange, type EmbeddedCursor } from './metric-source';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RouterStatsSource, difference, epochChange, type EmbeddedCursor } from './metric-source';
 
 const counts = (fast: number, slow: number) => [0, 0, 0, fast, 0, slow, 0, 0, 0, 0, 0, 0, 0, 0];
 const INSTANCES = { canary: ['c1', 'c2'], baseline: ['b1'] };
@@ -90,6 +92,95 @@ describe('measurement epochs of the embedded source', () => {
     const replaced = { instances: { canary: ['c3', 'c4'], baseline: ['b1'] } };
     expect(epochChange(cursor(0, 100, 100), cursor(1_000, 150, 140, replaced))).toBe(
       'the canary instances were replaced',
+    );
+  });
+});
+
+describe("embedded metric source: the instances' own metrics", () => {
+  // A router and two instances over real HTTP: the route names the instances, each exposes its
+  // checkout counter at /metrics.
+  const checkouts = { canary: 10, baseline: 40 };
+  let exposing = true;
+  const servers: Server[] = [];
+  const listen = (handler: (url: string) => [number, unknown]) =>
+    new Promise<number>((resolve) => {
+      const server = createServer((req, res) => {
+        const [status, body] = handler(req.url ?? '');
+        res.writeHead(status);
+        res.end(typeof body === 'string' ? body : JSON.stringify(body));
+      });
+      servers.push(server);
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    });
+  const instance = (group: 'canary' | 'baseline') =>
+    listen(() =>
+      exposing
+        ? [
+            200,
+            `# TYPE checkout_completed_total counter\ncheckout_completed_total ${checkouts[group]}\n`,
+          ]
+        : [503, 'down'],
+    );
+  let router = '';
+
+  beforeAll(async () => {
+    const [canary, baseline] = await Promise.all([instance('canary'), instance('baseline')]);
+    const port = await listen((url) =>
+      url.endsWith('/stats')
+        ? [
+            200,
+            {
+              epoch: 'life-1',
+              groups: {
+                canary: { requests: 10, errors: 0 },
+                baseline: { requests: 10, errors: 0 },
+              },
+            },
+          ]
+        : [
+            200,
+            {
+              backends: {
+                canary: [{ id: 'c1', host: '127.0.0.1', port: canary }],
+                baseline: [{ id: 'b1', host: '127.0.0.1', port: baseline }],
+              },
+            },
+          ],
+    );
+    router = `http://127.0.0.1:${port}`;
+  });
+  afterAll(() => servers.forEach((server) => server.close()));
+
+  const metrics = [
+    {
+      name: 'checkouts',
+      query: { embedded: { counter: 'checkout_completed_total' } },
+      direction: 'decrease' as const,
+    },
+  ];
+  const fleet = { startedAt: async () => '2026-01-01T00:00:00Z' };
+
+  it('reads each routed instance at /metrics and gives the counter per second per group', async () => {
+    const source = new RouterStatsSource(router, fleet);
+    const start = await source.mark('shop', metrics);
+    checkouts.canary += 2;
+    checkouts.baseline += 20;
+    const reading = await source.readSince('shop', start, metrics);
+    const { canary, baseline } = reading.signals!.custom!['checkouts']!;
+    // 20 checkouts against 2 over the same interval, whatever its length.
+    expect(baseline! / canary!).toBeCloseTo(10);
+    expect(canary!).toBeGreaterThan(0);
+  });
+
+  it('has no value, and says why, when the instances cannot be read', async () => {
+    const source = new RouterStatsSource(router, fleet);
+    const start = await source.mark('shop', metrics);
+    exposing = false;
+    const reading = await source.readSince('shop', start, metrics);
+    exposing = true;
+    expect(reading.signals!.custom!['checkouts']).toMatchObject({ canary: null, baseline: null });
+    expect(reading.signals!.custom!['checkouts']!.problem).toMatch(
+      /^no data \(canary: cannot read the exposition: .*answered 503/,
     );
   });
 });

@@ -181,7 +181,12 @@ export class RouterStatsSource implements MetricSource {
       const backends = (group: string) => route.backends?.[group] ?? [];
       return {
         instances: Object.fromEntries(
-          GROUPS.map((group) => [group, backends(group).map((b) => b.id).sort()]),
+          GROUPS.map((group) => [
+            group,
+            backends(group)
+              .map((b) => b.id)
+              .sort(),
+          ]),
         ),
         addresses: Object.fromEntries(
           GROUPS.map((group) => [

@@ -8,6 +8,8 @@ const ROOT = resolve(__dirname, '../../../..');
 const build = (c: string) => `sha256:${c.repeat(64)}`;
 const GOOD = build('a');
 const BAD = build('b');
+const SHOP_V1 = build('c');
+const SHOP_V2 = build('d');
 
 /** Sends `perSecond` requests a second to an instance for `seconds`; returns how many were sent. */
 async function drive(instance: FleetInstance, perSecond: number, seconds: number): Promise<number> {
@@ -87,5 +89,96 @@ describe('Prometheus metric source against a real Prometheus scraping real insta
     await prometheus!.stop('SIGKILL');
     await expect(source.readSince('prom-int', reading.cursor)).rejects.toThrow(/fetch failed/);
     await expect(source.mark()).rejects.toThrow();
+  }, 60_000);
+});
+
+describe("Prometheus source: a canary config's own queries, against instances with Micrometer names", () => {
+  // Both builds are equally fast and reliable; v2 completes a checkout fifteen times less often.
+  const healthy = {
+    errorRate: 0,
+    latencyMs: 8,
+    latencySpread: 0.2,
+    metricsNaming: 'micrometer',
+  } as const;
+  const fleet = new LocalFleetDriver({
+    root: ROOT,
+    profiles: new Map([
+      [SHOP_V1, { ...healthy, checkoutRate: 0.3 }],
+      [SHOP_V2, { ...healthy, checkoutRate: 0.02 }],
+    ]),
+  });
+  let prometheus: PrometheusServer | undefined;
+  let canary: FleetInstance;
+  let baseline: FleetInstance;
+  const selector = 'service="${service}",group="${group}"';
+  const metrics = [
+    {
+      name: 'errors',
+      query: {
+        prometheus: `(sum(rate(http_server_requests_seconds_count{${selector},outcome="SERVER_ERROR"}[\${interval}])) or vector(0)) / sum(rate(http_server_requests_seconds_count{${selector}}[\${interval}]))`,
+      },
+      direction: 'increase' as const,
+    },
+    {
+      name: 'p99-latency',
+      query: {
+        prometheus: `histogram_quantile(0.99, sum by (le) (rate(http_server_requests_seconds_bucket{${selector},version="\${version}"}[\${interval}])))`,
+      },
+      direction: 'increase' as const,
+    },
+    {
+      name: 'checkouts',
+      query: { prometheus: `sum(rate(checkout_completed_total{${selector}}[\${interval}]))` },
+      direction: 'decrease' as const,
+    },
+    {
+      name: 'refunds',
+      query: { prometheus: `sum(rate(refunds_total{${selector}}[\${interval}]))` },
+      direction: 'increase' as const,
+    },
+  ];
+
+  beforeAll(async () => {
+    [canary, baseline] = await Promise.all([
+      fleet.start({ service: 'shop-int', version: 'v2', digest: SHOP_V2, group: 'canary' }),
+      fleet.start({ service: 'shop-int', version: 'v1', digest: SHOP_V1, group: 'baseline' }),
+    ]);
+    prometheus = await startPrometheus([
+      {
+        job_name: 'shop',
+        static_configs: [{ targets: [canary, baseline].map((i) => `127.0.0.1:${i.port}`) }],
+      },
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await prometheus?.stop('SIGKILL');
+    await fleet.close();
+  });
+
+  it('runs each query per group: the checkout drop shows, errors and latency do not, a missing series is no data', async () => {
+    const source = new PrometheusSource(prometheus!.url);
+    await waitForScrapes(prometheus!.url, 2);
+    const cursor = await source.mark();
+    await Promise.all([drive(canary, 40, 5), drive(baseline, 40, 5)]);
+    await new Promise((r) => setTimeout(r, 2_500));
+    const reading = await source.readSince('shop-int', cursor, metrics);
+    const custom = reading.signals!.custom!;
+
+    // 40 req/s × 0.3 ≈ 12 checkouts/s on the baseline, 40 × 0.02 ≈ 0.8 on the canary.
+    expect(custom['checkouts']!.baseline!).toBeGreaterThan(5);
+    expect(custom['checkouts']!.canary!).toBeLessThan(custom['checkouts']!.baseline! / 3);
+    expect(custom['errors']).toEqual({ canary: 0, baseline: 0 });
+    // ${version} rendered per group from the series' labels: both groups found their histogram.
+    expect(custom['p99-latency']!.canary!).toBeGreaterThan(0.005);
+    expect(custom['p99-latency']!.canary!).toBeLessThan(0.1);
+    expect(custom['p99-latency']!.baseline!).toBeLessThan(0.1);
+    expect(custom['refunds']).toEqual({
+      canary: null,
+      baseline: null,
+      problem: 'canary: the query returned nothing; baseline: the query returned nothing',
+    });
+    // The built-in names are not exposed: the golden signals see no requests.
+    expect(reading.signals!.canary.requests).toBe(0);
   }, 60_000);
 });

@@ -1,4 +1,10 @@
-import { PrometheusSource, promQueries } from './prometheus-source';
+import {
+  PrometheusSource,
+  promQueries,
+  renderedQueries,
+  singleValue,
+  type PromSeries,
+} from './prometheus-source';
 
 const series = (metric: Record<string, string>, value: number) => ({
   metric,
@@ -65,5 +71,81 @@ describe('Prometheus source (answers stubbed)', () => {
     await expect(
       new PrometheusSource('http://prometheus:9090').readSince('checkout', '{"at":0}'),
     ).rejects.toThrow('Prometheus answered 400: parse error');
+  });
+});
+
+describe("Prometheus source: the canary config's own queries", () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  const metrics = [
+    {
+      name: 'checkouts',
+      query: {
+        prometheus:
+          'sum(rate(checkout_completed_total{service="${service}",group="${group}",version="${version}"}[${interval}]))',
+      },
+      direction: 'decrease' as const,
+    },
+    { name: 'errors', query: { embedded: 'error-rate' as const }, direction: 'increase' as const },
+  ];
+
+  it('renders each template per group with the service, version and interval', () => {
+    expect(renderedQueries(metrics, 'shop', 9.6, { canary: 'v2', baseline: 'v1' })).toEqual([
+      {
+        name: 'checkouts',
+        group: 'canary',
+        promql:
+          'sum(rate(checkout_completed_total{service="shop",group="canary",version="v2"}[10s]))',
+      },
+      {
+        name: 'checkouts',
+        group: 'baseline',
+        promql:
+          'sum(rate(checkout_completed_total{service="shop",group="baseline",version="v1"}[10s]))',
+      },
+    ]);
+  });
+
+  it('takes one series as the value; nothing, several series or NaN are no data', () => {
+    expect(singleValue([series({}, 4.5) as PromSeries])).toEqual({ value: 4.5 });
+    expect(singleValue([])).toEqual({ value: null, problem: 'the query returned nothing' });
+    expect(singleValue([series({ a: '1' }, 1), series({ a: '2' }, 2)] as PromSeries[])).toEqual({
+      value: null,
+      problem: 'the query returned 2 series; aggregate them to one (e.g. sum)',
+    });
+    expect(singleValue([series({}, NaN) as PromSeries]).value).toBeNull();
+  });
+
+  it('runs the queries per group, with the versions Prometheus knows, and reports empty answers', async () => {
+    const asked: string[] = [];
+    jest.spyOn(globalThis, 'fetch').mockImplementation(async (input) => {
+      const query = new URL(String(input)).searchParams.get('query')!;
+      asked.push(query);
+      const result = query.startsWith('count by (group, version)')
+        ? [
+            series({ group: 'canary', version: 'v2' }, 3),
+            series({ group: 'baseline', version: 'v1' }, 3),
+          ]
+        : query.includes('checkout_completed_total')
+          ? query.includes('group="canary"')
+            ? []
+            : [series({}, 6.2)]
+          : answer(query);
+      return new Response(
+        JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } }),
+      );
+    });
+    const source = new PrometheusSource('http://prometheus:9090');
+    const reading = await source.readSince(
+      'shop',
+      JSON.stringify({ at: Date.now() - 10_400 }),
+      metrics,
+    );
+    expect(asked).toContain(
+      'sum(rate(checkout_completed_total{service="shop",group="baseline",version="v1"}[10s]))',
+    );
+    expect(reading.signals!.custom).toEqual({
+      checkouts: { canary: null, baseline: 6.2, problem: 'canary: the query returned nothing' },
+    });
   });
 });

@@ -63,9 +63,10 @@ export function renderedQueries(
  * One query's answer as one number: exactly one series with a finite value. Nothing (no series)
  * is no data, as are several series (the query must aggregate) and NaN.
  */
-export function singleValue(
-  series: readonly { values: [number, string][] }[],
-): { value: number | null; problem?: string } {
+export function singleValue(series: readonly PromSeries[]): {
+  value: number | null;
+  problem?: string;
+} {
   if (series.length === 0) return { value: null, problem: 'the query returned nothing' };
   if (series.length > 1)
     return {
@@ -97,7 +98,8 @@ interface PromCursor {
 /**
  * Reads the golden signals from Prometheus with `query_range` over HTTP: one evaluation per
  * interval, at its end, over a range as long as the interval. Counters go through `increase`,
- * which copes with instance restarts; the counts are rounded to whole requests.
+ * which copes with instance restarts; the counts are rounded to whole requests. A canary config's
+ * metrics with a PromQL template are run the same way, once per group (see renderedQueries).
  */
 export class PrometheusSource implements MetricSource {
   readonly kind = 'prometheus';
@@ -170,7 +172,8 @@ export class PrometheusSource implements MetricSource {
       const reading = (readings[name] ??= { canary: null, baseline: null });
       const { value, problem } = singleValue(answers[i]!);
       reading[group] = value;
-      if (problem) reading.problem = [reading.problem, `${group}: ${problem}`].filter(Boolean).join('; ');
+      if (problem)
+        reading.problem = [reading.problem, `${group}: ${problem}`].filter(Boolean).join('; ');
     });
     return readings;
   }

@@ -151,6 +151,48 @@ describe('scoring intervals', () => {
     );
   });
 
+  it('asks a person to confirm a threshold-fallback PASS when the release says so', () => {
+    const slow = intervals(2, 2, { errorRate: 0, medianMs: 40 });
+    const confirm = (last: boolean) =>
+      scoreIntervals({
+        judge: 'sequential',
+        intervals: slow,
+        elapsedSeconds: 10,
+        windowSeconds: 12,
+        last,
+        policy: DEFAULT_ANALYSIS_POLICY,
+        choices: { thresholdFallback: 'confirm' },
+      });
+    expect(confirm(false).verdict.verdict).toBe('PASS');
+    const closed = confirm(true);
+    expect(closed.judge).toBe('threshold');
+    expect(closed.verdict.verdict).toBe('MARGINAL');
+    expect(closed.verdict.reasons[0]).toMatch(/policy asks a person to confirm/);
+    // Without the choice the fallback decides alone.
+    expect(score(slow, true, 12).verdict.verdict).toBe('PASS');
+  });
+
+  it('compares instead of falling back once the release allows a share raise', () => {
+    // 2 requests per group per 5 s at 10%: 0.4 req/s; 40 requests by the 90 s ceiling need 24%.
+    const raise = (raisedSharePercent?: number) =>
+      scoreIntervals({
+        judge: 'sequential',
+        intervals: intervals(1, 2, { errorRate: 0, medianMs: 40 }),
+        elapsedSeconds: 5,
+        windowSeconds: 30,
+        canarySharePercent: 10,
+        last: false,
+        policy: DEFAULT_ANALYSIS_POLICY,
+        choices: { minimumRequests: 40, raiseShare: { maxPercent: 50 } },
+        raisedSharePercent,
+      });
+    const asked = raise();
+    expect(asked.judge).toBe('sequential');
+    expect(asked.lowTraffic).toMatchObject({ policy: 'raise-share', windowSeconds: 90 });
+    expect(asked.verdict.reasons[0]).toMatch(/raised from 10% to \d+%/);
+    expect(raise(35).verdict.reasons[0]).toMatch(/shares were raised to 35% each/);
+  });
+
   it('extends the window for a service that is slow but within the ceiling', () => {
     // 20 requests per group per 5 s: 200 after 50 s, more than the 30 s planned, under 90 s.
     const scoring = score(intervals(1, 20, { errorRate: 0, medianMs: 40 }), false, 30);
@@ -174,5 +216,131 @@ describe('scoring intervals', () => {
     const scoring = score(data, true, 30);
     expect(scoring.verdict.verdict).toBe('NODATA');
     expect(scoring.verdict.reasons).toContain('no requests reached the canary or the baseline yet');
+  });
+});
+
+describe("scoring a canary config's own metrics", () => {
+  const config = {
+    apiVersion: 'rollgate/v1' as const,
+    kind: 'CanaryConfig' as const,
+    metrics: [
+      {
+        name: 'errors',
+        query: { embedded: 'error-rate' as const, prometheus: 'sum(rate(errors[1m]))' },
+        direction: 'increase' as const,
+        critical: true,
+      },
+      {
+        name: 'checkouts',
+        query: { embedded: { counter: 'checkout_completed_total' } },
+        direction: 'decrease' as const,
+        critical: true,
+      },
+    ],
+  };
+  /** Healthy golden signals, with each interval's own values of errors and checkouts. */
+  const withOwn = (checkouts: [number | null, number][], errors = 0.01) =>
+    intervals(checkouts.length, 300, { errorRate: 0.01, medianMs: 40 }).map((interval, i) => ({
+      ...interval,
+      custom: {
+        errors: { canary: errors, baseline: 0.01 },
+        checkouts: { canary: checkouts[i]![0], baseline: checkouts[i]![1] },
+      },
+    }));
+  const judged = (data: WindowSignals[], last = false) =>
+    scoreIntervals({
+      judge: 'sequential',
+      intervals: data,
+      elapsedSeconds: data.length * 8,
+      windowSeconds: 24,
+      last,
+      policy: DEFAULT_ANALYSIS_POLICY,
+      config,
+    });
+
+  it('fails a canary whose business metric fell tenfold in three intervals, errors and latency healthy', () => {
+    // A noisy baseline (its first interval started before Prometheus saw the instance).
+    const scoring = judged(
+      withOwn([
+        [1.5, 10.3],
+        [1.7, 21.7],
+        [1.4, 23.4],
+      ]),
+    );
+    expect(scoring.verdict.verdict).toBe('FAIL');
+    const byName = new Map(scoring.verdict.metrics.map((m) => [m.name, m.classification]));
+    expect(byName.get('checkouts')).toBe('Low');
+    expect(byName.get('errors')).not.toBe('High');
+  });
+
+  it('judges a metric on its own query when the source ran it, not on the built-in signal it names', () => {
+    // The golden error rate is 1% on both sides; the PromQL says the canary fails 30%.
+    const scoring = judged(
+      withOwn(
+        [
+          [20, 20],
+          [21, 20],
+          [20, 21],
+          [20, 20],
+        ],
+        0.3,
+      ),
+    );
+    expect(scoring.verdict.metrics.find((m) => m.name === 'errors')?.classification).toBe('High');
+  });
+
+  it('is NODATA, never PASS, while a metric the source ran has no values for a group', () => {
+    const scoring = judged(
+      withOwn([
+        [null, 20],
+        [null, 21],
+        [null, 22],
+      ]),
+      true,
+    );
+    expect(scoring.verdict.verdict).toBe('NODATA');
+    expect(scoring.verdict.reasons.join(' ')).toContain('checkouts');
+  });
+});
+
+describe("the threshold fallback and a canary config's own metrics", () => {
+  it('checks the metrics with bounds and leaves out, with a note, those without', () => {
+    const config = {
+      apiVersion: 'rollgate/v1' as const,
+      kind: 'CanaryConfig' as const,
+      metrics: [
+        {
+          name: 'errors',
+          query: { embedded: 'error-rate' as const },
+          direction: 'increase' as const,
+          thresholds: { max: 0.05 },
+        },
+        {
+          name: 'checkouts',
+          query: { embedded: { counter: 'checkout_completed_total' } },
+          direction: 'decrease' as const,
+        },
+      ],
+    };
+    // 2 requests per group per 5 s interval: far below the floor, judged by the threshold judge.
+    const data = intervals(2, 2, { errorRate: 0, medianMs: 40 }).map((interval) => ({
+      ...interval,
+      custom: { checkouts: { canary: 1, baseline: 5 } },
+    }));
+    const scoring = scoreIntervals({
+      judge: 'sequential',
+      intervals: data,
+      elapsedSeconds: 10,
+      windowSeconds: 12,
+      last: true,
+      policy: DEFAULT_ANALYSIS_POLICY,
+      config,
+    });
+    expect(scoring.judge).toBe('threshold');
+    expect(scoring.verdict.verdict).toBe('PASS');
+    expect(scoring.verdict.metrics.map((m) => m.name)).toEqual(['errors']);
+    expect(scoring.verdict.reasons).toContain(
+      'checkouts: no threshold; not checked by the threshold judge',
+    );
   });
 });

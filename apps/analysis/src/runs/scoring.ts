@@ -7,6 +7,7 @@ import {
   type LowTrafficDecision,
   type LowTrafficSettings,
   type MetricInput,
+  type SequentialMetricSettings,
 } from '@rollgate/judges';
 import type { LowTrafficChoicesV1 } from '@rollgate/contracts';
 import {
@@ -124,15 +125,32 @@ export function goldenSignalMetrics(
 
 /**
  * Sequential settings for a config's own metrics (one value per group per interval, like
- * saturation): continuous on a linear scale, few samples, no tail test. The config's own judge
- * settings still win.
+ * saturation): continuous, few samples, no tail test, on a log scale when the values are positive
+ * (rates and durations change by factors: a checkout rate falling from 20/s to 2/s is -90% however
+ * noisy the baseline is; linear when a value is 0 or below). The config's own settings still win.
  */
-export const OWN_METRIC_SEQUENTIAL = {
+export const OWN_METRIC_SEQUENTIAL: Partial<SequentialMetricSettings> = {
   kind: 'continuous',
-  scale: 'linear',
+  scale: 'auto',
   minimumSamples: 3,
   tailQuantiles: [],
-} as const;
+};
+
+/**
+ * The config as the source measured it: a metric whose own query the source ran (its PromQL, on
+ * Prometheus) is judged on those values, not on the built-in signal it also names for the
+ * embedded source, so the signal's settings do not follow it.
+ */
+function asMeasured(config: CanaryConfig, measured: Record<string, unknown>): CanaryConfig {
+  return {
+    ...config,
+    metrics: config.metrics.map((metric) =>
+      metric.name in measured && builtInSignal(metric.query)
+        ? { ...metric, query: { prometheus: metric.query.prometheus } }
+        : metric,
+    ),
+  };
+}
 
 function withOwnMetrics(settings: JudgeSettings, config: CanaryConfig): JudgeSettings {
   const own = config.metrics.filter((m) => !builtInSignal(m.query));
@@ -191,19 +209,22 @@ export function scoreIntervals(args: {
     },
     {
       minimumRequests: choices.minimumRequests ?? policy.lowTraffic.minimumRequests,
-      maxWindowFactor: choices.maxWindowFactor ?? policy.lowTraffic.maxWindowFactor,
+      // Beyond 3× the window the orchestrator's step deadline (3 × stepSeconds + 60 s) would
+      // roll the step back before its analysis ends.
+      maxWindowFactor: Math.min(3, choices.maxWindowFactor ?? policy.lowTraffic.maxWindowFactor),
     },
     choices.raiseShare && {
       maxPercent: choices.raiseShare.maxPercent,
       raisedToPercent: args.raisedSharePercent,
     },
   );
-  const config = args.config ?? null;
+  const measured = measuredValues(intervals);
+  const config = args.config ? asMeasured(args.config, measured) : null;
   const settings = config
     ? judgeSettingsFor(config, withOwnMetrics(judgeSettings(policy), config))
     : judgeSettings(policy);
   const name = lowTraffic.policy === 'threshold-fallback' ? 'threshold' : args.judge;
-  const decided = lowTraffic.policy === 'normal' ? null : lowTraffic;
+  const decided = lowTraffic.policy === 'normal' && !lowTraffic.reason ? null : lowTraffic;
   // Even the threshold fallback, which judges the canary alone, needs the baseline to be served:
   // a silent baseline next to a live canary is a routing fault, never grounds to pass.
   if (canaryRequests === 0 || baselineRequests === 0) {
@@ -222,18 +243,36 @@ export function scoreIntervals(args: {
     };
   }
   const golden = goldenSignalMetrics(intervals, name === 'threshold');
-  const configured = config
-    ? configMetrics(config, golden.metrics, measuredValues(intervals))
-    : null;
-  const metrics = configured?.metrics ?? golden.metrics;
-  const notes = [...golden.notes, ...(configured?.notes ?? [])];
+  const configured = config ? configMetrics(config, golden.metrics, measured) : null;
+  // The threshold fallback checks bounds on the canary: a metric without one is left out, said.
+  const unbounded =
+    name === 'threshold'
+      ? (configured?.metrics ?? [])
+          .filter((m) => !settings.threshold?.conditions?.[m.name])
+          .map((m) => m.name)
+      : [];
+  const metrics = (configured?.metrics ?? golden.metrics).filter(
+    (m) => !unbounded.includes(m.name),
+  );
+  const notes = [
+    ...golden.notes,
+    ...(configured?.notes ?? []),
+    ...(unbounded.length > 0
+      ? [`${unbounded.join(', ')}: no threshold; not checked by the threshold judge`]
+      : []),
+  ];
   const request = { metrics };
   const verdict = createJudge(name, settings).judge(request);
   const withNotes = (v: JudgeVerdict, lead: string[] = []): JudgeVerdict => ({
     ...v,
     reasons: [...lead, ...(decided?.reason ? [decided.reason] : []), ...v.reasons, ...notes],
   });
-  if (name === 'threshold' && last && verdict.verdict === 'PASS' && choices.thresholdFallback === 'confirm') {
+  if (
+    name === 'threshold' &&
+    last &&
+    verdict.verdict === 'PASS' &&
+    choices.thresholdFallback === 'confirm'
+  ) {
     // The policy trusts the canary-alone check only with a person's confirmation.
     return {
       judge: name,

@@ -1,3 +1,4 @@
+import type { AnalysisIntervalMetricV1 } from '@rollgate/contracts';
 import { FINAL_PHASES, type ReleaseView } from '@rollgate/releases';
 import { formatGate } from '../compat/compat.command';
 import { table } from '../output/table';
@@ -39,6 +40,26 @@ export function formatRelease(release: ReleaseView): string {
     lines.push(`DRIFT   instances running an unintended build: ${release.drift.join(', ')}`);
   if (release.apiGate)
     lines.push(formatGate(release.apiGate, release.phase === 'progressing' && !hasEnded(release)));
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The latest analysis interval (a timeline entry's details): its verdict, who judged it (judge,
+ * canary config version) and each config metric's canary and baseline values.
+ */
+export function formatLastInterval(details: Record<string, unknown>): string {
+  const config = details['canaryConfig'] as { name: string; version: number } | null | undefined;
+  const judge = typeof details['judge'] === 'string' ? ` by ${details['judge']}` : '';
+  const lines = [
+    `analysis interval ${String(details['interval'])}: ${String(details['verdict'])}${judge}${config ? ` (canary config ${config.name} v${config.version})` : ''}`,
+  ];
+  const metrics = (details['metrics'] ?? []) as AnalysisIntervalMetricV1[];
+  const value = (v: number | undefined) =>
+    v === undefined ? 'no data' : String(Number(v.toPrecision(4)));
+  for (const m of metrics)
+    lines.push(
+      `  ${m.name.padEnd(20)} ${m.measuredBy.padEnd(11)} canary ${value(m.canary).padEnd(9)} baseline ${value(m.baseline).padEnd(9)} ${m.classification ?? ''}`.trimEnd(),
+    );
   return `${lines.join('\n')}\n`;
 }
 

@@ -2,7 +2,13 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context';
 import { formatGate, readDocument } from '../compat/compat.command';
 import { ApiError, callApi, guarded } from './api-client';
-import { formatRelease, formatReleaseList, hasEnded, type ReleaseView } from './format-release';
+import {
+  formatLastInterval,
+  formatRelease,
+  formatReleaseList,
+  hasEnded,
+  type ReleaseView,
+} from './format-release';
 
 type ExitCode = (code: number) => void;
 
@@ -33,6 +39,24 @@ const parseInteger = (value: string) => {
 const orchestrator = (context: CliContext) => context.config.serviceUrls.orchestrator;
 
 const WATCH_INTERVAL_MS = 1_000;
+
+/**
+ * The release's latest scored analysis interval, from its timeline; null when it has none or the
+ * timeline cannot be read (the release itself is still shown).
+ */
+async function lastInterval(
+  context: CliContext,
+  releaseId: string,
+): Promise<Record<string, unknown> | null> {
+  const answer = await callApi<{ timeline?: { type: string; details: Record<string, unknown> }[] }>(
+    orchestrator(context),
+    'GET',
+    `/releases/${encodeURIComponent(releaseId)}/timeline`,
+    context.token,
+  ).catch(() => null);
+  const scored = (answer?.timeline ?? []).filter((e) => e.type === 'AnalysisIntervalScored');
+  return scored.at(-1)?.details ?? null;
+}
 
 const getRelease = (context: CliContext, releaseId: string) =>
   callApi<ReleaseView>(
@@ -76,7 +100,10 @@ export function deployCommand(context: CliContext, setExitCode: ExitCode): Comma
       'build to release, NAME@sha256:<digest>',
       parseArtifact,
     )
-    .option('--strategy <strategy>', 'canary | rolling | blue-green', 'canary')
+    .option(
+      '--strategy <strategy>',
+      "canary | rolling | blue-green (default: the service policy's, else canary)",
+    )
     .option('--version-label <label>', 'version label for people (the digest identifies the build)')
     .option('--steps <weights>', 'canary shares, e.g. 5,25,50', parseSteps)
     .option('--step-seconds <seconds>', 'observation time per canary step', parseInteger)
@@ -206,8 +233,10 @@ export function releaseCommand(context: CliContext, setExitCode: ExitCode): Comm
         if (releaseId && options.watch) return watchRelease(context, setExitCode, releaseId);
         if (releaseId) {
           const release = await getRelease(context, releaseId);
+          if (options.json) return context.output.out(`${JSON.stringify(release, null, 2)}\n`);
+          const analysis = await lastInterval(context, releaseId);
           context.output.out(
-            options.json ? `${JSON.stringify(release, null, 2)}\n` : formatRelease(release),
+            `${formatRelease(release)}${analysis ? formatLastInterval(analysis) : ''}`,
           );
           return;
         }

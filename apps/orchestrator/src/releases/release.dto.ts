@@ -168,10 +168,42 @@ export class ReleaseCreateDto {
   @Length(1, 100)
   version?: string;
 
-  @ApiPropertyOptional({ enum: ['rolling', 'blue-green', 'canary'], default: 'canary' })
+  @ApiPropertyOptional({
+    enum: ['rolling', 'blue-green', 'canary'],
+    description: "Default: the service policy's strategy, else canary",
+  })
   @OptionalField()
   @IsIn(['rolling', 'blue-green', 'canary'])
   strategy?: ReleaseStrategy;
+
+  @ApiPropertyOptional({
+    example: 'checkout',
+    description:
+      "The canary config that judges this release. Default: the service policy's, else the config named after the service",
+  })
+  @OptionalField()
+  @IsString()
+  @Matches(new RegExp(SERVICE_NAME_PATTERN), { message: 'must name a canary config' })
+  canaryConfig?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { raiseShare: { maxPercent: 30 }, thresholdFallback: 'confirm' },
+    description:
+      'Low-traffic choices for this release, field by field over the service policy\'s (README "Release policy as code")',
+  })
+  @OptionalField()
+  @IsObject()
+  lowTraffic?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    description:
+      "false: expired flags the build reads do not block it. Default: the service policy's flags.expiredBlock, else true",
+  })
+  @OptionalField()
+  @IsBoolean()
+  expiredFlagsBlock?: boolean;
 
   @ApiPropertyOptional({ type: ReleasePlanDto })
   @OptionalField()
@@ -266,6 +298,16 @@ export class ReleaseResponseDto {
   })
   apiGate!: ApiGateState | null;
   @ApiProperty() plan!: ReleasePlan;
+  @ApiPropertyOptional({
+    description: 'The service policy version the release took its defaults from',
+  })
+  policy?: { version: number };
+  @ApiPropertyOptional({ description: 'The canary config that judges it, when named' })
+  canaryConfig?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  lowTraffic?: object;
+  @ApiPropertyOptional({ type: [String], description: "The service's owners, from its policy" })
+  owners?: string[];
   @ApiProperty() requestedBy!: string;
   @ApiProperty() requestedAt!: string;
   @ApiProperty() updatedAt!: string;

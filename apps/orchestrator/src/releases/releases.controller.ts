@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { LowTrafficChoices } from '@rollgate/releases';
 import {
   assertMayTouchService,
   Principal,
@@ -62,7 +63,12 @@ export class ReleasesController {
       ...(api ? { documents: { provides: api.provides, consumes: api.consumes } } : {}),
       ...(body.apiPolicy ? { apiPolicy: body.apiPolicy } : {}),
       ...(body.force ? { forceReason: body.reason! } : {}),
-      strategy: body.strategy ?? 'canary',
+      ...(body.strategy ? { strategy: body.strategy } : {}),
+      ...(body.canaryConfig ? { canaryConfig: body.canaryConfig } : {}),
+      ...(body.lowTraffic ? { lowTraffic: body.lowTraffic as LowTrafficChoices } : {}),
+      ...(body.expiredFlagsBlock !== undefined
+        ? { expiredFlagsBlock: body.expiredFlagsBlock }
+        : {}),
       actor: principal.actor,
       ...(body.version ? { version: body.version } : {}),
       ...(body.plan ? { plan: { ...body.plan } } : {}),

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ApiGateModule } from '../api-gate/api-gate.module';
+import { PolicyModule } from '../policy/policy.module';
 import { SERVICE_RUNTIME, type ServicePersistence, type ServiceRuntime } from '@rollgate/platform';
 import { FLAG_DEBT_CHECK, HttpFlagDebtCheck } from './flag-debt-check';
 import { ReleasesReadModel1764000000100 } from './migrations/1764000000100-releases-read-model';
@@ -15,7 +16,7 @@ export const RELEASES_PERSISTENCE: ServicePersistence = {
 };
 
 @Module({
-  imports: [ApiGateModule],
+  imports: [ApiGateModule, PolicyModule],
   controllers: [ReleasesController, ReleaseProjection],
   providers: [
     ReleasesService,

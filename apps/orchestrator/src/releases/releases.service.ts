@@ -16,25 +16,30 @@ import {
   decidePromote,
   decideRequestRelease,
   decideResume,
+  lowTrafficProblems,
   planProblems,
+  releaseSettings,
   serviceReleases,
   serviceStreamId,
   versionLabel,
   withPlanDefaults,
   type ApiGateCheck,
   type Origin,
+  type ReleaseOverrides,
   type ServiceReleasesState,
 } from '@rollgate/releases';
 import { ApiDocuments, type ApiDocument } from '../api-gate/api-documents';
 import { ApiGate } from '../api-gate/api-gate';
+import { PolicyService } from '../policy/policy.service';
 import { FLAG_DEBT_CHECK, type FlagDebtCheck } from './flag-debt-check';
 import { ReleaseEntity } from './release.entity';
 
-export interface ReleaseRequest {
+export interface ReleaseRequest extends ReleaseOverrides {
   service: string;
   artifact: ArtifactRef;
   version?: string;
-  strategy: ReleaseStrategy;
+  /** Left out: the service policy's, else canary. */
+  strategy?: ReleaseStrategy;
   plan?: Partial<ReleasePlan>;
   first?: boolean;
   actor: string;
@@ -54,15 +59,24 @@ export class ReleasesService {
     @Inject(FLAG_DEBT_CHECK) private readonly flagDebt: FlagDebtCheck,
     private readonly documents: ApiDocuments,
     private readonly gate: ApiGate,
+    private readonly policies: PolicyService,
   ) {}
 
   async request(input: ReleaseRequest) {
-    const problems = planProblems(input.strategy, withPlanDefaults(input.plan));
+    // What the request leaves out comes from the service policy in force; the release records it.
+    const settings = releaseSettings(await this.policies.inForce(input.service), input);
+    const problems = [
+      ...planProblems(settings.strategy, withPlanDefaults(settings.plan)),
+      ...lowTrafficProblems(input.lowTraffic),
+    ];
     if (problems.length > 0) {
       throw new BadRequestException({ message: 'validation failed', details: problems });
     }
-    // Flag debt: an expired flag the new build still reads blocks it (where its project says so).
-    const blocking = await this.flagDebt.blockingFlags(input.service, input.artifact.flags ?? []);
+    // Flag debt: an expired flag the new build still reads blocks it (where its project says so),
+    // unless the service's policy (or the request) turns the rule off.
+    const blocking = settings.expiredFlagsBlock
+      ? await this.flagDebt.blockingFlags(input.service, input.artifact.flags ?? [])
+      : [];
     if (blocking.length > 0) {
       const names = blocking.map((f) => `${f.project}/${f.key} (expired ${f.expiresAt})`);
       throw new ConflictException({
@@ -75,6 +89,7 @@ export class ReleasesService {
     const events = await this.execute(input.service, (state) =>
       decideRequestRelease(state, {
         ...input,
+        ...settings,
         artifact,
         ...(apiGate ? { apiGate } : {}),
         releaseId,

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import {
   JUDGE_FROM_CANARY_CONFIG,
+  SYNTHETIC_TRAFFIC_HEADER,
   USER_STICKY_HEADER,
   type NewEvent,
   type Verdict,
@@ -36,7 +37,13 @@ import {
 import { ApiGate } from '../api-gate/api-gate';
 import { ReleaseEntity } from '../releases/release.entity';
 import { buildOf, FLEET_MANAGER, FleetManager, type Build } from './fleet-manager';
-import { AnalysisVerdictEntity, RouteAnswerEntity } from './signals.entity';
+import { raisedWeights } from './share-raise';
+import { SyntheticTraffic, WORKSPACE_ROOT } from './synthetic-traffic';
+import {
+  AnalysisVerdictEntity,
+  RouteAnswerEntity,
+  ShareRaiseRequestEntity,
+} from './signals.entity';
 
 const ORIGIN = { actor: 'service:orchestrator', causationId: null };
 const HELD_RECHECK_MS = 2_000;
@@ -57,6 +64,9 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly gateAskedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** Load generators of analysed steps whose release asked for synthetic traffic (by run id). */
+  private readonly synthetic = new SyntheticTraffic(WORKSPACE_ROOT);
+  private readonly syntheticFor = new Map<string, Release>();
 
   constructor(
     private readonly eventStore: EventStore,
@@ -73,6 +83,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
+    await this.synthetic.stopAll();
   }
 
   /** One pass over every active release; passes never overlap. */
@@ -105,6 +116,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   async reconcile(service: string): Promise<void> {
     const state = await this.state(service);
     const release = state.active;
+    await this.stopSyntheticTraffic(service, release);
     await this.restoreFleet(state);
     if (!release) return;
     const drift = await this.fleet.drift(service);
@@ -239,7 +251,8 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
       );
       return;
     }
-    const routed = await this.route(release, `${release.releaseId}:${release.step}`, step.weights);
+    const { weights, routeId } = await this.stepWeights(release, step);
+    const routed = await this.route(release, routeId, weights);
     if (routed !== 'applied') return;
     const { service, releaseId } = release;
     // The confirmed route no longer sends traffic to demoted instances: stop them now.
@@ -265,8 +278,12 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
             // The analysis judges with the canary config in force when the release started.
             judge: JUDGE_FROM_CANARY_CONFIG,
             ...(started && { releaseStartedAt: started.requestedAt }),
+            ...(release.canaryConfig && { canaryConfig: release.canaryConfig }),
+            ...(release.lowTraffic && { lowTraffic: release.lowTraffic }),
+            ...(step.weights.canary !== undefined && { canarySharePercent: step.weights.canary }),
           },
         });
+        await this.startSyntheticTraffic(release, runId);
         return;
       }
       case 'health': {
@@ -299,6 +316,105 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
         }
         return;
       }
+    }
+  }
+
+  /**
+   * The weights of the step as planned, or, once its analysis asked for larger shares (low
+   * traffic, and the release allows it), raised canary and baseline: recorded once as
+   * ReleaseShareRaised, routed under a request id of their own.
+   */
+  private async stepWeights(
+    release: Release,
+    step: Step,
+  ): Promise<{ weights: Step['weights']; routeId: string }> {
+    const planned = { weights: step.weights, routeId: `${release.releaseId}:${release.step}` };
+    if (step.gate !== 'analysis') return planned;
+    const analysisRunId = `${release.releaseId}:analysis:${release.step}`;
+    const raise = await this.runtime.dataSource.manager.findOneBy(ShareRaiseRequestEntity, {
+      analysisRunId,
+    });
+    if (!raise) return planned;
+    const weights = raisedWeights(step.weights, raise.toPercent);
+    if (weights === step.weights) return planned;
+    const routeId = `${planned.routeId}:share-${weights.canary}`;
+    await this.request(release, `${routeId}:raised`, {
+      type: 'ReleaseShareRaised',
+      data: {
+        analysisRunId,
+        releaseId: release.releaseId,
+        service: release.service,
+        step: release.step,
+        fromPercent: step.weights.canary ?? 0,
+        toPercent: weights.canary!,
+        reason: raise.reason,
+        requestId: `${routeId}:raised`,
+      },
+    });
+    return { weights, routeId };
+  }
+
+  /**
+   * Synthetic traffic while a step is analysed, when the release asks for it: a load generator
+   * sends the mix at canary and baseline equally through the data plane, marked with
+   * SYNTHETIC_TRAFFIC_HEADER; recorded once as SyntheticTrafficStarted.
+   */
+  private async startSyntheticTraffic(release: Release, runId: string): Promise<void> {
+    const settings = release.lowTraffic?.synthetic;
+    if (!settings || this.synthetic.isRunning(runId)) return;
+    this.synthetic.start(runId, {
+      routerUrl: this.runtime.config.serviceUrls.router,
+      service: release.service,
+      rps: settings.rps,
+      mix: settings.mix,
+      stickyHeader: USER_STICKY_HEADER,
+    });
+    this.syntheticFor.set(runId, release);
+    await this.request(release, `${runId}:synthetic-started`, {
+      type: 'SyntheticTrafficStarted',
+      data: {
+        requestId: `${runId}:synthetic-started`,
+        analysisRunId: runId,
+        releaseId: release.releaseId,
+        service: release.service,
+        step: release.step,
+        rps: settings.rps,
+        mix: settings.mix,
+        header: SYNTHETIC_TRAFFIC_HEADER,
+      },
+    });
+  }
+
+  /** Stops the generators of steps no longer being analysed, recording what they sent. */
+  private async stopSyntheticTraffic(service: string, active: Release | null): Promise<void> {
+    for (const [runId, release] of this.syntheticFor) {
+      if (release.service !== service) continue;
+      const analysed =
+        active?.releaseId === release.releaseId &&
+        active.phase === 'progressing' &&
+        !active.stepCompleted &&
+        `${active.releaseId}:analysis:${active.step}` === runId;
+      if (analysed) continue;
+      this.syntheticFor.delete(runId);
+      const sent = await this.synthetic.stop(runId);
+      const why =
+        active?.releaseId !== release.releaseId
+          ? 'the release ended'
+          : active.phase !== 'progressing'
+            ? `the release is ${active.phase}`
+            : `step ${release.step} is judged`;
+      await this.request(release, `${runId}:synthetic-stopped`, {
+        type: 'SyntheticTrafficStopped',
+        data: {
+          requestId: `${runId}:synthetic-stopped`,
+          analysisRunId: runId,
+          releaseId: release.releaseId,
+          service,
+          step: release.step,
+          sent,
+          reason: why,
+        },
+      });
     }
   }
 

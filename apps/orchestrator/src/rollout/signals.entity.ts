@@ -32,3 +32,25 @@ export class AnalysisVerdictEntity {
   @Column({ type: 'text' })
   reasons!: string;
 }
+
+/** An analysis run asked for larger canary and baseline shares (low traffic; one per run). */
+@Entity({ name: 'share_raise_requests' })
+export class ShareRaiseRequestEntity {
+  @PrimaryColumn({ name: 'analysis_run_id', type: 'varchar', length: 200 })
+  analysisRunId!: string;
+
+  @Column({ name: 'release_id', type: 'varchar', length: 64 })
+  releaseId!: string;
+
+  @Column({ type: 'integer' })
+  step!: number;
+
+  @Column({ name: 'from_percent', type: 'real' })
+  fromPercent!: number;
+
+  @Column({ name: 'to_percent', type: 'real' })
+  toPercent!: number;
+
+  @Column({ type: 'text' })
+  reason!: string;
+}

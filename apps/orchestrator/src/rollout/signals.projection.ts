@@ -1,17 +1,25 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type {
+  AnalysisShareRaiseRequestedV1,
   AnalysisVerdictReachedV1,
   EventEnvelope,
   RouteApplyFailedV1,
   RouteAppliedV1,
 } from '@rollgate/contracts';
 import { readModelEvents, type EventLogContext } from '@rollgate/platform';
-import { AnalysisVerdictEntity, RouteAnswerEntity } from './signals.entity';
+import {
+  AnalysisVerdictEntity,
+  RouteAnswerEntity,
+  ShareRaiseRequestEntity,
+} from './signals.entity';
 
 const SIGNALS = 'release-signals';
 
-/** What other services answered the orchestrator: route confirmations and analysis verdicts. */
+/**
+ * What other services answered the orchestrator: route confirmations, analysis verdicts and the
+ * analysis' requests for larger shares.
+ */
 @Controller()
 export class ReleaseSignalsProjection {
   @EventPattern(readModelEvents(SIGNALS, 'RouteApplied'))
@@ -54,6 +62,22 @@ export class ReleaseSignalsProjection {
       releaseId: data.releaseId,
       verdict: data.verdict,
       reasons: JSON.stringify(data.reasons),
+    });
+  }
+
+  @EventPattern(readModelEvents(SIGNALS, 'AnalysisShareRaiseRequested'))
+  async shareRaiseRequested(
+    @Payload() event: EventEnvelope<AnalysisShareRaiseRequestedV1>,
+    @Ctx() context: EventLogContext,
+  ): Promise<void> {
+    const data = event.data;
+    await context.getManager().save(ShareRaiseRequestEntity, {
+      analysisRunId: data.analysisRunId,
+      releaseId: data.releaseId,
+      step: data.step,
+      fromPercent: data.fromPercent,
+      toPercent: data.toPercent,
+      reason: data.reason,
     });
   }
 }

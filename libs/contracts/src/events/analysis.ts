@@ -129,7 +129,40 @@ export interface AnalysisIntervalScoredV1 {
   judge?: string;
   /** The canary config version that judged; absent: the built-in defaults. */
   canaryConfig?: CanaryConfigRefV1;
+  /** Each canary config metric's values this interval and its reading so far. */
+  metrics?: AnalysisIntervalMetricV1[];
 }
+
+/** One canary config metric over one interval. */
+export interface AnalysisIntervalMetricV1 {
+  name: string;
+  /**
+   * What measured it: `prometheus` or `embedded` (the metric's own query), or the built-in signal
+   * it names (`error-rate` as a fraction, `latency` as p99 ms, `saturation`).
+   */
+  measuredBy: string;
+  /** The canary's value; absent when the query returned nothing (no data). */
+  canary?: number;
+  baseline?: number;
+  /** The judge's classification of the metric over the run so far (e.g. Pass, High, Low). */
+  classification?: string;
+  /** Why a value is missing. */
+  problem?: string;
+}
+
+const intervalMetricSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    measuredBy: { type: 'string', minLength: 1 },
+    canary: { type: 'number', nullable: true },
+    baseline: { type: 'number', nullable: true },
+    classification: { type: 'string', nullable: true },
+    problem: { type: 'string', nullable: true },
+  },
+  required: ['name', 'measuredBy'],
+  additionalProperties: false,
+} as const;
 
 /** One group's golden signals over one interval. */
 export interface AnalysisIntervalSideV1 {
@@ -181,6 +214,7 @@ export const AnalysisIntervalScoredV1 = defineEvent<
       baseline: sideSchema,
       judge: { type: 'string', nullable: true },
       canaryConfig: { ...canaryConfigRefSchema, nullable: true },
+      metrics: { type: 'array', items: intervalMetricSchema, nullable: true },
     },
     required: [
       'analysisRunId',

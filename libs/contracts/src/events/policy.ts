@@ -31,7 +31,7 @@ export const lowTrafficSchema = {
   type: 'object',
   properties: {
     minimumRequests: { type: 'integer', minimum: 1, maximum: 1_000_000, nullable: true },
-    maxWindowFactor: { type: 'integer', minimum: 1, maximum: 100, nullable: true },
+    maxWindowFactor: { type: 'integer', minimum: 1, maximum: 3, nullable: true },
     raiseShare: {
       type: 'object',
       properties: { maxPercent: { type: 'integer', minimum: 1, maximum: 50 } },
@@ -79,23 +79,21 @@ export interface ServicePolicyChangedV1 {
   after: Record<string, unknown>;
 }
 
-export const ServicePolicyChangedV1 = defineEvent<ServicePolicyChangedV1, 'ServicePolicyChanged'>(
-  {
-    type: 'ServicePolicyChanged',
-    version: 1,
-    topic: TOPICS.releases,
-    description:
-      'A service release policy (default strategy and plan, canary config, owners, flag rule, notifications, low-traffic choices) got a new version; releases requested from now on take their defaults from it.',
-    schema: {
-      type: 'object',
-      properties: {
-        service: { type: 'string', pattern: SERVICE_NAME_PATTERN },
-        version: { type: 'integer', minimum: 1 },
-        before: { type: 'object', nullable: true, required: [], additionalProperties: true },
-        after: { type: 'object', required: [], additionalProperties: true },
-      },
-      required: ['service', 'version', 'after'],
-      additionalProperties: false,
+export const ServicePolicyChangedV1 = defineEvent<ServicePolicyChangedV1, 'ServicePolicyChanged'>({
+  type: 'ServicePolicyChanged',
+  version: 1,
+  topic: TOPICS.releases,
+  description:
+    'A service release policy (default strategy and plan, canary config, owners, flag rule, notifications, low-traffic choices) got a new version; releases requested from now on take their defaults from it.',
+  schema: {
+    type: 'object',
+    properties: {
+      service: { type: 'string', pattern: SERVICE_NAME_PATTERN },
+      version: { type: 'integer', minimum: 1 },
+      before: { type: 'object', nullable: true, required: [], additionalProperties: true },
+      after: { type: 'object', required: [], additionalProperties: true },
     },
+    required: ['service', 'version', 'after'],
+    additionalProperties: false,
   },
-);
+});

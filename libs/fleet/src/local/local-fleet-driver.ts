@@ -14,6 +14,10 @@ export interface BuildProfile {
   errorRate?: number;
   latencyMs?: number;
   latencySpread?: number;
+  /** Probability that a successful request completes a checkout (`checkout_completed_total`). */
+  checkoutRate?: number;
+  /** Metric names the instances expose: `sample` (default), `micrometer` or `both`. */
+  metricsNaming?: 'sample' | 'micrometer' | 'both';
   /** Drill: instances asked to run this build really run another (a deploy that silently failed). */
   actuallyRuns?: { version: string; digest: string };
   /** Drill: the build exits before it listens, so it never becomes healthy. */
@@ -72,6 +76,10 @@ export class LocalFleetDriver implements FleetDriver {
       ...(profile.errorRate !== undefined ? { SAMPLE_ERROR_RATE: String(profile.errorRate) } : {}),
       ...(profile.latencyMs !== undefined ? { SAMPLE_LATENCY_MS: String(profile.latencyMs) } : {}),
       ...(profile.crashesOnStart ? { SAMPLE_CRASH_ON_START: '1' } : {}),
+      ...(profile.checkoutRate !== undefined
+        ? { SAMPLE_CHECKOUT_RATE: String(profile.checkoutRate) }
+        : {}),
+      ...(profile.metricsNaming ? { SAMPLE_METRICS_NAMING: profile.metricsNaming } : {}),
       ...(profile.latencySpread !== undefined
         ? { SAMPLE_LATENCY_SPREAD: String(profile.latencySpread) }
         : {}),
