@@ -6,6 +6,7 @@ export * from './auth/local-admin-token';
 export * from './auth/decorators';
 export * from './auth/bearer-auth.guard';
 export * from './http/validation';
+export * from './http/documents';
 export * from './http/http-error.filter';
 export * from './http/rollgate-http.module';
 export * from './http/setup-http-app';

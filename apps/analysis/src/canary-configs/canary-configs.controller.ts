@@ -1,13 +1,4 @@
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  ForbiddenException,
-  Get,
-  Param,
-  Put,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Get, Param, Put, Query } from '@nestjs/common';
 import {
   ApiOkResponse,
   ApiOperation,
@@ -17,7 +8,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IsDefined } from 'class-validator';
-import { Principal, RequireScopes, type AuthPrincipal } from '@rollgate/platform';
+import {
+  invalidFields,
+  momentQuery,
+  Principal,
+  RequireScopes,
+  type AuthPrincipal,
+} from '@rollgate/platform';
 import { CanaryConfigsService, type CanaryConfigVersion } from './canary-configs.service';
 
 export class CanaryConfigApplyDto {
@@ -70,18 +67,6 @@ export class CanaryConfigVersionDto {
   }
 }
 
-/** `?at=`: an ISO 8601 moment, normalised to UTC; anything else is a 400 naming it. */
-function momentOf(at: string | undefined): string | undefined {
-  if (at === undefined) return undefined;
-  const time = Date.parse(at);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(at) || Number.isNaN(time))
-    throw new BadRequestException({
-      message: 'validation failed',
-      details: [{ field: 'at', problem: 'must be an ISO 8601 date-time' }],
-    });
-  return new Date(time).toISOString();
-}
-
 /**
  * Canary configs: which metrics judge a canary, how they weigh and which judge decides.
  * Applying needs `deploy` (whoever may release a service may say how it is judged); reading
@@ -111,10 +96,7 @@ export class CanaryConfigsController {
     if (!principal.mayTouchService(name))
       throw new ForbiddenException(`token of ${principal.subject} may not touch service ${name}`);
     if (dryRun !== undefined && dryRun !== 'true' && dryRun !== 'false')
-      throw new BadRequestException({
-        message: 'validation failed',
-        details: [{ field: 'dryRun', problem: 'must be true or false' }],
-      });
+      throw invalidFields([{ field: 'dryRun', problem: 'must be true or false' }]);
     return this.configs.apply(name, body.config, principal.actor, dryRun === 'true');
   }
 
@@ -127,7 +109,7 @@ export class CanaryConfigsController {
     @Param('name') name: string,
     @Query('at') at?: string,
   ): Promise<CanaryConfigVersionDto> {
-    return CanaryConfigVersionDto.from(await this.configs.get(name, momentOf(at)));
+    return CanaryConfigVersionDto.from(await this.configs.get(name, momentQuery(at)));
   }
 
   @Get(':name/versions')

@@ -1,27 +1,24 @@
-import {
-  BadRequestException,
-  Inject,
-  Injectable,
-  NotFoundException,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { LessThanOrEqual, type EntityManager } from 'typeorm';
-import { parse as parseYaml } from 'yaml';
 import {
   canonicalJson,
   type CanaryConfigChangedV1,
   type CanaryConfigRefV1,
 } from '@rollgate/contracts';
 import { inTransaction, recordWrites } from '@rollgate/persistence';
-import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
+import {
+  decodeDocument,
+  invalidFields,
+  SERVICE_RUNTIME,
+  type ServiceRuntime,
+} from '@rollgate/platform';
 import { CanaryConfigVersionEntity } from './canary-config-version.entity';
-import { validateCanaryConfig, type CanaryConfig, type ConfigProblem } from './canary-config';
+import { validateCanaryConfig, type CanaryConfig } from './canary-config';
 import { PromqlCheck, PrometheusUnavailableError } from './promql-check';
 
 const CONFIG_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-const invalid = (details: ConfigProblem[]) =>
-  new BadRequestException({ message: 'validation failed', details });
+const invalid = invalidFields;
 
 export const canaryConfigStream = (name: string) => `canary-config-${name}`;
 
@@ -55,17 +52,7 @@ export function checkConfigName(name: string): string {
   return name;
 }
 
-/** The config from a request body: an object, or its text in JSON or YAML. */
-export function decodeConfig(raw: unknown): unknown {
-  if (typeof raw !== 'string') return raw;
-  try {
-    return parseYaml(raw, { maxAliasCount: 0 }) as unknown;
-  } catch (error) {
-    throw invalid([
-      { field: 'config', problem: `is neither JSON nor YAML: ${(error as Error).message}` },
-    ]);
-  }
-}
+export const decodeConfig = (raw: unknown): unknown => decodeDocument(raw, 'config');
 
 /**
  * Canary configs: each apply that changes something is a CanaryConfigChanged event on the

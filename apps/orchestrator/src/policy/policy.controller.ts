@@ -1,14 +1,4 @@
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Get,
-  Headers,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiBody,
   ApiOkResponse,
@@ -20,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import {
   assertMayTouchService,
+  momentQuery,
   Principal,
   RequireScopes,
   type AuthPrincipal,
@@ -92,18 +83,6 @@ export class PolicyVersionDto {
   }
 }
 
-/** `?at=`: an ISO 8601 moment, normalised to UTC; anything else is a 400 naming it. */
-function momentOf(at: string | undefined): string | undefined {
-  if (at === undefined) return undefined;
-  const time = Date.parse(at);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(at) || Number.isNaN(time))
-    throw new BadRequestException({
-      message: 'validation failed',
-      details: [{ field: 'at', problem: 'must be an ISO 8601 date-time' }],
-    });
-  return new Date(time).toISOString();
-}
-
 /** The document a body carries: `{policy: text-or-object}` alone, else the body itself. */
 function documentOf(body: unknown): unknown {
   if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
@@ -174,7 +153,7 @@ export class PolicyController {
   @ApiQuery({ name: 'at', required: false, description: 'ISO 8601 moment; default now' })
   @ApiOkResponse({ type: PolicyVersionDto })
   async get(@Param('name') name: string, @Query('at') at?: string): Promise<PolicyVersionDto> {
-    return PolicyVersionDto.from(await this.policies.get(name, momentOf(at)));
+    return PolicyVersionDto.from(await this.policies.get(name, momentQuery(at)));
   }
 
   @Get(':name/policy/versions')

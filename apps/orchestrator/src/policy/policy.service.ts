@@ -1,20 +1,23 @@
-import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { LessThanOrEqual, type EntityManager } from 'typeorm';
-import { parse as parseYaml } from 'yaml';
 import {
   canonicalJson,
   SERVICE_NAME_PATTERN,
   type ServicePolicyChangedV1,
 } from '@rollgate/contracts';
 import { inTransaction, recordWrites } from '@rollgate/persistence';
-import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
+import {
+  decodeDocument,
+  invalidFields,
+  SERVICE_RUNTIME,
+  type ServiceRuntime,
+} from '@rollgate/platform';
 import {
   documentChanges,
   inlineCanaryConfig,
   validateServicePolicy,
   type DocumentChange,
   type PolicyInForce,
-  type PolicyProblem,
   type ServicePolicy,
 } from '@rollgate/releases';
 import { secretFingerprint } from '../webhooks/subscriptions.service';
@@ -23,8 +26,7 @@ import { ServicePolicyVersionEntity } from './service-policy-version.entity';
 
 const SERVICE_NAME = new RegExp(SERVICE_NAME_PATTERN);
 
-const invalid = (details: PolicyProblem[]) =>
-  new BadRequestException({ message: 'validation failed', details });
+const invalid = invalidFields;
 
 export const servicePolicyStream = (service: string) => `service-policy:${service}`;
 
@@ -81,17 +83,7 @@ function checkService(service: string): string {
   return service;
 }
 
-/** The policy from a request body: an object, or its text in JSON or YAML. */
-export function decodePolicy(raw: unknown): unknown {
-  if (typeof raw !== 'string') return raw;
-  try {
-    return parseYaml(raw, { maxAliasCount: 0 }) as unknown;
-  } catch (error) {
-    throw invalid([
-      { field: 'policy', problem: `is neither JSON nor YAML: ${(error as Error).message}` },
-    ]);
-  }
-}
+export const decodePolicy = (raw: unknown): unknown => decodeDocument(raw, 'policy');
 
 /**
  * Service policies (rollgate.yaml): each apply that changes something is a ServicePolicyChanged
