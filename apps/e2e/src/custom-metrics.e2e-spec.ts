@@ -98,7 +98,7 @@ function policyFile(service: string, stepSeconds: number): string {
       kind: 'ServicePolicy',
       service,
       release: { strategy: 'canary', plan: { steps: [50], stepSeconds } },
-      analysis: { canaryConfig },
+      analysis: canaryConfig,
     }),
   );
   return file;
