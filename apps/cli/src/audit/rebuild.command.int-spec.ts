@@ -140,7 +140,7 @@ describe.each(modes)('rollgate audit rebuild --verify on %s', (_label, mode, sql
     expect(err).toMatch(/^orchestrator\/releases: 10 events$/m);
     expect(err).not.toMatch(/^error/m);
     expect(out).toMatch(
-      /^orchestrator: \d+ events; rows releases \d+, route_answers \d+, analysis_verdicts \d+, projection_checkpoints \d+; matches the log$/m,
+      /^orchestrator: \d+ events; rows releases \d+, service_policy_versions \d+, route_answers \d+, analysis_verdicts \d+, share_raise_requests \d+, projection_checkpoints \d+; matches the log$/m,
     );
     expect(out).toContain('router: skipped, declares no read models');
     expect(out).not.toContain('rel-late');
