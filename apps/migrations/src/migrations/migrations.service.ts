@@ -494,6 +494,8 @@ export class MigrationsService
 
   /** Before contract only: removes what expand added. Waits for a running phase to stop first. */
   async rollback(migrationId: string, origin: Origin) {
+    // A phase that has just recorded its end may still hold the lock for a moment.
+    await this.whenIdle(migrationId);
     const { answer, done } = await this.exclusive(migrationId, async (state) => {
       const events = await this.execute(migrationId, (s) =>
         decideStartPhase(s, 'rollback', origin),
