@@ -286,6 +286,8 @@ describe.each(adapters)('event-log transport on $label', (adapter) => {
     );
     expect(attempts.get(flaky.id)).toBe(3);
     expect(seen.filter((s) => s.id === flaky.id)).toHaveLength(1);
+    // The handler has run; its transaction commits just after.
+    await eventually(async () => (await rowsOf([flaky.id])).length === 1, 'the flaky row');
     expect(await rowsOf([flaky.id])).toEqual([flaky.id]);
   }, 120_000);
 
@@ -324,7 +326,8 @@ describe.each(adapters)('event-log transport on $label', (adapter) => {
     expect(await rowsOf([poison.id])).toEqual([]);
     const runner = runtime.projections.find((p) => p.name === READ_MODEL)!;
     const { partition, offset } = logged!.position;
-    expect(await runner.checkpoint(topic, partition)).toBeLessThanOrEqual(offset);
+    // No checkpoint at all is fine too: the whole batch rolled back, the poison among it.
+    expect((await runner.checkpoint(topic, partition)) ?? 0).toBeLessThanOrEqual(offset);
 
     const committed = await rowsOf(appended.map((e) => e.id));
     await app.close();
