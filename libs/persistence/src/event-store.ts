@@ -20,6 +20,12 @@ export class ConcurrencyConflictError extends Error {
 export interface ExecuteOptions {
   /** Re-reads and re-decides this many times after a conflict before giving up. */
   retries?: number;
+  /**
+   * Writes only while `streamId` is still at `version` (checked under a per-stream lock in the
+   * same transaction), and never retries: the write of a process whose view of that stream is
+   * stale (a replica that lost ownership of it) is refused with ConcurrencyConflictError.
+   */
+  fence?: { streamId: string; version: number };
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -73,10 +79,12 @@ export class EventStore {
     decide: (state: TState) => Decision,
     options: ExecuteOptions = {},
   ): Promise<EventEnvelope[]> {
-    const retries = options.retries ?? 3;
+    const { fence } = options;
+    const retries = fence ? 0 : (options.retries ?? 3);
     for (let attempt = 0; ; attempt++) {
       try {
         const appended = await inTransaction(this.dataSource, async (manager) => {
+          if (fence) await this.assertVersion(manager, fence.streamId, fence.version);
           const history = await this.load(streamId, manager);
           const decided = decide(fold(aggregate, history));
           return this.appendInTransaction(manager, streamId, history.length, decided);
@@ -96,6 +104,22 @@ export class EventStore {
         }
       }
     }
+  }
+
+  /**
+   * The fence: a transaction-scoped lock on the stream (PostgreSQL; SQLite writes one at a time
+   * anyway), so fenced writes on one stream are checked in turn, then its current version.
+   */
+  private async assertVersion(
+    manager: EntityManager,
+    streamId: string,
+    version: number,
+  ): Promise<void> {
+    if (manager.connection.options.type === 'postgres') {
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [streamId]);
+    }
+    const current = await manager.count(StoredEventEntity, { where: { streamId } });
+    if (current !== version) throw new ConcurrencyConflictError(streamId, version);
   }
 
   /** Appends at `expectedVersion + 1...` and queues the events for the log, in one transaction. */

@@ -17,4 +17,5 @@ export * from './http/tracing.middleware';
 export * from './runtime/service-runtime';
 export * from './runtime/runtime.module';
 export * from './runtime/service-app-imports';
+export * from './runtime/work-ownership';
 export * from './transport';

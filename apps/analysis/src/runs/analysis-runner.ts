@@ -10,6 +10,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
   JUDGE_FROM_CANARY_CONFIG,
   SYNTHETIC_TRAFFIC_HEADER,
+  TOPICS,
   type AnalysisIntervalMetricV1,
   type AnalysisIntervalScoredV1,
   type AnalysisIntervalSideV1,
@@ -23,10 +24,13 @@ import {
 import { DEFAULT_JUDGE, type JudgeVerdict } from '@rollgate/judges';
 import { EventStore, inTransaction } from '@rollgate/persistence';
 import {
+  claimWorkByPartition,
+  SOLE_OWNER,
   readModelEvents,
   SERVICE_RUNTIME,
   type EventLogContext,
   type ServiceRuntime,
+  type WorkOwnership,
 } from '@rollgate/platform';
 import {
   builtInSignal,
@@ -136,6 +140,8 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
   private readonly bootedAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** Replicas share runs by the service's analysis partition (ADR 0015). */
+  private ownership: WorkOwnership = SOLE_OWNER;
 
   constructor(
     private readonly eventStore: EventStore,
@@ -145,13 +151,19 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
     private readonly configs: CanaryConfigsService,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    this.ownership = await claimWorkByPartition(this.runtime.log, {
+      service: 'analysis',
+      loop: 'runs',
+      topic: TOPICS.analysis,
+    });
     this.timer = setInterval(() => void this.tick(), 250);
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
+    await this.ownership.stop();
   }
 
   tick(): Promise<void> {
@@ -162,8 +174,13 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async scoreDueRuns(): Promise<void> {
+    const { ownership } = this;
     const open = await this.runtime.dataSource.manager.findBy(AnalysisRunEntity, { done: false });
-    for (const run of open) await this.score(run);
+    for (const run of open) {
+      const { service } = JSON.parse(run.request) as AnalysisRequestedV1;
+      // A run taken over goes on from the cursor its interval began at (stored with the run).
+      if (ownership.owns(service)) await this.score(run);
+    }
   }
 
   private async score(run: AnalysisRunEntity): Promise<void> {

@@ -18,7 +18,14 @@ import {
   type RampState,
   type SequentialSession,
 } from '@rollgate/flags-domain/project';
-import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
+import { TOPICS } from '@rollgate/contracts';
+import {
+  claimWorkByPartition,
+  SERVICE_RUNTIME,
+  SOLE_OWNER,
+  type ServiceRuntime,
+  type WorkOwnership,
+} from '@rollgate/platform';
 import type { GuardedRolloutDto, OutcomesDto } from './flags.dto';
 import {
   assertProjectAccess,
@@ -45,9 +52,9 @@ interface StepMemory {
 
 /**
  * Guarded rollouts: starts and cancels ramps, stores the outcomes SDKs report, and every tick
- * judges each running ramp's current step and appends whatever the pure decision says. Several
- * replicas may tick at once: a decision about a step that another replica already moved past
- * decides nothing.
+ * judges each running ramp's current step and appends whatever the pure decision says. Replicas
+ * share the ramps by project: each judges the projects whose flags partitions it holds (ADR 0015);
+ * during a rebalance a decision about a step another replica already moved past decides nothing.
  */
 @Injectable()
 export class GuardedRolloutService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -57,17 +64,23 @@ export class GuardedRolloutService implements OnApplicationBootstrap, OnApplicat
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<number> | undefined;
   private prunedAt = 0;
+  private ownership: WorkOwnership = SOLE_OWNER;
 
   constructor(
     private readonly flags: FlagsService,
     private readonly feed: RulesetFeed,
-    @Inject(SERVICE_RUNTIME) runtime: ServiceRuntime,
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
     @Inject(RAMP_TICK_MS) private readonly tickMs: number,
   ) {
     this.outcomes = new OutcomeStore(runtime.dataSource);
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    this.ownership = await claimWorkByPartition(this.runtime.log, {
+      service: 'flags',
+      loop: 'ramps',
+      topic: TOPICS.flags,
+    });
     this.timer = setInterval(() => void this.tick(), this.tickMs);
     this.timer.unref();
   }
@@ -75,6 +88,7 @@ export class GuardedRolloutService implements OnApplicationBootstrap, OnApplicat
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.ticking;
+    await this.ownership.stop();
   }
 
   start(project: string, key: string, body: GuardedRolloutDto, caller: Caller) {
@@ -185,6 +199,7 @@ export class GuardedRolloutService implements OnApplicationBootstrap, OnApplicat
     let decided = 0;
     const live = new Set<string>();
     for (const project of await this.flags.projectNames()) {
+      if (!this.ownership.owns(project)) continue;
       const snapshot = await this.feed.current(project);
       if (!snapshot) continue;
       for (const ramp of runningRamps(snapshot.state)) {

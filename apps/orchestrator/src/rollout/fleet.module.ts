@@ -1,7 +1,7 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { LocalFleetDriver, type BuildProfile } from '@rollgate/fleet';
+import { LocalFleetDriver, type BuildProfile, type FleetDriver } from '@rollgate/fleet';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import { FleetController } from './fleet.controller';
 import { FLEET_MANAGER, FleetManager } from './fleet-manager';
@@ -16,6 +16,17 @@ function profilesOf(file: string | undefined): Map<string, BuildProfile> {
   return new Map(Object.entries(parsed));
 }
 
+/** The driver ROLLGATE_FLEET names (README: fleet drivers). */
+function fleetDriverFor(runtime: ServiceRuntime): FleetDriver {
+  const profiles = profilesOf(runtime.config.fleetProfilesFile);
+  switch (runtime.config.fleet) {
+    case 'local':
+      return new LocalFleetDriver({ root: ROOT, profiles });
+    default:
+      throw new Error(`ROLLGATE_FLEET=${runtime.config.fleet} is not built yet`);
+  }
+}
+
 /** The fleet and its views (what runs where); always there, even when nothing drives releases. */
 @Module({
   controllers: [FleetController, ServicesController],
@@ -23,13 +34,7 @@ function profilesOf(file: string | undefined): Map<string, BuildProfile> {
     {
       provide: FLEET_MANAGER,
       inject: [SERVICE_RUNTIME],
-      useFactory: (runtime: ServiceRuntime) =>
-        new FleetManager(
-          new LocalFleetDriver({
-            root: ROOT,
-            profiles: profilesOf(runtime.config.fleetProfilesFile),
-          }),
-        ),
+      useFactory: (runtime: ServiceRuntime) => new FleetManager(fleetDriverFor(runtime)),
     },
   ],
   exports: [FLEET_MANAGER],

@@ -14,9 +14,16 @@ import {
   type Verdict,
   type VersionGroup,
 } from '@rollgate/contracts';
+import { TOPICS } from '@rollgate/contracts';
 import { fold, type Decision } from '@rollgate/event-sourcing';
-import { EventStore } from '@rollgate/persistence';
-import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
+import { ConcurrencyConflictError, EventStore, type ExecuteOptions } from '@rollgate/persistence';
+import {
+  claimWorkByPartition,
+  SOLE_OWNER,
+  SERVICE_RUNTIME,
+  type ServiceRuntime,
+  type WorkOwnership,
+} from '@rollgate/platform';
 import {
   apiGateHolds,
   decideAdvance,
@@ -67,6 +74,10 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   /** Load generators of analysed steps whose release asked for synthetic traffic (by run id). */
   private readonly synthetic = new SyntheticTraffic(WORKSPACE_ROOT);
   private readonly syntheticFor = new Map<string, Release>();
+  /** The service stream's version as the pass in progress over each service knows it. */
+  private readonly passVersion = new Map<string, number>();
+  /** The services this replica drives: those whose release partitions it holds (ADR 0015). */
+  private ownership: WorkOwnership = SOLE_OWNER;
 
   constructor(
     private readonly eventStore: EventStore,
@@ -75,7 +86,12 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly gate: ApiGate,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    this.ownership = await claimWorkByPartition(this.runtime.log, {
+      service: 'orchestrator',
+      loop: 'releases',
+      topic: TOPICS.releases,
+    });
     this.timer = setInterval(() => void this.tick(), 250);
   }
 
@@ -84,6 +100,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     clearInterval(this.timer);
     await this.running;
     await this.synthetic.stopAll();
+    await this.ownership.stop();
   }
 
   /** One pass over every active release; passes never overlap. */
@@ -95,26 +112,67 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   private async reconcileAll(): Promise<void> {
+    const { ownership } = this;
     const releases = await this.runtime.dataSource.manager.find(ReleaseEntity, {
       select: ['service'],
     });
-    for (const service of new Set(releases.map((r) => r.service))) await this.reconcile(service);
+    for (const service of new Set(releases.map((r) => r.service))) {
+      // Asked before each service: a rebalance mid-pass stops this replica at the next one.
+      if (!ownership.owns(service)) {
+        await this.letGo(service);
+        continue;
+      }
+      try {
+        await this.reconcile(service);
+      } catch (error) {
+        if (!(error instanceof ConcurrencyConflictError)) throw error;
+        // Another writer (a user's command, or a replica that now owns the service) appended
+        // first: this pass's decision was made on an old state, so it is dropped, not retried.
+        this.logger.debug(`${service}: stream moved on during the pass (${error.message})`);
+      }
+    }
   }
 
-  private async state(service: string): Promise<ServiceReleasesState> {
-    return fold(serviceReleases, await this.eventStore.load(serviceStreamId(service)));
+  /** A service this replica no longer owns: its load generators stop; the new owner drives it. */
+  private async letGo(service: string): Promise<void> {
+    if (this.restored.delete(service)) this.logger.log(`${service}: owned by another replica now`);
+    await this.stopSyntheticTraffic(service, null);
+  }
+
+  /**
+   * Starts a pass over the service: its state, and the stream version the pass's writes are
+   * fenced on. Every write of the pass (decisions, route and analysis requests) is refused once
+   * the stream moved on without this pass (another replica, or a user's command): the pass ends
+   * and the next one starts from the new state.
+   */
+  private async startPass(service: string): Promise<ServiceReleasesState> {
+    const history = await this.eventStore.load(serviceStreamId(service));
+    this.passVersion.set(service, history.length);
+    return fold(serviceReleases, history);
+  }
+
+  private fence(service: string): ExecuteOptions {
+    const version = this.passVersion.get(service);
+    return version === undefined ? {} : { fence: { streamId: serviceStreamId(service), version } };
   }
 
   private async decide(
     service: string,
     decide: (state: ServiceReleasesState) => Decision,
   ): Promise<number> {
-    return (await this.eventStore.execute(serviceReleases, serviceStreamId(service), decide))
-      .length;
+    const appended = await this.eventStore.execute(
+      serviceReleases,
+      serviceStreamId(service),
+      decide,
+      this.fence(service),
+    );
+    const version = this.passVersion.get(service);
+    if (version !== undefined) this.passVersion.set(service, version + appended.length);
+    return appended.length;
   }
 
   async reconcile(service: string): Promise<void> {
-    const state = await this.state(service);
+    const state = await this.startPass(service);
     const release = state.active;
     await this.stopSyntheticTraffic(service, release);
     await this.restoreFleet(state);
@@ -503,6 +561,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
                 key: release.service,
               },
             ],
+      this.fence(release.service),
     );
   }
 

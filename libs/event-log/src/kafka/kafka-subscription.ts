@@ -39,6 +39,11 @@ export class KafkaSubscription implements Subscription {
       if (this.options.positionOf)
         this.seeking = this.seekToStoredPositions(event.payload.memberAssignment);
     });
+    // A rebalance revokes every partition until the member joins again (eager protocol): from
+    // now on it owns nothing, so no new work starts on a partition that may move.
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.assigned = [];
+    });
     // kafkajs stops a consumer on a non-retriable error without restarting (restartOnFailure
     // says no): the subscription becomes `crashed`, which /health reports.
     consumer.on(consumer.events.CRASH, (event) => {

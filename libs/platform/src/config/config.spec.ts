@@ -26,6 +26,7 @@ describe('parseConfig', () => {
       haproxyServices: [],
       reconciler: 'on',
       apiCompatPolicy: 'refuse',
+      fleet: 'local',
       fleetProfilesFile: undefined,
       consistencyWaitMs: 10_000,
       healthMaxLag: 1000,

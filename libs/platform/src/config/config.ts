@@ -25,6 +25,7 @@ export type RollgateMode = 'embedded' | 'production';
 export type EventLogKind = 'embedded' | 'kafka';
 export type StorageKind = 'sqlite' | 'postgres';
 export type DataPlaneKind = 'embedded' | 'haproxy';
+export type FleetKind = 'local' | 'agents' | 'simulated';
 
 export interface RollgateConfig {
   /** Interface the HTTP servers bind to. */
@@ -62,6 +63,11 @@ export interface RollgateConfig {
   haproxyServices: readonly { service: string; port: number }[];
   /** off: the orchestrator records releases but does not drive them (API tests, read replicas). */
   reconciler: 'on' | 'off';
+  /**
+   * Who runs instances (ROLLGATE_FLEET): `local` child processes of the orchestrator (default),
+   * `agents` on each host (`rollgate agent`), or `simulated` in memory, for scale tests only.
+   */
+  fleet: FleetKind;
   /** JSON file mapping digests to sample-service behaviour for the local fleet (drills, demos). */
   fleetProfilesFile: string | undefined;
   /**
@@ -220,6 +226,7 @@ export function parseConfig(env: Env): RollgateConfig {
     ['refuse', 'hold'],
     'refuse',
   );
+  const fleet = oneOf<FleetKind>('ROLLGATE_FLEET', ['local', 'agents', 'simulated'], 'local');
   const profiles = text('ROLLGATE_FLEET_PROFILES', undefined);
   const fleetProfilesFile = profiles === undefined ? undefined : resolve(profiles);
 
@@ -237,6 +244,7 @@ export function parseConfig(env: Env): RollgateConfig {
     haproxyServices: haproxyServices.services,
     reconciler,
     apiCompatPolicy,
+    fleet,
     fleetProfilesFile,
     schemaPrefix,
     ...(migrationDatabases ? { migrationDatabases } : {}),

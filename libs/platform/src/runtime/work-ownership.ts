@@ -1,0 +1,65 @@
+import { Logger } from '@nestjs/common';
+import type { TopicDefinition } from '@rollgate/contracts';
+import { partitionForKey, type EventLog, type Subscription } from '@rollgate/event-log';
+import type { ServiceName } from '../config/config';
+
+/**
+ * Which keys (services) this replica may drive. Replicas of a service that runs a loop share
+ * the loop's work the way they share a topic: as members of one consumer group, each owning the
+ * keys whose partitions the group assigns to it. Kafka does the membership, failure detection
+ * and rebalancing; the embedded log has one member, which owns everything.
+ */
+export interface WorkOwnership {
+  /** True while this replica owns the key's partition. */
+  owns(key: string): boolean;
+  /** Partitions owned now, as `topic:partition`. */
+  owned(): string[];
+  stop(): Promise<void>;
+}
+
+/** Consumer group of a loop's owners: `rollgate-<service>-owners-<loop>`. */
+export function ownersGroupId(service: ServiceName, loop: string): string {
+  return `rollgate-${service}-owners-${loop}`;
+}
+
+/**
+ * Joins the loop's owners group on the topic its work is keyed by. The member reads nothing
+ * it needs (the read models do): it only holds partitions. While a rebalance is in progress
+ * it owns nothing, so a replica stops starting work on a key before the new owner is assigned
+ * it; a pass already running is fenced by the event store's expected stream version.
+ */
+export async function claimWorkByPartition(
+  log: EventLog,
+  options: { service: ServiceName; loop: string; topic: TopicDefinition },
+): Promise<WorkOwnership> {
+  const { topic } = options;
+  const logger = new Logger(`${options.loop}-owners`);
+  let last = '';
+  const subscription: Subscription = await log.subscribe({
+    groupId: ownersGroupId(options.service, options.loop),
+    topics: [topic.name],
+    fromBeginning: false,
+    handle: () => Promise.resolve(),
+  });
+  const owned = () => subscription.assignedPartitions();
+  return {
+    owned,
+    owns(key) {
+      const mine = owned();
+      const now = mine.join(',');
+      if (now !== last) {
+        last = now;
+        logger.log(`owns ${mine.length} of ${topic.partitions} partitions of ${topic.name}`);
+      }
+      return mine.includes(`${topic.name}:${partitionForKey(key, topic.partitions)}`);
+    },
+    stop: () => subscription.stop(),
+  };
+}
+
+/** Until a loop has joined its owners group, and in tests that drive a loop by hand: one owner. */
+export const SOLE_OWNER: WorkOwnership = {
+  owns: () => true,
+  owned: () => [],
+  stop: () => Promise.resolve(),
+};
