@@ -5,9 +5,12 @@ import {
   type EventEnvelope,
 } from '@rollgate/contracts';
 import { inTransaction } from '@rollgate/persistence';
+import { SOLE_OWNER, type WorkOwnership } from '@rollgate/platform';
 import { retryDelayMs } from './backoff';
 import type { DeliveryRow, SubscriptionRow, WebhookStore } from './webhook-store';
 import { webhookRequest } from './wire-format';
+
+const HEADS_PER_TICK = 1_000;
 
 export interface DispatcherOptions {
   /** How often due deliveries are looked for. */
@@ -16,6 +19,8 @@ export interface DispatcherOptions {
   concurrency?: number;
   now?: () => Date;
   random?: () => number;
+  /** Which subscriptions this replica sends for; stopped with the dispatcher. Default: all. */
+  ownership?: WorkOwnership;
 }
 
 export interface AttemptResult {
@@ -41,6 +46,7 @@ export class WebhookDispatcher {
   private readonly concurrency: number;
   private readonly now: () => Date;
   private readonly random: () => number;
+  private readonly ownership: WorkOwnership;
 
   constructor(
     private readonly store: WebhookStore,
@@ -50,6 +56,7 @@ export class WebhookDispatcher {
     this.concurrency = options.concurrency ?? 16;
     this.now = options.now ?? (() => new Date());
     this.random = options.random ?? Math.random;
+    this.ownership = options.ownership ?? SOLE_OWNER;
   }
 
   start(): void {
@@ -63,6 +70,7 @@ export class WebhookDispatcher {
     this.stopping.abort();
     await this.ticking;
     await Promise.all([...this.sending]);
+    await this.ownership.stop();
   }
 
   private schedule(delayMs: number): void {
@@ -78,11 +86,14 @@ export class WebhookDispatcher {
   async tick(): Promise<void> {
     const free = this.concurrency - this.inFlight.size;
     if (free <= 0) return;
-    const heads = await this.store.dueHeads(this.now().toISOString(), free + this.inFlight.size);
+    // Lanes of subscriptions other replicas own come back too (the partition is not in SQL):
+    // read enough heads that this replica's own lanes are among them.
+    const heads = await this.store.dueHeads(this.now().toISOString(), HEADS_PER_TICK);
     const subscriptions = new Map<string, SubscriptionRow | undefined>();
     for (const head of heads) {
       const lane = `${head.subscriptionId}\u0000${head.orderingKey}`;
       if (this.inFlight.has(lane) || this.inFlight.size >= this.concurrency) continue;
+      if (!this.ownership.owns(head.subscriptionId)) continue;
       if (!subscriptions.has(head.subscriptionId))
         subscriptions.set(head.subscriptionId, await this.store.subscription(head.subscriptionId));
       const subscription = subscriptions.get(head.subscriptionId);

@@ -1,4 +1,11 @@
-import { Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { TOPICS } from '@rollgate/contracts';
+import { claimWorkByPartition, SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import { WebhookDeliveryProjection } from './delivery.projection';
 import { WebhookDispatcher } from './dispatcher';
 import { Webhooks1764000000900 } from './migrations/1764000000900-webhooks';
@@ -16,13 +23,22 @@ export const WEBHOOKS_MIGRATIONS = [Webhooks1764000000900];
   controllers: [SubscriptionsController, WebhookDeliveryProjection],
   providers: [SubscriptionsService],
 })
-export class WebhooksModule implements OnModuleInit, BeforeApplicationShutdown {
+export class WebhooksModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private dispatcher: WebhookDispatcher | undefined;
 
-  constructor(private readonly subscriptions: SubscriptionsService) {}
+  constructor(
+    private readonly subscriptions: SubscriptionsService,
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
+  ) {}
 
-  onModuleInit(): void {
-    this.dispatcher = new WebhookDispatcher(this.subscriptions.store);
+  /** Replicas share the lanes by subscription: each sends for the partitions it owns (ADR 0015). */
+  async onApplicationBootstrap(): Promise<void> {
+    const ownership = await claimWorkByPartition(this.runtime.log, {
+      service: 'orchestrator',
+      loop: 'webhooks',
+      topic: TOPICS.subscriptions,
+    });
+    this.dispatcher = new WebhookDispatcher(this.subscriptions.store, { ownership });
     this.dispatcher.start();
   }
 
