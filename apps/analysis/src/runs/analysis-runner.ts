@@ -152,8 +152,7 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.ownership = await claimWorkByPartition(this.runtime.log, {
-      service: 'analysis',
+    this.ownership = await claimWorkByPartition(this.runtime, {
       loop: 'runs',
       topic: TOPICS.analysis,
     });

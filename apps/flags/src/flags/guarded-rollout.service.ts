@@ -76,8 +76,7 @@ export class GuardedRolloutService implements OnApplicationBootstrap, OnApplicat
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.ownership = await claimWorkByPartition(this.runtime.log, {
-      service: 'flags',
+    this.ownership = await claimWorkByPartition(this.runtime, {
       loop: 'ramps',
       topic: TOPICS.flags,
     });

@@ -305,7 +305,7 @@ describe.each(modes)('releases API on %s', (_label, env) => {
     const { body } = await http().get('/health').expect(200);
     expect(body.details['event-log']).toMatchObject({
       status: 'up',
-      consumers: { 'rollgate-orchestrator-releases': 'running' },
+      consumers: { [`${config.schemaPrefix}orchestrator-releases`]: 'running' },
     });
   });
 });

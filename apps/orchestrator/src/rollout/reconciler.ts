@@ -87,8 +87,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.ownership = await claimWorkByPartition(this.runtime.log, {
-      service: 'orchestrator',
+    this.ownership = await claimWorkByPartition(this.runtime, {
       loop: 'releases',
       topic: TOPICS.releases,
     });

@@ -33,8 +33,7 @@ export class WebhooksModule implements OnApplicationBootstrap, BeforeApplication
 
   /** Replicas share the lanes by subscription: each sends for the partitions it owns (ADR 0015). */
   async onApplicationBootstrap(): Promise<void> {
-    const ownership = await claimWorkByPartition(this.runtime.log, {
-      service: 'orchestrator',
+    const ownership = await claimWorkByPartition(this.runtime, {
       loop: 'webhooks',
       topic: TOPICS.subscriptions,
     });

@@ -393,3 +393,15 @@ export function whereIs(
         : `SQLite files in ${showPath(config.dataDir)}`,
   };
 }
+
+/**
+ * A consumer group of this installation: `<schema prefix><service>-<name>`. The schema prefix
+ * names the installation, so two installations sharing a Kafka cluster never share a group.
+ */
+export function consumerGroupId(
+  config: Pick<RollgateConfig, 'schemaPrefix'>,
+  service: ServiceName,
+  name: string,
+): string {
+  return `${config.schemaPrefix}${service}-${name}`;
+}

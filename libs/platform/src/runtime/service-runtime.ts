@@ -20,7 +20,7 @@ import {
   ReadYourWrites,
   type Projection,
 } from '@rollgate/persistence';
-import type { RollgateConfig, ServiceName } from '../config/config';
+import { consumerGroupId, type RollgateConfig, type ServiceName } from '../config/config';
 import { EventLogClient } from '../transport/event-log.client';
 
 /** Nest injection token of the ServiceRuntime. */
@@ -108,7 +108,7 @@ export async function openServiceRuntime(
   });
   const runnerOf = (projection: Projection) =>
     new ProjectionRunner(dataSource, log, projection, {
-      groupId: `rollgate-${service}-${projection.name}`,
+      groupId: consumerGroupId(config, service, projection.name),
     });
   const projections: ProjectionRunner[] = [];
   const started = new Map<ProjectionRunner, Subscription>();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_TOPICS, TOPICS } from '@rollgate/contracts';
 import { EmbeddedEventLog, KafkaEventLog, type EventLog } from '@rollgate/event-log';
+import { parseConfig } from '../config/config';
 import { eventually } from '../testing/eventually';
 import { claimWorkByPartition, type WorkOwnership } from './work-ownership';
 
@@ -33,11 +34,10 @@ describe('work ownership by partition', () => {
     const entry: (typeof opened)[number] = { log };
     opened.push(entry);
     await log.ensureTopics(ALL_TOPICS);
-    entry.ownership = await claimWorkByPartition(log, {
-      service: 'orchestrator',
-      loop,
-      topic: TOPICS.releases,
-    });
+    entry.ownership = await claimWorkByPartition(
+      { log, service: 'orchestrator', config: parseConfig({}) },
+      { loop, topic: TOPICS.releases },
+    );
     return entry.ownership;
   }
 

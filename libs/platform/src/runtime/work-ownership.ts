@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { TopicDefinition } from '@rollgate/contracts';
-import { partitionForKey, type EventLog, type Subscription } from '@rollgate/event-log';
-import type { ServiceName } from '../config/config';
+import { partitionForKey, type Subscription } from '@rollgate/event-log';
+import { consumerGroupId } from '../config/config';
+import type { ServiceRuntime } from './service-runtime';
 
 /**
  * Which keys (services) this replica may drive. Replicas of a service that runs a loop share
@@ -17,11 +18,6 @@ export interface WorkOwnership {
   stop(): Promise<void>;
 }
 
-/** Consumer group of a loop's owners: `rollgate-<service>-owners-<loop>`. */
-export function ownersGroupId(service: ServiceName, loop: string): string {
-  return `rollgate-${service}-owners-${loop}`;
-}
-
 /**
  * Joins the loop's owners group on the topic its work is keyed by. The member reads nothing
  * it needs (the read models do): it only holds partitions. While a rebalance is in progress
@@ -29,14 +25,15 @@ export function ownersGroupId(service: ServiceName, loop: string): string {
  * it; a pass already running is fenced by the event store's expected stream version.
  */
 export async function claimWorkByPartition(
-  log: EventLog,
-  options: { service: ServiceName; loop: string; topic: TopicDefinition },
+  runtime: Pick<ServiceRuntime, 'config' | 'service' | 'log'>,
+  options: { loop: string; topic: TopicDefinition },
 ): Promise<WorkOwnership> {
   const { topic } = options;
   const logger = new Logger(`${options.loop}-owners`);
   let last = '';
-  const subscription: Subscription = await log.subscribe({
-    groupId: ownersGroupId(options.service, options.loop),
+  const subscription: Subscription = await runtime.log.subscribe({
+    // `<prefix><service>-owners-<loop>`, e.g. rollgate_orchestrator-owners-releases.
+    groupId: consumerGroupId(runtime.config, runtime.service, `owners-${options.loop}`),
     topics: [topic.name],
     fromBeginning: false,
     handle: () => Promise.resolve(),

@@ -271,7 +271,7 @@ describe.each(adapters)('event-log transport on $label', (adapter) => {
     const runner = runtime.projections.find((p) => p.name === READ_MODEL)!;
     expect(runner.topics).toEqual([topic]);
     expect(runtime.consumers().map((c) => c.groupId)).toEqual([
-      `rollgate-orchestrator-${READ_MODEL}`,
+      `${config.schemaPrefix}orchestrator-${READ_MODEL}`,
     ]);
   }, 120_000);
 
