@@ -91,7 +91,14 @@ export class RuntimeModule
       return {
         up,
         ...(condition ? { condition } : {}),
-        detail: { consumers, lag, maxLag, outboxPending: await this.runtime.relay.pending() },
+        detail: {
+          consumers,
+          lag,
+          maxLag,
+          outboxPending: await this.runtime.relay.pending(),
+          // Which partitions each loop drives here (ADR 0015), by owners group.
+          ownership: Object.fromEntries([...this.runtime.claims].map(([g, owned]) => [g, owned()])),
+        },
       };
     });
   }

@@ -54,6 +54,8 @@ export interface ServiceRuntime {
   readYourWrites: ReadYourWrites;
   /** How far each consumer is behind the log, sampled. */
   lag: ConsumerLagTracker;
+  /** The partitions each loop's owners group gives this process now, by group (/health). */
+  claims: Map<string, () => string[]>;
   /** Adds a consumer; the event-log transport adds one per read model it serves. */
   addProjection(projection: Projection): void;
   /** Starts the consumers not started yet, then samples their lag once. */
@@ -126,6 +128,7 @@ export async function openServiceRuntime(
     projections,
     readYourWrites: new ReadYourWrites(dataSource, log, () => projections),
     lag,
+    claims: new Map(),
     addProjection(projection) {
       if (projections.some((p) => p.name === projection.name)) {
         throw new Error(`${service} has two read models named ${projection.name}`);

@@ -35,7 +35,7 @@ describe('work ownership by partition', () => {
     opened.push(entry);
     await log.ensureTopics(ALL_TOPICS);
     entry.ownership = await claimWorkByPartition(
-      { log, service: 'orchestrator', config: parseConfig({}) },
+      { log, service: 'orchestrator', config: parseConfig({}), claims: new Map() },
       { loop, topic: TOPICS.releases },
     );
     return entry.ownership;

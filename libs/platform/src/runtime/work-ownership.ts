@@ -25,20 +25,22 @@ export interface WorkOwnership {
  * it; a pass already running is fenced by the event store's expected stream version.
  */
 export async function claimWorkByPartition(
-  runtime: Pick<ServiceRuntime, 'config' | 'service' | 'log'>,
+  runtime: Pick<ServiceRuntime, 'config' | 'service' | 'log' | 'claims'>,
   options: { loop: string; topic: TopicDefinition },
 ): Promise<WorkOwnership> {
   const { topic } = options;
   const logger = new Logger(`${options.loop}-owners`);
   let last = '';
+  // `<prefix><service>-owners-<loop>`, e.g. rollgate_orchestrator-owners-releases.
+  const groupId = consumerGroupId(runtime.config, runtime.service, `owners-${options.loop}`);
   const subscription: Subscription = await runtime.log.subscribe({
-    // `<prefix><service>-owners-<loop>`, e.g. rollgate_orchestrator-owners-releases.
-    groupId: consumerGroupId(runtime.config, runtime.service, `owners-${options.loop}`),
+    groupId,
     topics: [topic.name],
     fromBeginning: false,
     handle: () => Promise.resolve(),
   });
   const owned = () => subscription.assignedPartitions();
+  runtime.claims.set(groupId, owned);
   return {
     owned,
     owns(key) {
@@ -50,7 +52,10 @@ export async function claimWorkByPartition(
       }
       return mine.includes(`${topic.name}:${partitionForKey(key, topic.partitions)}`);
     },
-    stop: () => subscription.stop(),
+    stop: () => {
+      runtime.claims.delete(groupId);
+      return subscription.stop();
+    },
   };
 }
 
