@@ -16,6 +16,7 @@ import { tokenCommand } from './tokens/token.command';
 import { subscriptionsCommand } from './subscriptions/subscriptions.commands';
 import { demoCommand } from './demo/demo.command';
 import { policyCommands } from './policy/policy.commands';
+import { agentCommand } from './agent/agent.command';
 
 export interface CliDependencies {
   config: RollgateConfig;
@@ -59,6 +60,7 @@ export function buildProgram(context: CliContext, setExitCode: (code: number) =>
   program.addCommand(tokenCommand(context, setExitCode));
   program.addCommand(subscriptionsCommand(context, setExitCode));
   program.addCommand(demoCommand(context, setExitCode));
+  program.addCommand(agentCommand(context, setExitCode));
   for (const command of policyCommands(context, setExitCode)) program.addCommand(command);
   // addCommand does not pass settings down: every command, at any depth, reports errors the same way.
   const configure = (commands: readonly Command[]): void => {

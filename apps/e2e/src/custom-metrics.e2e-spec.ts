@@ -21,8 +21,8 @@ import {
   type Proc,
 } from './support';
 
-// Ports 26400-26599: 26401-26405 the embedded default's host, 26501-26505 the Prometheus one,
-// 26550 fleet discovery for Prometheus.
+// Ports 26400-26499 and 26600-26699 (26500-26599 are scale-out's): 26401-26405 the embedded
+// default's host, 26601-26605 the Prometheus one, 26650 fleet discovery for Prometheus.
 const dir = tempDir('custom-metrics');
 // The builds expose Micrometer's names (`http_server_requests_seconds`) and count checkouts. V2
 // answers as fast and as reliably as V1, but completes one checkout in fifteen of V1's.
@@ -189,7 +189,7 @@ describe('custom metrics on the embedded default: a business-metric regression r
 describe('custom metrics on Prometheus: a business-metric regression rolls back', () => {
   // Prometheus counts requests per group from the built-in names: the builds expose both.
   const env = {
-    ...hostEnv('prometheus', 26500, 'both'),
+    ...hostEnv('prometheus', 26600, 'both'),
     ROLLGATE_METRIC_SOURCE: 'prometheus',
     // Prometheus discovers new instances a second or two late: tolerate a few empty intervals.
     ROLLGATE_ANALYSIS_MAX_NODATA: '5',
@@ -204,11 +204,11 @@ describe('custom metrics on Prometheus: a business-metric regression rolls back'
   });
 
   it('runs each PromQL query per group: releases a good build, rolls back a checkout drop', async () => {
-    discovery = await fleetDiscovery(env.ROLLGATE_ROUTER_URL, ['shop'], 26550);
+    discovery = await fleetDiscovery(env.ROLLGATE_ROUTER_URL, ['shop'], 26650);
     prometheus = await startPrometheus([
       {
         job_name: 'fleet',
-        http_sd_configs: [{ url: 'http://127.0.0.1:26550/', refresh_interval: '1s' }],
+        http_sd_configs: [{ url: 'http://127.0.0.1:26650/', refresh_interval: '1s' }],
       },
     ]);
     const withPrometheus = { ...env, ROLLGATE_PROMETHEUS_URL: prometheus.url };

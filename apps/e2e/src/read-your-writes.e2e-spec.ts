@@ -391,7 +391,7 @@ describe('read-your-writes on every mutating route', () => {
     const dir = tempDir('ryw-production');
     const prefix = `ryw${randomUUID().slice(0, 6)}_`;
     const env = {
-      ...portsEnv(19100),
+      ...portsEnv(19800),
       ...common(dir),
       ROLLGATE_MODE: 'production',
       ROLLGATE_SCHEMA_PREFIX: prefix,
@@ -417,7 +417,7 @@ describe('read-your-writes on every mutating route', () => {
 
   it('embedded mode: one host process on the embedded log and SQLite, 0 misses', async () => {
     const dir = tempDir('ryw-embedded');
-    const env = { ...portsEnv(19200), ...common(dir) };
+    const env = { ...portsEnv(19900), ...common(dir) };
     const token = issueToken(env.ROLLGATE_TOKENS_FILE, {
       subject: 'ci',
       scopes: ['deploy', 'flags', 'migrate', 'read'],

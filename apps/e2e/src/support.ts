@@ -13,7 +13,18 @@ export const SERVICES = ['orchestrator', 'router', 'analysis', 'flags', 'migrati
 
 export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `rollgate-e2e-${name}-`));
 
-/** Environment that points every service and the CLI at ports base+1..base+5. */
+/**
+ * Environment that points every service and the CLI at ports base+1..base+5.
+ *
+ * npm test runs two e2e files at a time (scripts/test.sh: a Kafka lane and an embedded lane), so
+ * every file keeps to ports of its own; instances, proxies and Prometheus take free ones. Taken:
+ * 17000 embedded, 17700-17719 demo, 18000 production, 18100-18180 production-releases, 19000
+ * canary, 19100 strategies, 19200 crash, 19300-19393 production-demo, 19600 api-security, 19700
+ * crash-during-analysis, 19800-19900 read-your-writes, 21000 audit, 22300 flags-guard, 23900
+ * flags-propagation, 24100 api-compat, 24500 packages, 25000-25200 analysis-outage, 25300-25400
+ * webhooks, 26100 canary-config, 26400 and 26600-26650 custom-metrics, 26500-26599 scale-out,
+ * 27100 low-traffic.
+ */
 type ServiceUrls = { ROLLGATE_ORCHESTRATOR_URL: string; ROLLGATE_ROUTER_URL: string };
 
 export function portsEnv(base: number): Record<string, string> & ServiceUrls {

@@ -20,6 +20,7 @@ import { relative } from 'node:path';
 const shown = (path: string) =>
   relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || '.';
 import { HOSTED_SERVICES } from './services';
+import { parseConsoleConfig, startConsole } from '@rollgate/app-console';
 
 /**
  * `npm start`'s host (`npm run start:quiet` alone; `rollgate demo` starts it as a child process):
@@ -62,6 +63,17 @@ async function main(): Promise<void> {
       }),
     );
   }
+  // The web console calls the five services over HTTP like any client; a port already taken
+  // (another host) leaves the services running without it.
+  const consoleConfig = parseConsoleConfig(process.env, config);
+  let consoleLine = '';
+  try {
+    const started = await startConsole(consoleConfig);
+    apps.push(started.app);
+    consoleLine = `  console       ${started.url}   (sign in with the admin token)`;
+  } catch (error) {
+    logger.warn(`web console not started: ${(error as Error).message}`);
+  }
   const tokenFile = localAdminTokenPath(config.tokensFile);
   const where = whereIs(config, shown);
   console.log(
@@ -74,6 +86,7 @@ async function main(): Promise<void> {
         (n) =>
           `  ${n.padEnd(13)} ${config.serviceUrls[n]}   (API docs: ${config.serviceUrls[n]}/docs)`,
       ),
+      ...(consoleLine ? [consoleLine] : []),
       adminToken
         ? `Admin token${isNew ? ' (new)' : ''}: ${shown(tokenFile)}   export ROLLGATE_TOKEN=$(cat ${shown(tokenFile)})`
         : `Tokens: ${shown(config.tokensFile)} (the local admin token's plaintext is no longer on disk)`,

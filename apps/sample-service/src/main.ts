@@ -1,12 +1,19 @@
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { completesCheckout, outcome, parseBehaviour, parseMetricsNaming, prng } from './behaviour';
-import { createMetrics } from './metrics';
+import {
+  createMetrics,
+  parseBehaviour,
+  parseMetricsNaming,
+  prng,
+  sampleHandler,
+  type SampleIdentity,
+} from '@rollgate/fleet';
 
 /**
  * The sample service of the local fleet: a real HTTP process whose error rate and latency are
  * set per build, so a bad build really fails requests. It reports what it runs at GET /info and
- * Prometheus metrics at GET /metrics (labelled with its service, version and group).
+ * Prometheus metrics at GET /metrics (labelled with its service, version and group). Its HTTP
+ * behaviour lives in libs/fleet/src/sample, shared with the simulated fleet.
  */
 function main(): void {
   const env = process.env;
@@ -15,7 +22,7 @@ function main(): void {
     process.stderr.write('crash drill: this build exits before it listens\n');
     process.exit(1);
   }
-  const identity = {
+  const identity: SampleIdentity = {
     instanceId: env['SAMPLE_INSTANCE_ID'] ?? randomUUID(),
     service: env['SAMPLE_SERVICE'] ?? 'sample',
     version: env['SAMPLE_VERSION'] ?? 'dev',
@@ -36,31 +43,7 @@ function main(): void {
     { service: identity.service, version: identity.version, group: identity.group },
     parseMetricsNaming(env),
   );
-  const server = createServer((req, res) => {
-    if (req.url === '/info') return json(res, 200, { ...identity, behaviour });
-    if (req.url === '/healthz') return json(res, 200, { status: 'ok' });
-    if (req.url === '/metrics') {
-      void metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(text);
-      });
-      return;
-    }
-    const done = metrics.track();
-    const { status, delayMs } = outcome(behaviour, random);
-    const checkout = completesCheckout(behaviour, status, random);
-    setTimeout(() => {
-      done(status, checkout);
-      if (req.headers['x-rollgate-synthetic'] === '1') metrics.countSynthetic(status);
-      json(res, status, {
-        service: identity.service,
-        version: identity.version,
-        instanceId: identity.instanceId,
-        user: req.headers['x-user-id'] ?? null,
-        ok: status < 500,
-      });
-    }, delayMs);
-  });
+  const server = createServer(sampleHandler({ identity, behaviour, random, metrics }));
   server.listen(Number(env['PORT'] ?? 0), '127.0.0.1', () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
@@ -73,11 +56,6 @@ function main(): void {
     process.stdin.on('end', () => process.exit(0));
     process.stdin.resume();
   }
-}
-
-function json(res: import('node:http').ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
 }
 
 main();

@@ -2,6 +2,7 @@ import type { EventEnvelope } from './envelope';
 import type * as analysis from './events/analysis';
 import type * as api from './events/api';
 import type * as flags from './events/flags';
+import type * as fleet from './events/fleet';
 import type * as lowTraffic from './events/low-traffic';
 import type * as migrations from './events/migrations';
 import type * as policy from './events/policy';
@@ -63,6 +64,13 @@ export interface LatestEventData {
   MigrationFailed: migrations.MigrationFailedV1;
   SubscriptionCreated: subscriptions.SubscriptionCreatedV1;
   SubscriptionDeleted: subscriptions.SubscriptionDeletedV1;
+  InstanceStartRequested: fleet.InstanceStartRequestedV1;
+  InstanceStopRequested: fleet.InstanceStopRequestedV1;
+  InstanceStarted: fleet.InstanceStartedV1;
+  InstanceStartFailed: fleet.InstanceStartFailedV1;
+  InstanceStopped: fleet.InstanceStoppedV1;
+  AgentHeartbeat: fleet.AgentHeartbeatV1;
+  FleetAgentLost: fleet.FleetAgentLostV1;
 }
 
 export type EventType = keyof LatestEventData;
@@ -122,4 +130,11 @@ export const LATEST_EVENT_VERSIONS = {
   MigrationFailed: 1,
   SubscriptionCreated: 1,
   SubscriptionDeleted: 1,
+  InstanceStartRequested: 1,
+  InstanceStopRequested: 1,
+  InstanceStarted: 1,
+  InstanceStartFailed: 1,
+  InstanceStopped: 1,
+  AgentHeartbeat: 1,
+  FleetAgentLost: 1,
 } as const satisfies Record<EventType, number>;

@@ -13,6 +13,7 @@ export * from './events/api';
 export * from './events/subscriptions';
 export * from './events/low-traffic';
 export * from './events/policy';
+export * from './events/fleet';
 export * from './webhook-signature';
 export * from './headers';
 export * from './event-types';

@@ -61,6 +61,15 @@ import {
 import { ServicePolicyChangedV1 } from './events/policy';
 import { RouteAppliedV1, RouteApplyFailedV1, RouteChangeRequestedV1 } from './events/routing';
 import { SubscriptionCreatedV1, SubscriptionDeletedV1 } from './events/subscriptions';
+import {
+  AgentHeartbeatV1,
+  FleetAgentLostV1,
+  InstanceStartedV1,
+  InstanceStartFailedV1,
+  InstanceStartRequestedV1,
+  InstanceStoppedV1,
+  InstanceStopRequestedV1,
+} from './events/fleet';
 
 /** Every published event. Adding a version here needs an upcaster from the previous one. */
 export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
@@ -114,6 +123,13 @@ export const PUBLISHED_EVENTS: readonly EventDefinition[] = [
   MigrationFailedV1,
   SubscriptionCreatedV1,
   SubscriptionDeletedV1,
+  InstanceStartRequestedV1,
+  InstanceStopRequestedV1,
+  InstanceStartedV1,
+  InstanceStartFailedV1,
+  InstanceStoppedV1,
+  AgentHeartbeatV1,
+  FleetAgentLostV1,
 ] as EventDefinition[];
 
 export const UPCASTERS: readonly Upcaster[] = [

@@ -44,6 +44,13 @@ export const TOPICS = {
     description: 'Webhook subscriptions of tools outside Kafka: created and deleted.',
     keyDescription: 'subscription id',
   },
+  fleet: {
+    name: 'rollgate.fleet',
+    partitions: 6,
+    description:
+      'Fleet agents: instance commands for a host, what each agent runs, heartbeats, agents lost.',
+    keyDescription: 'host name',
+  },
 } as const satisfies Record<string, TopicDefinition>;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS]['name'];

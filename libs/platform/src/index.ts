@@ -5,6 +5,7 @@ export * from './auth/file-token-store';
 export * from './auth/local-admin-token';
 export * from './auth/decorators';
 export * from './auth/bearer-auth.guard';
+export * from './auth/whoami.controller';
 export * from './http/validation';
 export * from './http/documents';
 export * from './http/http-error.filter';

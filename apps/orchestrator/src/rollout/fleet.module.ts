@@ -1,7 +1,14 @@
-import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { LocalFleetDriver, type BuildProfile, type FleetDriver } from '@rollgate/fleet';
+import {
+  AgentFleetDriver,
+  LocalFleetDriver,
+  SimulatedFleetDriver,
+  simulatedSettingsFrom,
+  type BuildProfile,
+  type FleetDriver,
+} from '@rollgate/fleet';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import { FleetController } from './fleet.controller';
 import { FLEET_MANAGER, FleetManager } from './fleet-manager';
@@ -22,6 +29,22 @@ function fleetDriverFor(runtime: ServiceRuntime): FleetDriver {
   switch (runtime.config.fleet) {
     case 'local':
       return new LocalFleetDriver({ root: ROOT, profiles });
+    case 'agents':
+      // Instances run where `rollgate agent` runs; behaviour profiles are the agents' (ADR 0016).
+      return new AgentFleetDriver({ log: runtime.log, actor: 'service:orchestrator' });
+    case 'simulated': {
+      // Scale tests only: in-process instances, synthesised traffic (libs/fleet/src/simulated).
+      const settings = simulatedSettingsFrom(process.env, runtime.config.analysis.metricSource);
+      new Logger('SimulatedFleet').warn(
+        `ROLLGATE_FLEET=simulated (scale tests only): in-process instances, ${settings.rps} synthesised req/s per instance, ${settings.usersPerSecond} simulated users req/s per analysed service`,
+      );
+      return new SimulatedFleetDriver({
+        profiles,
+        rps: settings.rps,
+        users: { routerUrl: runtime.config.serviceUrls.router, perSecond: settings.usersPerSecond },
+        ...(settings.seed !== undefined && { seed: settings.seed }),
+      });
+    }
     default:
       throw new Error(`ROLLGATE_FLEET=${runtime.config.fleet} is not built yet`);
   }

@@ -10,6 +10,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { TOKEN_STORE, type TokenStore } from '../auth/token-store';
+import { WhoamiController } from '../auth/whoami.controller';
 import { HealthChecks } from '../health/health-checks';
 import { HealthController } from '../health/health.controller';
 import type { ServiceRuntime } from '../runtime/service-runtime';
@@ -48,7 +49,7 @@ export class RollgateHttpModule implements OnModuleInit, NestModule {
       module: RollgateHttpModule,
       global: true,
       imports: [TerminusModule.forRoot({ errorLogStyle: 'pretty' })],
-      controllers: [HealthController],
+      controllers: [HealthController, WhoamiController],
       providers: [
         { provide: ROLLGATE_HTTP_OPTIONS, useValue: options },
         { provide: TOKEN_STORE, useValue: options.tokenStore },

@@ -44,6 +44,15 @@ export class InFlightMeter {
     this.inFlight--;
   }
 
+  /**
+   * A request answered without passing through `started`/`finished` (the simulated fleet's
+   * synthesised traffic): it was in flight for `ms`, which adds `ms` to the integral.
+   */
+  busy(ms: number): void {
+    this.advance();
+    this.area += ms;
+  }
+
   /** Mean in flight since the previous call (the current count when no time passed). */
   meanSinceLastRead(): number {
     this.advance();
@@ -95,7 +104,7 @@ export function createMetrics(labels: MetricLabels, naming: MetricsNaming = 'sam
   if (naming === 'micrometer')
     return {
       registry,
-      track: trackWith(observeMicrometer, () => undefined, checkouts),
+      ...trackWith(observeMicrometer, () => undefined, checkouts),
       countSynthetic,
     };
   const requests = new Counter({
@@ -122,37 +131,55 @@ export function createMetrics(labels: MetricLabels, naming: MetricsNaming = 'sam
       this.set(meter.meanSinceLastRead());
     },
   });
-  const track = trackWith(
+  const tracking = trackWith(
     (status, seconds) => {
       duration.observe(seconds);
       requests.inc({ status: String(status) });
       observeMicrometer(status, seconds);
     },
-    (event) => (event === 'started' ? meter.started() : meter.finished()),
+    (event, ms) =>
+      event === 'started'
+        ? meter.started()
+        : event === 'finished'
+          ? meter.finished()
+          : meter.busy(ms),
     checkouts,
   );
-  return { registry, track, countSynthetic };
+  return { registry, ...tracking, countSynthetic };
 }
+
+export type SampleMetrics = ReturnType<typeof createMetrics>;
 
 const micrometerOutcome = (status: number) =>
   status >= 500 ? 'SERVER_ERROR' : status >= 400 ? 'CLIENT_ERROR' : 'SUCCESS';
 
 /**
  * `track()`: call when a request arrives; the returned function when it is answered, with its
- * status and whether it completed a checkout.
+ * status and whether it completed a checkout. `record()`: count a request answered after
+ * `seconds` that was never tracked (the simulated fleet's synthesised traffic).
  */
 function trackWith(
   answered: (status: number, seconds: number) => void,
-  inFlight: (event: 'started' | 'finished') => void,
+  inFlight: (event: 'started' | 'finished' | 'busy', ms: number) => void,
   checkouts: Counter,
 ) {
-  return (): ((status: number, checkout?: boolean) => void) => {
-    inFlight('started');
+  const record = (status: number, seconds: number, checkout = false) => {
+    answered(status, seconds);
+    if (checkout) checkouts.inc();
+  };
+  const track = (): ((status: number, checkout?: boolean) => void) => {
+    inFlight('started', 0);
     const startedAt = performance.now();
     return (status, checkout = false) => {
-      inFlight('finished');
-      answered(status, (performance.now() - startedAt) / 1000);
-      if (checkout) checkouts.inc();
+      inFlight('finished', 0);
+      record(status, (performance.now() - startedAt) / 1000, checkout);
     };
+  };
+  return {
+    track,
+    record: (status: number, seconds: number, checkout = false) => {
+      inFlight('busy', seconds * 1000);
+      record(status, seconds, checkout);
+    },
   };
 }

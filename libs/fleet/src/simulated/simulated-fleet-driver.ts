@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FleetDriver, FleetInstance, InstanceSpec, ObservedInstance } from '../fleet-driver';
+import type { BuildProfile } from '../local/local-fleet-driver';
+import { prng } from '../sample/behaviour';
+import { createMetrics } from '../sample/metrics';
+import { sampleHandler, type SampleIdentity } from '../sample/sample-handler';
+import { SimulatedUsers } from './simulated-users';
+import { TrafficSynthesiser, behaviourOf } from './traffic-synthesiser';
+
+export interface SimulatedFleetOptions {
+  /** Behaviour per digest (the local fleet's profiles file); unknown digests run healthy. */
+  profiles?: ReadonlyMap<string, BuildProfile>;
+  /**
+   * Requests per second each instance is deemed to answer, synthesised into its /metrics
+   * counters at scrape time (ROLLGATE_SIMULATED_RPS); 0: only requests really sent are counted.
+   */
+  rps?: number;
+  /**
+   * Simulated users for data planes that count what they forward (the embedded proxy's counters,
+   * which the embedded metric source reads): requests per second sent through the router to each
+   * service while it has canary or baseline instances (ROLLGATE_SIMULATED_USERS_RPS; 0: none).
+   */
+  users?: { routerUrl: string; perSecond: number };
+  /** Seed of the instances' random draws (each instance derives its own). */
+  seed?: number;
+  now?: () => number;
+}
+
+interface SimulatedInstance extends FleetInstance {
+  server: Server;
+  identity: SampleIdentity;
+}
+
+/**
+ * ROLLGATE_FLEET=simulated, for scale tests only: each instance is an in-process HTTP listener
+ * (127.0.0.1, port 0) that answers /info, /healthz, /metrics and proxied requests with the sample
+ * service's own code, without a child process. Its /metrics counters also include requests
+ * synthesised at `rps` from the build's profile, computed lazily when scraped (no timer per
+ * instance). The router routes to it and the analysis reads it exactly as a real instance.
+ */
+export class SimulatedFleetDriver implements FleetDriver {
+  readonly kind = 'simulated';
+  private readonly instances = new Map<string, SimulatedInstance>();
+  private readonly users: SimulatedUsers | null;
+  private started = 0;
+
+  constructor(private readonly options: SimulatedFleetOptions = {}) {
+    const users = options.users;
+    this.users =
+      users && users.perSecond > 0
+        ? new SimulatedUsers(users.routerUrl, users.perSecond, () => this.analysedServices())
+        : null;
+  }
+
+  async start(spec: InstanceSpec): Promise<FleetInstance> {
+    const id = `simulated-${spec.service}-${spec.group}-${randomUUID().slice(0, 8)}`;
+    const profile = this.options.profiles?.get(spec.digest) ?? {};
+    const runs = profile.actuallyRuns ?? { version: spec.version, digest: spec.digest };
+    const runsProfile = this.options.profiles?.get(runs.digest) ?? {};
+    if (runsProfile.crashesOnStart)
+      throw new Error(`simulated instance ${id} exited during start: crash drill`);
+    const behaviour = behaviourOf(runsProfile);
+    const seed = (this.options.seed ?? Date.now()) + ++this.started * 7919;
+    const random = prng(seed);
+    const identity: SampleIdentity = {
+      instanceId: id,
+      service: spec.service,
+      version: runs.version,
+      group: spec.group,
+      digest: runs.digest,
+      flags: spec.flags ?? [],
+      api: { provides: spec.api?.provides ?? null, consumes: spec.api?.consumes ?? null },
+      pid: null,
+      startedAt: new Date().toISOString(),
+      fleet: 'simulated',
+    };
+    const metrics = createMetrics(
+      { service: spec.service, version: runs.version, group: spec.group },
+      runsProfile.metricsNaming ?? 'sample',
+    );
+    const rps = this.options.rps ?? 0;
+    const synthesiser =
+      rps > 0
+        ? new TrafficSynthesiser(behaviour, rps, prng(seed ^ 0x5bd1e995), this.options.now)
+        : null;
+    const server = createServer(
+      sampleHandler({
+        identity,
+        behaviour,
+        random,
+        metrics,
+        beforeScrape: () => {
+          for (const r of synthesiser?.due() ?? []) metrics.record(r.status, r.seconds, r.checkout);
+        },
+      }),
+    );
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((done, fail) => {
+      server.once('error', fail);
+      server.listen(0, '127.0.0.1', () => done());
+    });
+    const instance: SimulatedInstance = {
+      id,
+      service: spec.service,
+      group: spec.group,
+      intended: { version: spec.version, digest: spec.digest },
+      host: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+      server,
+      identity,
+    };
+    this.instances.set(id, instance);
+    this.users?.wake();
+    return publicView(instance);
+  }
+
+  async stop(instanceId: string): Promise<void> {
+    const instance = this.instances.get(instanceId);
+    if (!instance) return;
+    this.instances.delete(instanceId);
+    await new Promise<void>((done) => {
+      instance.server.close(() => done());
+      instance.server.closeAllConnections();
+    });
+  }
+
+  /**
+   * What each instance reports: its identity, read in process (a simulated instance has no
+   * process to ask; a Kubernetes driver likewise reads pod status from the API, not from each pod).
+   * Asking 2,000 listeners over HTTP would make every whole-fleet observation (the API gate's)
+   * cost 2,000 requests. What runs may still differ from what was asked: the `actuallyRuns` drill.
+   */
+  async observe(service?: string): Promise<ObservedInstance[]> {
+    return [...this.instances.values()]
+      .filter((i) => !service || i.service === service)
+      .map((instance) => {
+        const { version, digest, flags, api } = instance.identity;
+        return {
+          ...publicView(instance),
+          reported: { version, digest, flags: [...flags], api: { ...api } },
+          healthy: instance.server.listening,
+        };
+      });
+  }
+
+  /** Services that have canary or baseline instances: the ones an analysis may be measuring. */
+  private analysedServices(): string[] {
+    const services = new Set<string>();
+    for (const i of this.instances.values())
+      if (i.group === 'canary' || i.group === 'baseline') services.add(i.service);
+    return [...services];
+  }
+
+  /** How many simulated instances run (for the bench and logs). */
+  size(): number {
+    return this.instances.size;
+  }
+
+  async close(): Promise<void> {
+    await this.users?.close();
+    await Promise.all([...this.instances.keys()].map((id) => this.stop(id)));
+  }
+}
+
+function publicView(instance: SimulatedInstance): FleetInstance {
+  const { id, service, group, intended, host, port } = instance;
+  return { id, service, group, intended, host, port };
+}
