@@ -44,7 +44,7 @@ function main(): void {
     parseMetricsNaming(env),
   );
   const server = createServer(sampleHandler({ identity, behaviour, random, metrics }));
-  server.listen(Number(env['PORT'] ?? 0), '127.0.0.1', () => {
+  server.listen(Number(env['PORT'] ?? 0), env['SAMPLE_HOST'] ?? '127.0.0.1', () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     // The fleet driver reads this line to learn the port.

@@ -24,9 +24,12 @@ describe('fleet agent and agent fleet driver on Kafka', () => {
     capacityWaitMs: 3_000,
   });
 
+  let remote: FleetAgent | undefined;
+
   afterAll(async () => {
     await driver.close();
     await agent?.close();
+    await remote?.close();
     await log.close();
   });
 
@@ -106,4 +109,31 @@ describe('fleet agent and agent fleet driver on Kafka', () => {
       [started.id, 'requested'],
     ]);
   }, 90_000);
+
+  it('serves its instances on every interface when other hosts reach it at another address', async () => {
+    // 127.0.0.2 is this machine too, but a listener on 127.0.0.1 alone refuses it: as a
+    // container's name would be refused by an instance listening on the container's loopback.
+    remote = new FleetAgent({
+      log,
+      host: `${host}-b`,
+      capacity: 4,
+      address: '127.0.0.2',
+      dataDir: mkdtempSync(join(tmpdir(), 'rollgate-agent-int-')),
+      root,
+      heartbeatMs: 1_000,
+      lostAfterMs: 20_000,
+    });
+    await remote.start();
+    const started = await driver.start({
+      service: 'cart',
+      version: 'v1',
+      digest: good,
+      group: 'stable',
+    });
+    expect(started.host).toBe('127.0.0.2');
+    let [observed] = await driver.observe('cart');
+    for (let i = 0; i < 10 && !observed?.healthy; i++) [observed] = await driver.observe('cart');
+    expect(observed).toMatchObject({ id: started.id, healthy: true });
+    await driver.stop(started.id);
+  }, 60_000);
 });

@@ -253,6 +253,8 @@ export class FleetAgent {
         runs,
         profile: this.options.profiles?.get(runs.digest) ?? {},
         port,
+        // Reached at --address: only the loopback when that is where others reach it.
+        listenHost: this.options.address === '127.0.0.1' ? '127.0.0.1' : '0.0.0.0',
         ...(this.options.startTimeoutMs !== undefined
           ? { startTimeoutMs: this.options.startTimeoutMs }
           : {}),

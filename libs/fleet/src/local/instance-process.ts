@@ -28,6 +28,8 @@ export interface InstanceLaunch {
   profile: BuildProfile;
   /** Port to listen on; 0: any free one. */
   port?: number;
+  /** Interface to listen on (default 127.0.0.1; an agent reached from other hosts: 0.0.0.0). */
+  listenHost?: string;
   startTimeoutMs?: number;
   /**
    * How the instance is tied to the process that starts it. `lifeline` (local fleet): a pipe on
@@ -118,10 +120,18 @@ function awaitListening(
   });
 }
 
-function instanceEnv({ id, spec, runs, profile, port }: InstanceLaunch): Record<string, string> {
+function instanceEnv({
+  id,
+  spec,
+  runs,
+  profile,
+  port,
+  listenHost,
+}: InstanceLaunch): Record<string, string> {
   return {
     ...pickEnv(process.env),
     PORT: String(port ?? 0),
+    SAMPLE_HOST: listenHost ?? '127.0.0.1',
     SAMPLE_INSTANCE_ID: id,
     SAMPLE_SERVICE: spec.service,
     SAMPLE_VERSION: runs.version,
