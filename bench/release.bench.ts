@@ -15,7 +15,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventEnvelope } from '@rollgate/contracts';
-import { issueToken, openEventLog, parseConfig } from '@rollgate/platform';
+import { releaseEvents } from './support/release-events';
+import { issueToken } from '@rollgate/platform';
 import {
   api,
   dropServiceSchemas,
@@ -134,21 +135,8 @@ async function endpointPort(plane: Plane): Promise<number> {
 
 // ---------- the log ----------
 
-async function eventsOf(plane: Plane, releaseIds: Set<string>): Promise<EventEnvelope[]> {
-  const log = openEventLog(parseConfig(plane.env), `bench-release-${randomUUID().slice(0, 6)}`);
-  const events: EventEnvelope[] = [];
-  try {
-    for (const topic of ['rollgate.releases', 'rollgate.routing']) {
-      for await (const logged of log.readRange({ topic })) {
-        const data = logged.event.data as { releaseId?: string };
-        if (data.releaseId && releaseIds.has(data.releaseId)) events.push(logged.event);
-      }
-    }
-  } finally {
-    await log.close();
-  }
-  return events;
-}
+const eventsOf = (plane: Plane, releaseIds: Set<string>) =>
+  releaseEvents(plane.env, 'release', ['rollgate.releases', 'rollgate.routing'], releaseIds);
 
 const time = (event: EventEnvelope) => Date.parse(event.occurredAt);
 
