@@ -85,6 +85,10 @@ const canaryConfig = {
       critical: true,
     },
   ],
+  // How Prometheus counts each group's requests (the embedded source counts what it forwards).
+  requests: {
+    prometheus: `sum(increase(http_server_requests_seconds_count{${selector}}[\${interval}]))`,
+  },
   judge: { name: 'sequential' },
 };
 
@@ -187,9 +191,9 @@ describe('custom metrics on the embedded default: a business-metric regression r
 });
 
 describe('custom metrics on Prometheus: a business-metric regression rolls back', () => {
-  // Prometheus counts requests per group from the built-in names: the builds expose both.
+  // Only the service's own names: the canary config says how Prometheus counts its requests.
   const env = {
-    ...hostEnv('prometheus', 26600, 'both'),
+    ...hostEnv('prometheus', 26600, 'micrometer'),
     ROLLGATE_METRIC_SOURCE: 'prometheus',
     // Prometheus discovers new instances a second or two late: tolerate a few empty intervals.
     ROLLGATE_ANALYSIS_MAX_NODATA: '5',

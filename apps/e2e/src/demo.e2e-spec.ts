@@ -84,6 +84,8 @@ describe('rollgate demo', () => {
     expect(bad.detectedAfterMs).toBeGreaterThan(0);
     expect(bad.detectedAfterMs).toBeLessThanOrEqual(90_000);
     expect(bad.rollbackCompletedAfterMs).toBeGreaterThanOrEqual(bad.detectedAfterMs);
+    // Rolling back is a route change, not another analysis: seconds after the verdict.
+    expect(bad.rollbackCompletedAfterMs - bad.detectedAfterMs).toBeLessThanOrEqual(30_000);
     // The users it hurt: at most its canary share of all requests, at its worst step.
     const share = bad.peakNewVersionPercent / 100;
     expect(share).toBeGreaterThan(0);
@@ -92,6 +94,9 @@ describe('rollgate demo', () => {
     expect(v2.failed).toBeGreaterThan(0);
     expect(v2.failed).toBeLessThan(share * bad.requests.total);
     expect(bad.requestsByGroup['canary']!.total).toBeLessThan(share * bad.requests.total);
+    // Every failure users saw: the bad build's, plus v1's own 1 % (twice that, for chance).
+    expect(bad.requests.failed).toBeGreaterThanOrEqual(v2.failed);
+    expect(bad.requests.failed).toBeLessThanOrEqual(v2.failed + 0.02 * bad.requests.total);
     // 150 requests a second while the release ran: the generator kept its rate.
     expect(bad.requests.total).toBeGreaterThan(150 * (bad.rollbackCompletedAfterMs / 1000));
     // Everything it started has stopped.

@@ -141,6 +141,10 @@ describe('low traffic: a 2 req/s service on the embedded default', () => {
     expect(passed?.reason).toMatch(/shares were raised to \d+% each \(cap 50%\)/);
     // Compared with the baseline, not the canary alone.
     expect(passed?.reason).not.toMatch(/judged alone by the threshold judge/);
+    // The choice is on the log: the analysis asked, the release raised the shares.
+    const types = timeline.map((e) => e.type);
+    expect(types).toContain('AnalysisShareRaiseRequested');
+    expect(types).toContain('ReleaseShareRaised');
   }, 150_000);
 
   it('pauses for a person when the threshold fallback needs confirmation', async () => {
@@ -180,5 +184,16 @@ describe('low traffic: a 2 req/s service on the embedded default', () => {
     const passed = timeline.find((e) => e.type === 'ReleaseStepCompleted');
     expect(passed?.reason).toMatch(/analysis PASS/);
     expect(passed?.reason).not.toMatch(/judged alone by the threshold judge/);
+    // On the log: synthetic traffic started and stopped, and the scored intervals say how much
+    // of what they judged was synthetic.
+    const types = timeline.map((e) => e.type);
+    expect(types).toContain('SyntheticTrafficStarted');
+    expect(types).toContain('SyntheticTrafficStopped');
+    const scored = timeline.filter((e) => e.type === 'AnalysisIntervalScored');
+    expect(
+      scored.some((e) =>
+        /synthetic traffic: about \d+ of each group's requests/.test(e.reason ?? ''),
+      ),
+    ).toBe(true);
   }, 150_000);
 });

@@ -40,6 +40,10 @@ const valid = (): Record<string, unknown> => ({
       group: 'business',
     },
   ],
+  requests: {
+    prometheus:
+      'sum(increase(http_requests_total{service="${service}",group="${group}"}[${interval}]))',
+  },
   groupWeights: { errors: 50, latency: 30, business: 20 },
   judge: { name: 'kayenta', settings: { metrics: { latency: { outlierStrategy: 'remove' } } } },
   scoreThresholds: { pass: 90, marginal: 70 },
@@ -81,6 +85,18 @@ judge: { name: threshold, settings: { conditions: { errors: { max: 0.01 } } } }
       (c: Editable) => (c.metrics[2]!.query.prometheus = 'up{job="${foo}"}'),
       'metrics[2].query.prometheus',
       'unknown placeholder ${foo}',
+    ],
+    [
+      'an unknown placeholder in the requests query',
+      (c: Editable) => (c.requests = { prometheus: 'sum(x{svc="${svc}"})' }),
+      'requests.prometheus',
+      'unknown placeholder ${svc}',
+    ],
+    [
+      'a requests query for a source other than Prometheus',
+      (c: Editable) => (c.requests = { embedded: 'requests' }),
+      'requests',
+      'must be {prometheus: <PromQL template>}',
     ],
     [
       'a duplicate metric name',

@@ -71,6 +71,12 @@ export interface CanaryConfig {
   name?: string;
   description?: string;
   metrics: CanaryMetric[];
+  /**
+   * How the Prometheus source counts the requests each group served in an interval (PromQL
+   * template, same placeholders), for the low-traffic policy and the "no requests reached the
+   * canary" guard. Default: the built-in `sample_requests_total`.
+   */
+  requests?: { prometheus: string };
   /** Weight (out of 100) per metric group; when set, every group needs one and they sum to 100. */
   groupWeights?: Record<string, number>;
   /** The judge and its own settings; default sequential with its defaults. */
@@ -165,6 +171,7 @@ export function validateCanaryConfig(value: unknown): {
     'name',
     'description',
     'metrics',
+    'requests',
     'groupWeights',
     'judge',
     'scoreThresholds',
@@ -183,6 +190,7 @@ export function validateCanaryConfig(value: unknown): {
     refuse('description', 'must be a string of at most 2000 characters');
 
   const groups = validateMetrics(value.metrics, refuse);
+  validateRequests(value.requests, refuse);
   validateGroupWeights(value.groupWeights, groups, refuse);
   validateJudge(value.judge, refuse);
   validateScoreThresholds(value.scoreThresholds, refuse);
@@ -255,6 +263,23 @@ function validateMetrics(value: unknown, refuse: Refuse): Map<string, string> {
   return groups;
 }
 
+function validatePromqlTemplate(promql: unknown, path: string, refuse: Refuse): void {
+  if (typeof promql !== 'string' || promql.trim() === '' || promql.length > MAX_QUERY_LENGTH)
+    return refuse(path, `must be a PromQL template of 1-${MAX_QUERY_LENGTH} characters`);
+  for (const unknown of unknownPlaceholders(promql))
+    refuse(
+      path,
+      `unknown placeholder \${${unknown}}; known: ${QUERY_PLACEHOLDERS.map((p) => `\${${p}}`).join(', ')}`,
+    );
+}
+
+function validateRequests(value: unknown, refuse: Refuse): void {
+  if (value === undefined) return;
+  if (!isObject(value) || Object.keys(value).join() !== 'prometheus')
+    return refuse('requests', 'must be {prometheus: <PromQL template>}');
+  validatePromqlTemplate(value.prometheus, 'requests.prometheus', refuse);
+}
+
 /** Checks one metric's queries; returns the embedded signal it names, if any. */
 function validateQuery(value: unknown, path: string, refuse: Refuse): string | null {
   if (!isObject(value)) {
@@ -267,18 +292,8 @@ function validateQuery(value: unknown, path: string, refuse: Refuse): string | n
       refuse(`${path}.${source}`, `unknown source; known: ${METRIC_SOURCES.join(', ')}`);
   if (value.prometheus === undefined && value.embedded === undefined)
     refuse(path, `needs a query for at least one source (${METRIC_SOURCES.join(', ')})`);
-  if (value.prometheus !== undefined) {
-    const promql = value.prometheus;
-    if (typeof promql !== 'string' || promql.trim() === '' || promql.length > MAX_QUERY_LENGTH) {
-      refuse(`${path}.prometheus`, `must be a PromQL template of 1-${MAX_QUERY_LENGTH} characters`);
-    } else {
-      for (const unknown of unknownPlaceholders(promql))
-        refuse(
-          `${path}.prometheus`,
-          `unknown placeholder \${${unknown}}; known: ${QUERY_PLACEHOLDERS.map((p) => `\${${p}}`).join(', ')}`,
-        );
-    }
-  }
+  if (value.prometheus !== undefined)
+    validatePromqlTemplate(value.prometheus, `${path}.prometheus`, refuse);
   if (value.embedded === undefined) return null;
   if (isObject(value.embedded)) {
     validateExpositionQuery(value.embedded, `${path}.embedded`, refuse);

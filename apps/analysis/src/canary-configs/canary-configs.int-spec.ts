@@ -168,6 +168,15 @@ describe.each(storages)(
         'Prometheus rejects the query',
       ],
       [
+        'a requests query that Prometheus cannot parse',
+        config({
+          metrics: [metric('errors', 'sum(rate(errors_total[${interval}]))')],
+          requests: { prometheus: 'sum(increase(requests_total{group="${group}"}[${interval}])' },
+        }),
+        'requests.prometheus',
+        'Prometheus rejects the query',
+      ],
+      [
         'group weights not summing to 100',
         config({
           metrics: [

@@ -15,9 +15,15 @@ export class PromqlCheck {
   constructor(private readonly prometheusUrl: string) {}
 
   async problems(config: CanaryConfig, service: string, at = new Date()): Promise<ConfigProblem[]> {
+    const templates = [
+      ...config.metrics.map((metric, i) => ({
+        field: `metrics[${i}].query.prometheus`,
+        template: metric.query.prometheus,
+      })),
+      { field: 'requests.prometheus', template: config.requests?.prometheus },
+    ];
     const problems: ConfigProblem[] = [];
-    for (const [i, metric] of config.metrics.entries()) {
-      const template = metric.query.prometheus;
+    for (const { field, template } of templates) {
       if (template === undefined) continue;
       const query = renderQuery(template, {
         service,
@@ -26,7 +32,7 @@ export class PromqlCheck {
         interval: '60s',
       });
       const problem = await this.parseError(query, at);
-      if (problem) problems.push({ field: `metrics[${i}].query.prometheus`, problem });
+      if (problem) problems.push({ field, problem });
     }
     return problems;
   }

@@ -336,5 +336,17 @@ describe('analysis runner on a real runtime and a router over HTTP', () => {
       before: { judge: { name: 'sequential' } },
       after: { judge: { name: 'threshold' } },
     });
+
+    // The kayenta judge named by a config judges a run too, with the config's metrics.
+    await configs.apply('checkout', config('kayenta'), 'user:carol');
+    const kayenta = await start({ ...fromConfig, releaseStartedAt: new Date().toISOString() });
+    serveBoth(300);
+    await nextInterval();
+    const judgedByKayenta = await first(kayenta);
+    expect(judgedByKayenta).toMatchObject({
+      judge: 'kayenta',
+      canaryConfig: { name: 'checkout', version: 3 },
+    });
+    expect(judgedByKayenta.reasons.join('\n')).toMatch(/^errors: \w+: /m);
   });
 });

@@ -215,7 +215,12 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
       canarySharePercent: request.canarySharePercent,
       raisedSharePercent: raise?.toPercent,
     };
-    const reading = await this.read(request.service, run.cursor, ownMetrics);
+    const reading = await this.read(
+      request.service,
+      run.cursor,
+      ownMetrics,
+      judgedBy.config?.requests?.prometheus,
+    );
     if (reading.newEpoch) return this.reopen(run, reading.cursor, now, reading.newEpoch);
     const intervals = [...scored.map(signalsOf), ...(reading.signals ? [reading.signals] : [])];
     const plannedWindow = request.maxIntervals * request.intervalSeconds;
@@ -344,6 +349,7 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
     service: string,
     cursor: string | null,
     metrics: readonly CanaryMetric[],
+    requestsQuery: string | undefined,
   ): Promise<Reading> {
     if (cursor === null) {
       // The source could not be read when the run started: start counting now.
@@ -361,7 +367,7 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
       };
     }
     try {
-      const reading = await this.source.readSince(service, cursor, metrics);
+      const reading = await this.source.readSince(service, cursor, metrics, requestsQuery);
       return {
         signals: reading.signals,
         cursor: reading.cursor,

@@ -28,12 +28,14 @@ export interface MetricSource {
    * Canary and baseline signals from `cursor` until now, and the cursor to continue from; with
    * `metrics`, also the value of each config metric whose query this source runs (`custom`).
    * `signals` is null when the source answered but the interval cannot be trusted (e.g. its
-   * counters restarted); `problem` then says why.
+   * counters restarted); `problem` then says why. `requestsQuery`: the config's PromQL template
+   * of each group's requests (sources that count requests themselves ignore it).
    */
   readSince(
     service: string,
     cursor: string,
     metrics?: readonly CanaryMetric[],
+    requestsQuery?: string,
   ): Promise<SourceReading>;
 }
 

@@ -178,7 +178,18 @@ describe("Prometheus source: a canary config's own queries, against instances wi
       baseline: null,
       problem: 'canary: the query returned nothing; baseline: the query returned nothing',
     });
-    // The built-in names are not exposed: the golden signals see no requests.
+    // The built-in names are not exposed: the golden signals see no requests...
     expect(reading.signals!.canary.requests).toBe(0);
+    // ...unless the config says how this service counts them: 40 req/s for 5 s per group.
+    const counted = await source.readSince(
+      'shop-int',
+      cursor,
+      metrics,
+      `sum(increase(http_server_requests_seconds_count{${selector}}[\${interval}]))`,
+    );
+    for (const group of ['canary', 'baseline'] as const) {
+      expect(counted.signals![group].requests).toBeGreaterThan(120);
+      expect(counted.signals![group].requests).toBeLessThan(400);
+    }
   }, 60_000);
 });

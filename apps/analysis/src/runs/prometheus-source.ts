@@ -120,6 +120,7 @@ export class PrometheusSource implements MetricSource {
     service: string,
     cursor: string,
     metrics: readonly CanaryMetric[] = [],
+    requestsQuery?: string,
   ): Promise<SourceReading> {
     const { at } = JSON.parse(cursor) as PromCursor;
     const now = Date.now();
@@ -127,7 +128,9 @@ export class PrometheusSource implements MetricSource {
     const end = (at + seconds * 1000) / 1000;
     const queries = promQueries(service, seconds);
     const [requests, errors, buckets, saturation] = await Promise.all([
-      this.query(queries.requests, end, seconds),
+      requestsQuery === undefined
+        ? this.query(queries.requests, end, seconds)
+        : this.requestsByGroup(requestsQuery, service, end, seconds),
       this.query(queries.errors, end, seconds),
       this.query(queries.latencyBuckets, end, seconds),
       this.query(queries.saturation, end, seconds),
@@ -154,6 +157,29 @@ export class PrometheusSource implements MetricSource {
     if (prometheusQueries(metrics).length > 0)
       signals.custom = await this.configMetrics(service, metrics, end, seconds);
     return { signals, cursor: JSON.stringify({ at: at + seconds * 1000 } satisfies PromCursor) };
+  }
+
+  /**
+   * The config's requests template run once per group, as series labelled by group (the shape of
+   * the built-in `sum by (group)` query).
+   */
+  private async requestsByGroup(
+    template: string,
+    service: string,
+    end: number,
+    seconds: number,
+  ): Promise<PromSeries[]> {
+    const interval = `${Math.max(1, Math.round(seconds))}s`;
+    const answers = await Promise.all(
+      GROUPS.map(async (group) => {
+        const promql = renderQuery(template, { service, group, version: '', interval });
+        const { value } = singleValue(await this.query(promql, end, seconds));
+        return value === null
+          ? []
+          : [{ metric: { group }, values: [[end, String(value)]] } as PromSeries];
+      }),
+    );
+    return answers.flat();
   }
 
   /** Runs each config metric's query per group at `end`; a query Prometheus refuses throws. */

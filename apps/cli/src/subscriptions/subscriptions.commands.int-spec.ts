@@ -151,6 +151,7 @@ describe('rollgate subscriptions against a real orchestrator and a real receiver
     expect(show.stdout).toMatch(/secret\s+sha256:[a-f0-9]{16} \(fingerprint\)/);
     expect(show.stdout + listed.stdout).not.toContain(SECRET);
 
+    const beforeRelease = new Date(Date.now() - 1_000).toISOString();
     const release = await fetch(`${url}/releases`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${deployer}` },
@@ -189,6 +190,19 @@ describe('rollgate subscriptions against a real orchestrator and a real receiver
       () => received.length,
       (n) => n === 3,
       'the replayed event',
+    );
+    // From a time: nothing happened after a moment to come; the release's event from before it.
+    const later = new Date(Date.now() + 60_000).toISOString();
+    expect((await run(admin, 'subscriptions', 'replay', id, '--from-time', later)).stdout).toBe(
+      `0 event(s) queued for subscription ${id}\n`,
+    );
+    expect(
+      (await run(admin, 'subscriptions', 'replay', id, '--from-time', beforeRelease)).stdout,
+    ).toBe(`1 event(s) queued for subscription ${id}\n`);
+    await eventually(
+      () => received.length,
+      (n) => n === 4,
+      'the event replayed from a time',
     );
     expect(new Set(received.map((r) => r.ceId)).size).toBe(1);
     expect(received.every((r) => r.signed)).toBe(true);
