@@ -14,7 +14,8 @@ export const SERVICES = ['orchestrator', 'router', 'analysis', 'flags', 'migrati
 export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `rollgate-e2e-${name}-`));
 
 /**
- * Environment that points every service and the CLI at ports base+1..base+5.
+ * Environment that points every service and the CLI at ports base+1..base+5 (the console of an
+ * embedded host at base+6).
  *
  * npm test runs two e2e files at a time (scripts/test.sh: a Kafka lane and an embedded lane), so
  * every file keeps to ports of its own; instances, proxies and Prometheus take free ones. Taken:
@@ -33,6 +34,8 @@ export function portsEnv(base: number): Record<string, string> & ServiceUrls {
     env[`ROLLGATE_${service.toUpperCase()}_PORT`] = String(base + i + 1);
     env[`ROLLGATE_${service.toUpperCase()}_URL`] = `http://127.0.0.1:${base + i + 1}`;
   });
+  // An embedded host also serves the web console: two hosts of two lanes must not both take 7006.
+  env['ROLLGATE_CONSOLE_PORT'] = String(base + 6);
   return env as Record<string, string> & ServiceUrls;
 }
 
