@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import type { EventEnvelope } from '@rollgate/contracts';
 import { releaseEvents } from './support/release-events';
-import { issueToken } from '@rollgate/platform';
+import { eachLimited, issueToken } from '@rollgate/platform';
 import {
   api,
   DATABASE_URL,
@@ -328,15 +328,6 @@ async function settleAll(
   return phases;
 }
 
-async function pool<T>(items: T[], concurrency: number, run: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await run(items[next++]!);
-    }),
-  );
-}
-
 // ---------- the log ----------
 
 const eventsOf = (cluster: Cluster, releaseIds: Set<string>) =>
@@ -420,6 +411,8 @@ interface PhaseResult {
   stuck: number;
   bad: number;
   badCaught: number;
+  /** Bad builds not rolled back: id, phase and the release's last reason. */
+  badMissed: string[];
   /** Why good builds were rolled back (false alarms). */
   goodRolledBack: string[];
   timings: Timings;
@@ -471,16 +464,20 @@ async function phase(
   const failover = killAt === null ? null : killAndRestart(cluster, killAt, began);
   const ids = new Map<string, Build>();
   const refused: string[] = [];
-  await pool(work, first ? DEPLOY_CONCURRENCY : work.length, async ({ service, build, at }) => {
-    await sleep(Math.max(0, began + at - Date.now()));
-    try {
-      ids.set(await deploy(cluster, service, build, plan, first), build);
-    } catch (error) {
-      // An installation too busy to accept a release is a result, not the end of the run.
-      refused.push(`${service}: ${(error as Error).message.slice(0, 120)}`);
-    }
-    progress(`${name}: ${ids.size} of ${work.length} releases requested`);
-  });
+  await eachLimited(
+    work,
+    first ? DEPLOY_CONCURRENCY : work.length,
+    async ({ service, build, at }) => {
+      await sleep(Math.max(0, began + at - Date.now()));
+      try {
+        ids.set(await deploy(cluster, service, build, plan, first), build);
+      } catch (error) {
+        // An installation too busy to accept a release is a result, not the end of the run.
+        refused.push(`${service}: ${(error as Error).message.slice(0, 120)}`);
+      }
+      progress(`${name}: ${ids.size} of ${work.length} releases requested`);
+    },
+  );
   const startedFor = (Date.now() - began) / 60_000;
   const reasons = new Map<string, string>();
   const phases = await settleAll(cluster, [...ids.keys()], Date.now() + SETTLE_TIMEOUT_MS, reasons);
@@ -505,6 +502,9 @@ async function phase(
     stuck: ids.size - count('succeeded') - count('rolled-back') - count('aborted'),
     bad: badIds.length,
     badCaught: badIds.filter((id) => phases.get(id) === 'rolled-back').length,
+    badMissed: badIds
+      .filter((id) => phases.get(id) !== 'rolled-back')
+      .map((id) => `${id} ${phases.get(id) ?? 'unknown'}: ${reasons.get(id) ?? 'no reason'}`),
     goodRolledBack: [...ids]
       .filter(([id, b]) => !b.bad && phases.get(id) === 'rolled-back')
       .map(([id]) => reasons.get(id) ?? 'no reason'),
@@ -594,6 +594,8 @@ function printTable(results: PhaseResult[], instances: number): void {
     counted.set(key, (counted.get(key) ?? 0) + 1);
   }
   for (const [reason, n] of counted) console.log(`good build rolled back ×${n}: ${reason}`);
+  for (const missed of results.flatMap((r) => r.badMissed))
+    console.log(`bad build not rolled back: ${missed}`);
   const released = results[results.length - 1]!;
   const lags = released.timings.reconcileLag;
   const goals: Array<[string, boolean]> = [

@@ -20,3 +20,4 @@ export * from './runtime/runtime.module';
 export * from './runtime/service-app-imports';
 export * from './runtime/work-ownership';
 export * from './transport';
+export * from './concurrency/each-limited';

@@ -19,6 +19,7 @@ import { fold, type Decision } from '@rollgate/event-sourcing';
 import { ConcurrencyConflictError, EventStore, type ExecuteOptions } from '@rollgate/persistence';
 import {
   claimWorkByPartition,
+  eachLimited,
   SOLE_OWNER,
   SERVICE_RUNTIME,
   type ServiceRuntime,
@@ -35,9 +36,11 @@ import {
   decideStepFailed,
   decideStepOverdue,
   decideVerdict,
+  FINAL_PHASES,
   serviceReleases,
   serviceStreamId,
   type Release,
+  type ReleasePhase,
   type ServiceReleasesState,
   type Step,
 } from '@rollgate/releases';
@@ -54,6 +57,8 @@ import {
 
 const ORIGIN = { actor: 'service:orchestrator', causationId: null };
 const HELD_RECHECK_MS = 2_000;
+/** Services reconciled side by side in one pass. */
+const PASS_CONCURRENCY = 16;
 
 /**
  * The release loop: compares what each active release needs (its fold) with what runs, and does
@@ -67,6 +72,8 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   /** Route requests name the process life: after a restart the instances, so the routes, are new. */
   private readonly life = randomUUID().slice(0, 8);
   private readonly restored = new Set<string>();
+  /** Owned services a pass found with no active release: skipped until the read model shows one. */
+  private readonly idle = new Set<string>();
   /** When the API gate last asked the fleet for a held release (release id → epoch ms). */
   private readonly gateAskedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -113,28 +120,35 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   private async reconcileAll(): Promise<void> {
     const { ownership } = this;
     const releases = await this.runtime.dataSource.manager.find(ReleaseEntity, {
-      select: ['service'],
+      select: ['service', 'phase'],
     });
-    for (const service of new Set(releases.map((r) => r.service))) {
+    const live = new Set(
+      releases.filter((r) => !FINAL_PHASES.includes(r.phase as ReleasePhase)).map((r) => r.service),
+    );
+    const services = [...new Set(releases.map((r) => r.service))];
+    // Passes over services wait on the store, the router and the analysis, not on this CPU: side
+    // by side, so one slow service does not hold up the decisions of all the others.
+    await eachLimited(services, PASS_CONCURRENCY, async (service) => {
       // Asked before each service: a rebalance mid-pass stops this replica at the next one.
-      if (!ownership.owns(service)) {
-        await this.letGo(service);
-        continue;
-      }
+      if (!ownership.owns(service)) return this.letGo(service);
+      // Nothing to drive: visited once per ownership (to restore its fleet), then only with a release.
+      if (!live.has(service) && this.idle.has(service)) return;
       try {
         await this.reconcile(service);
       } catch (error) {
-        if (!(error instanceof ConcurrencyConflictError)) throw error;
-        // Another writer (a user's command, or a replica that now owns the service) appended
-        // first: this pass's decision was made on an old state, so it is dropped, not retried.
-        this.logger.debug(`${service}: stream moved on during the pass (${error.message})`);
+        if (error instanceof ConcurrencyConflictError) {
+          // Another writer (a user's command, or a replica that now owns the service) appended
+          // first: this pass's decision was made on an old state, so it is dropped, not retried.
+          this.logger.debug(`${service}: stream moved on during the pass (${error.message})`);
+        } else this.logger.error(`${service}: reconcile failed: ${String(error)}`);
       }
-    }
+    });
   }
 
   /** A service this replica no longer owns: its load generators stop; the new owner drives it. */
   private async letGo(service: string): Promise<void> {
     if (this.restored.delete(service)) this.logger.log(`${service}: owned by another replica now`);
+    this.idle.delete(service);
     await this.stopSyntheticTraffic(service, null);
   }
 
@@ -175,7 +189,11 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     const release = state.active;
     await this.stopSyntheticTraffic(service, release);
     await this.restoreFleet(state);
-    if (!release) return;
+    if (!release) {
+      this.idle.add(service);
+      return;
+    }
+    this.idle.delete(service);
     const drift = await this.fleet.drift(service);
     if (
       drift.length > 0 &&
