@@ -48,5 +48,11 @@ export interface FleetDriver {
   stop(instanceId: string): Promise<void>;
   /** Asks every instance (of one service, or all) what it runs. */
   observe(service?: string): Promise<ObservedInstance[]>;
+  /**
+   * Instances of the service that run without this driver having started them (another
+   * orchestrator replica did), taken over from now on. Drivers whose instances live and die with
+   * their process (local, simulated) have none and leave it out.
+   */
+  adopt?(service: string): Promise<FleetInstance[]>;
   close(): Promise<void>;
 }

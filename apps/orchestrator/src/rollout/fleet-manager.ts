@@ -80,6 +80,27 @@ export class FleetManager {
     );
   }
 
+  /**
+   * Takes over the service's instances that another replica started (agents keep them running
+   * when that replica dies). Their role comes from the build: the stable build's instances are
+   * stable (a canary promoted earlier was started as `canary`), a baseline stays baseline, any
+   * other build keeps the group it was started in. Resolves with how many were taken over.
+   */
+  async adopt(service: string, stableDigest: string | undefined): Promise<number> {
+    const found = (await this.driver.adopt?.(service)) ?? [];
+    const fresh = found.filter((instance) => !this.members.has(instance.id));
+    for (const instance of fresh) {
+      const stable = instance.group !== 'baseline' && instance.intended.digest === stableDigest;
+      this.members.set(instance.id, {
+        instance,
+        service,
+        group: stable ? 'stable' : instance.group,
+        build: { version: instance.intended.version, digest: instance.intended.digest },
+      });
+    }
+    return fresh.length;
+  }
+
   async retire(service: string, group: Role): Promise<void> {
     await Promise.all(
       this.of(service, group).map(async (member) => {

@@ -72,6 +72,8 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   /** Route requests name the process life: after a restart the instances, so the routes, are new. */
   private readonly life = randomUUID().slice(0, 8);
   private readonly restored = new Set<string>();
+  /** Owned services whose instances started by another replica were looked for (agents). */
+  private readonly adopted = new Set<string>();
   /** Owned services a pass found with no active release: skipped until the read model shows one. */
   private readonly idle = new Set<string>();
   /** When the API gate last asked the fleet for a held release (release id → epoch ms). */
@@ -149,6 +151,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   private async letGo(service: string): Promise<void> {
     if (this.restored.delete(service)) this.logger.log(`${service}: owned by another replica now`);
     this.idle.delete(service);
+    this.adopted.delete(service);
     await this.stopSyntheticTraffic(service, null);
   }
 
@@ -188,6 +191,13 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     const state = await this.startPass(service);
     const release = state.active;
     await this.stopSyntheticTraffic(service, release);
+    if (!this.adopted.has(service)) {
+      // Newly owned: what the previous owner started still runs on the agents; drive it, do not
+      // start it twice.
+      const taken = await this.fleet.adopt(service, this.stableBuild(state)?.digest);
+      if (taken > 0) this.logger.log(`${service}: took over ${taken} instances`);
+      this.adopted.add(service);
+    }
     await this.restoreFleet(state);
     if (!release) {
       this.idle.add(service);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   TOPICS,
   type AgentHeartbeatV1,
+  type AgentInstanceReport,
   type EventEnvelope,
   type FleetAgentLostV1,
   type InstanceStartedV1,
@@ -36,8 +37,8 @@ interface Agent {
   agentId: string;
   address: string;
   capacity: number;
-  /** What the agent last said it runs, by instance id → service. */
-  reported: Map<string, string>;
+  /** What the agent last said it runs, by instance id. */
+  reported: Map<string, AgentInstanceReport>;
   /** Local receive time of its last heartbeat (epoch ms). */
   seenAt: number;
   lastHeartbeatAt: string;
@@ -142,7 +143,7 @@ export class AgentFleetDriver implements FleetDriver {
       agentId: beat.agentId,
       address: beat.address,
       capacity: beat.capacity,
-      reported: new Map(beat.instances.map((i) => [i.instanceId, i.service])),
+      reported: new Map(beat.instances.map((i) => [i.instanceId, i])),
       seenAt: Date.now(),
       lastHeartbeatAt: new Date().toISOString(),
       lostAfterMs: beat.lostAfterMs,
@@ -207,7 +208,7 @@ export class AgentFleetDriver implements FleetDriver {
         const services: Record<string, number> = {};
         const ids = new Set(agent.reported.keys());
         const count = (service: string) => (services[service] = (services[service] ?? 0) + 1);
-        for (const service of agent.reported.values()) count(service);
+        for (const { service } of agent.reported.values()) count(service);
         for (const instance of this.on(agent.host))
           if (!ids.has(instance.id)) count(instance.service);
         for (const r of this.reserved.values()) if (r.host === agent.host) count(r.service);
@@ -362,6 +363,30 @@ export class AgentFleetDriver implements FleetDriver {
           : observeInstance(instance),
       ),
     );
+  }
+
+  /**
+   * Instances live agents report for the service that this driver did not start: another
+   * orchestrator replica started them before this one came to own the service. Tracked from now
+   * on (observed, routed, stopped like its own) so they are not started a second time. Each is
+   * asked what it runs; one that does not answer is left to its agent and started anew.
+   */
+  async adopt(service: string): Promise<FleetInstance[]> {
+    await this.open();
+    const found: Tracked[] = [];
+    for (const agent of this.agents.values()) {
+      if (agent.lost) continue;
+      for (const report of agent.reported.values()) {
+        if (report.service !== service || this.instances.has(report.instanceId)) continue;
+        const { instanceId: id, group, digest, port } = report;
+        const candidate = { id, service, group, port, host: agent.address, agentHost: agent.host };
+        const observed = await observeInstance({ ...candidate, intended: { version: '', digest } });
+        if (!observed.reported) continue;
+        found.push({ ...candidate, intended: { version: observed.reported.version, digest } });
+      }
+    }
+    for (const instance of found) this.instances.set(instance.id, instance);
+    return found.map(publicView);
   }
 
   /** Agents as this driver sees them (for views and tests). */

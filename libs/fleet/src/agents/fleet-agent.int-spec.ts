@@ -136,4 +136,31 @@ describe('fleet agent and agent fleet driver on Kafka', () => {
     expect(observed).toMatchObject({ id: started.id, healthy: true });
     await driver.stop(started.id);
   }, 60_000);
+  it('lets a second driver take over the instances the first one started, and stop them', async () => {
+    // Another orchestrator replica's driver: it started nothing, the agents still run it all.
+    const service = `adopt-${run}`;
+    const next = `sha256:${'8'.repeat(64)}`;
+    const started = [
+      await driver.start({ service, version: 'v1', digest: good, group: 'stable' }),
+      await driver.start({ service, version: 'v2', digest: next, group: 'canary' }),
+    ];
+    const successor = new AgentFleetDriver({ log, actor: 'service:orchestrator' });
+    try {
+      const adopted = await successor.adopt(service);
+      expect(adopted.map((i) => [i.id, i.group, i.intended, i.port]).sort()).toEqual(
+        started.map((i) => [i.id, i.group, i.intended, i.port]).sort(),
+      );
+      // Taken once: asked again, nothing new.
+      expect(await successor.adopt(service)).toEqual([]);
+      await successor.stop(started[1]!.id);
+      const running = () =>
+        [agent, remote].flatMap((a) => a?.instances() ?? []).filter((i) => i.service === service);
+      expect(running().map((i) => i.instanceId)).toEqual([started[0]!.id]);
+      await successor.stop(started[0]!.id);
+      expect(running()).toEqual([]);
+      expect(await successor.observe(service)).toEqual([]);
+    } finally {
+      await successor.close();
+    }
+  }, 90_000);
 });
