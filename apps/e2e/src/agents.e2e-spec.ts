@@ -303,5 +303,30 @@ describe('fleet agents: two hosts on this machine, a canary release, an agent lo
       return instances.every((i) => i.healthy);
     }, 'both instances healthy').catch(() => undefined);
     expect(instances.map((i) => [i.id, i.healthy]).sort()).toEqual(before.map((id) => [id, true]));
-  }, 500_000);
+
+    // The orchestrator dies (kill -9) and starts again: its new life owns the service and takes
+    // over the two instances the agents still run, rather than starting the stable set twice.
+    await stop(procs.get('orchestrator')!, 'SIGKILL');
+    procs.set(
+      'orchestrator',
+      start('apps/orchestrator/src/main.ts', { ...env, ROLLGATE_FLEET: 'agents' }),
+    );
+    await waitFor(() => healthy(target.orchestrator), 'the orchestrator again', 120_000);
+    await waitFor(
+      async () => {
+        const fleet = await api(
+          `${target.orchestrator}/fleet/instances?service=${service}`,
+          'GET',
+          target.token,
+        );
+        instances = fleet.body['instances'] as { id: string; healthy: boolean }[];
+        return instances.length >= before.length && instances.every((i) => i.healthy);
+      },
+      'the restarted orchestrator to take the instances over',
+      60_000,
+    ).catch(() => undefined);
+    expect(instances.map((i) => [i.id, i.healthy]).sort()).toEqual(before.map((id) => [id, true]));
+    const running = [hostA, hostB].flatMap((host) => stateOf(host)).filter((i) => alive(i.pid));
+    expect(running.map((i) => i.instanceId).sort()).toEqual(before);
+  }, 600_000);
 });
