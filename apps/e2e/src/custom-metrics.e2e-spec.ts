@@ -155,12 +155,13 @@ async function businessRegressionRollsBack(
     const byName = new Map(
       (last['metrics'] as Record<string, unknown>[]).map((m) => [m['name'], m]),
     );
-    // The business metric failed the canary; errors and latency did not.
+    // The business metric failed the canary (critical: a Low fails it on its own); errors did not.
+    // Latency is not asserted: it is measured from real processes on a shared machine, where a
+    // fresh canary process can really be slower at p99 for a while (a CI run saw that once).
     expect(byName.get('checkouts')).toMatchObject({ measuredBy: source, classification: 'Low' });
     const checkouts = byName.get('checkouts') as { canary: number; baseline: number };
     expect(checkouts.canary).toBeLessThan(checkouts.baseline / 3);
     expect(byName.get('errors')?.['classification']).not.toBe('High');
-    expect(byName.get('p99-latency')?.['classification']).not.toBe('High');
 
     const config = `canary config ${target.service} v1`;
     const shown = await rollgate('release', bad);
