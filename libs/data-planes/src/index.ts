@@ -17,7 +17,11 @@ export {
   EmbeddedProxyDataPlane,
   startEmbeddedProxy,
 } from './embedded/embedded-proxy';
-export type { EmbeddedProxyOptions } from './embedded/embedded-proxy';
+export type {
+  EmbeddedProxyOptions,
+  SimulatedAnswer,
+  SimulatedOutcome,
+} from './embedded/embedded-proxy';
 export { LATENCY_BUCKET_BOUNDS_MS, diffTrafficStats } from './embedded/traffic-stats';
 export type {
   LatencyHistogram,

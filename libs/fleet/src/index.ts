@@ -6,6 +6,7 @@ export * from './sample/sample-handler';
 export * from './simulated/simulated-fleet-driver';
 export * from './simulated/traffic-synthesiser';
 export * from './simulated/simulated-settings';
+export * from './simulated/simulated-users';
 export * from './local/instance-process';
 export * from './agents/scheduling';
 export * from './agents/agent-fleet-driver';

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type {
   AnalysisIntervalScoredV1,
@@ -39,33 +39,45 @@ class FakeRouterStats {
   canaryIds = ['c1'];
   appliedAt: string | null = null;
   fleetStartedAt = new Date(0).toISOString();
+  /** How long each answer takes, and the most requests seen in flight at once. */
+  delayMs = 0;
+  maxInFlight = 0;
+  private inFlight = 0;
   server!: Server;
 
   async listen(): Promise<string> {
     this.server = createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      if (req.url?.endsWith('/stats')) {
-        const groups = Object.fromEntries(
-          Object.entries(this.groups).map(([name, g]) => [
-            name,
-            {
-              requests: g.requests,
-              errors: g.errors,
-              latency: { counts: g.counts, sumMs: g.sumMs },
-            },
-          ]),
-        );
-        res.end(JSON.stringify({ epoch: this.epoch, groups }));
-      } else if (req.url?.startsWith('/fleet/instances')) {
-        res.end(JSON.stringify({ fleetStartedAt: this.fleetStartedAt, instances: [] }));
-      } else {
-        const canary = this.canaryIds.map((id) => ({ id }));
-        const backends = { canary, baseline: [{ id: 'b1' }] };
-        res.end(JSON.stringify({ backends, appliedAt: this.appliedAt }));
-      }
+      this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+      setTimeout(() => {
+        this.inFlight--;
+        this.answer(req.url, res);
+      }, this.delayMs);
     });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  private answer(url: string | undefined, res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    if (url?.endsWith('/stats')) {
+      const groups = Object.fromEntries(
+        Object.entries(this.groups).map(([name, g]) => [
+          name,
+          {
+            requests: g.requests,
+            errors: g.errors,
+            latency: { counts: g.counts, sumMs: g.sumMs },
+          },
+        ]),
+      );
+      res.end(JSON.stringify({ epoch: this.epoch, groups }));
+    } else if (url?.startsWith('/fleet/instances')) {
+      res.end(JSON.stringify({ fleetStartedAt: this.fleetStartedAt, instances: [] }));
+    } else {
+      const canary = this.canaryIds.map((id) => ({ id }));
+      const backends = { canary, baseline: [{ id: 'b1' }] };
+      res.end(JSON.stringify({ backends, appliedAt: this.appliedAt }));
+    }
   }
 
   /** The data plane restarts: a new epoch, its counters from zero. */
@@ -169,6 +181,18 @@ describe('analysis runner on a real runtime and a router over HTTP', () => {
         AnalysisVerdictReachedV1 | undefined,
     };
   };
+
+  it('scores open runs side by side: a slow metric source does not queue every run behind one', async () => {
+    const runIds = await Promise.all(Array.from({ length: 6 }, () => start()));
+    router.serve('baseline', 300, 20);
+    router.serve('canary', 300, 20);
+    router.delayMs = 200;
+    router.maxInFlight = 0;
+    await nextInterval();
+    // Each run reads the router (stats, route, fleet); one at a time would never overlap.
+    expect(router.maxInFlight).toBeGreaterThanOrEqual(6);
+    for (const runId of runIds) expect((await history(runId)).intervals).toHaveLength(1);
+  });
 
   it('fails a canary on latency alone, with the latency reason and p50/p99 in the interval', async () => {
     const runId = await start();

@@ -25,6 +25,7 @@ import { DEFAULT_JUDGE, type JudgeVerdict } from '@rollgate/judges';
 import { EventStore, inTransaction } from '@rollgate/persistence';
 import {
   claimWorkByPartition,
+  eachLimited,
   SOLE_OWNER,
   readModelEvents,
   SERVICE_RUNTIME,
@@ -58,6 +59,8 @@ export const METRIC_SOURCE = Symbol('METRIC_SOURCE');
 export const ANALYSIS_POLICY = Symbol('ANALYSIS_POLICY');
 
 const ORIGIN = { actor: 'service:analysis', causationId: null };
+/** Runs scored side by side in one tick: each waits on the metric source, not on this CPU. */
+const RUN_CONCURRENCY = 16;
 
 const failure = (source: MetricSource, error: unknown) =>
   `metric source ${source.kind} failed: ${error instanceof Error ? error.message : String(error)}`;
@@ -175,11 +178,15 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
   private async scoreDueRuns(): Promise<void> {
     const { ownership } = this;
     const open = await this.runtime.dataSource.manager.findBy(AnalysisRunEntity, { done: false });
-    for (const run of open) {
+    await eachLimited(open, RUN_CONCURRENCY, async (run) => {
       const { service } = JSON.parse(run.request) as AnalysisRequestedV1;
       // A run taken over goes on from the cursor its interval began at (stored with the run).
-      if (ownership.owns(service)) await this.score(run);
-    }
+      if (!ownership.owns(service)) return;
+      // One run that fails (its stream moved on, the store hiccuped) does not hold up the others.
+      await this.score(run).catch((error: unknown) =>
+        this.logger.error(`analysis ${run.runId}: scoring failed: ${String(error)}`),
+      );
+    });
   }
 
   private async score(run: AnalysisRunEntity): Promise<void> {

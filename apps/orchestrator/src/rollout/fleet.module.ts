@@ -36,12 +36,11 @@ function fleetDriverFor(runtime: ServiceRuntime): FleetDriver {
       // Scale tests only: in-process instances, synthesised traffic (libs/fleet/src/simulated).
       const settings = simulatedSettingsFrom(process.env, runtime.config.analysis.metricSource);
       new Logger('SimulatedFleet').warn(
-        `ROLLGATE_FLEET=simulated (scale tests only): in-process instances, ${settings.rps} synthesised req/s per instance, ${settings.usersPerSecond} simulated users req/s per analysed service`,
+        `ROLLGATE_FLEET=simulated (scale tests only): in-process instances, ${settings.rps} synthesised req/s per instance (the router runs the simulated users)`,
       );
       return new SimulatedFleetDriver({
         profiles,
         rps: settings.rps,
-        users: { routerUrl: runtime.config.serviceUrls.router, perSecond: settings.usersPerSecond },
         ...(settings.seed !== undefined && { seed: settings.seed }),
       });
     }

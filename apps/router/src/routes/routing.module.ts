@@ -14,11 +14,13 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { USER_STICKY_HEADER } from '@rollgate/contracts';
 import {
   defaultDataPlaneRegistry,
+  EmbeddedProxyDataPlane,
   HAPROXY_KIND,
   type DataPlane,
   type HaproxyOptions,
   type RouteTable,
 } from '@rollgate/data-planes';
+import { SimulatedUsers, simulatedSettingsFrom } from '@rollgate/fleet';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import { RouteEntity } from './route.entity';
 import { CURRENT_DATA_PLANE, RouteRequestHandler } from './route-request.handler';
@@ -31,6 +33,7 @@ const HAPROXY_SLOTS_PER_SERVICE = 16;
 export class DataPlaneHolder implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('router');
   private current: DataPlane | undefined;
+  private users: SimulatedUsers | undefined;
 
   constructor(@Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime) {}
 
@@ -64,9 +67,27 @@ export class DataPlaneHolder implements OnModuleInit, OnApplicationShutdown {
           this.logger.warn(`could not restore route of ${route.service}: ${String(error)}`),
         );
     }
+    this.startSimulatedUsers(this.current);
+  }
+
+  /**
+   * ROLLGATE_FLEET=simulated (scale tests only): the simulated users' requests go through this
+   * data plane's routes and counters (libs/fleet/src/simulated/simulated-users.ts).
+   */
+  private startSimulatedUsers(dataPlane: DataPlane): void {
+    const { fleet, analysis } = this.runtime.config;
+    if (fleet !== 'simulated' || !(dataPlane instanceof EmbeddedProxyDataPlane)) return;
+    const { usersPerSecond } = simulatedSettingsFrom(process.env, analysis.metricSource);
+    if (usersPerSecond === 0) return;
+    this.logger.warn(
+      `ROLLGATE_FLEET=simulated (scale tests only): ${usersPerSecond} simulated user req/s per service with a canary or baseline share`,
+    );
+    this.users = new SimulatedUsers(dataPlane, usersPerSecond);
+    this.users.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.users?.close();
     await this.current?.close();
   }
 }

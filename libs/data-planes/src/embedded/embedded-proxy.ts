@@ -6,7 +6,15 @@ import {
   routeMismatches,
   withTimeout,
 } from '../confirmation';
-import { AppliedRoute, DataPlane, DataPlaneUnconfirmedError, Endpoint, RouteTable } from '../port';
+import {
+  AppliedRoute,
+  BackendInstance,
+  DataPlane,
+  DataPlaneUnconfirmedError,
+  Endpoint,
+  RouteTable,
+  VersionGroup,
+} from '../port';
 import { fullWeights, normalizedTable, validateRouteTable } from '../route-table';
 import { forwardRequest } from './forward';
 import { ActiveRoute } from './group-picker';
@@ -26,6 +34,18 @@ export interface EmbeddedProxyOptions {
   /** Latest latencies kept per group for `stats`. Default 1000; 0 keeps none. */
   recentSamples?: number;
 }
+
+/** What an instance answered one simulated request with. */
+export interface SimulatedOutcome {
+  status: number;
+  latencyMs: number;
+}
+
+/** Asks `instance` for the outcomes of `count` requests at once (the simulated fleet). */
+export type SimulatedAnswer = (
+  instance: BackendInstance,
+  count: number,
+) => Promise<SimulatedOutcome[]>;
 
 interface ServiceListener {
   readonly service: string;
@@ -149,6 +169,47 @@ export class EmbeddedProxyDataPlane implements DataPlane {
       const latencyMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
       listener.traffic.record(group, latencyMs, status);
     });
+  }
+
+  /** Services whose route gives canary or baseline a share: those an analysis may be measuring. */
+  servicesInAnalysis(): string[] {
+    return [...this.listeners.values()]
+      .filter(
+        ({ route }) =>
+          (route?.table.weights.canary ?? 0) + (route?.table.weights.baseline ?? 0) > 0,
+      )
+      .map(({ service }) => service);
+  }
+
+  /**
+   * `users` requests of simulated users (ROLLGATE_FLEET=simulated, scale tests only), each choosing
+   * its group and instance exactly as a real request does and counted in the same counters. Only
+   * the transport is simulated: each chosen instance is asked once for the outcomes of all the
+   * requests it got, instead of one HTTP exchange per request. An instance that cannot answer
+   * counts its requests as 502, as a failed forward would.
+   */
+  async simulate(service: string, users: string[], answer: SimulatedAnswer): Promise<void> {
+    const listener = this.listeners.get(service);
+    const route = listener?.route;
+    if (!listener || !route) return;
+    const sticky = route.table.sticky?.header;
+    const chosen = new Map<BackendInstance, { group: VersionGroup; count: number }>();
+    for (const user of users) {
+      const group = route.chooseGroup(sticky ? user : undefined);
+      const instance = route.chooseInstance(group);
+      const entry = chosen.get(instance) ?? { group, count: 0 };
+      entry.count++;
+      chosen.set(instance, entry);
+    }
+    await Promise.all(
+      [...chosen].map(async ([instance, { group, count }]) => {
+        const outcomes = await answer(instance, count).catch(() =>
+          Array.from({ length: count }, () => ({ status: 502, latencyMs: 0 })),
+        );
+        for (const { status, latencyMs } of outcomes)
+          listener.traffic.record(group, latencyMs, status);
+      }),
+    );
   }
 
   private boundEndpoint(listener: ServiceListener): Endpoint {

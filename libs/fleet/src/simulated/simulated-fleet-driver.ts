@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FleetDriver, FleetInstance, InstanceSpec, ObservedInstance } from '../fleet-driver';
 import type { BuildProfile } from '../local/local-fleet-driver';
-import { prng } from '../sample/behaviour';
-import { createMetrics } from '../sample/metrics';
+import { completesCheckout, outcome, prng, type Behaviour } from '../sample/behaviour';
+import { createMetrics, type SampleMetrics } from '../sample/metrics';
 import { sampleHandler, type SampleIdentity } from '../sample/sample-handler';
-import { SimulatedUsers } from './simulated-users';
+import { SIMULATED_OUTCOMES_PATH } from './simulated-users';
 import { TrafficSynthesiser, behaviourOf } from './traffic-synthesiser';
 
 export interface SimulatedFleetOptions {
@@ -17,12 +17,6 @@ export interface SimulatedFleetOptions {
    * counters at scrape time (ROLLGATE_SIMULATED_RPS); 0: only requests really sent are counted.
    */
   rps?: number;
-  /**
-   * Simulated users for data planes that count what they forward (the embedded proxy's counters,
-   * which the embedded metric source reads): requests per second sent through the router to each
-   * service while it has canary or baseline instances (ROLLGATE_SIMULATED_USERS_RPS; 0: none).
-   */
-  users?: { routerUrl: string; perSecond: number };
   /** Seed of the instances' random draws (each instance derives its own). */
   seed?: number;
   now?: () => number;
@@ -43,16 +37,9 @@ interface SimulatedInstance extends FleetInstance {
 export class SimulatedFleetDriver implements FleetDriver {
   readonly kind = 'simulated';
   private readonly instances = new Map<string, SimulatedInstance>();
-  private readonly users: SimulatedUsers | null;
   private started = 0;
 
-  constructor(private readonly options: SimulatedFleetOptions = {}) {
-    const users = options.users;
-    this.users =
-      users && users.perSecond > 0
-        ? new SimulatedUsers(users.routerUrl, users.perSecond, () => this.analysedServices())
-        : null;
-  }
+  constructor(private readonly options: SimulatedFleetOptions = {}) {}
 
   async start(spec: InstanceSpec): Promise<FleetInstance> {
     const id = `simulated-${spec.service}-${spec.group}-${randomUUID().slice(0, 8)}`;
@@ -85,16 +72,19 @@ export class SimulatedFleetDriver implements FleetDriver {
       rps > 0
         ? new TrafficSynthesiser(behaviour, rps, prng(seed ^ 0x5bd1e995), this.options.now)
         : null;
-    const server = createServer(
-      sampleHandler({
-        identity,
-        behaviour,
-        random,
-        metrics,
-        beforeScrape: () => {
-          for (const r of synthesiser?.due() ?? []) metrics.record(r.status, r.seconds, r.checkout);
-        },
-      }),
+    const handle = sampleHandler({
+      identity,
+      behaviour,
+      random,
+      metrics,
+      beforeScrape: () => {
+        for (const r of synthesiser?.due() ?? []) metrics.record(r.status, r.seconds, r.checkout);
+      },
+    });
+    const server = createServer((req, res) =>
+      req.url?.startsWith(SIMULATED_OUTCOMES_PATH)
+        ? answerBatch(req, res, { behaviour, random, metrics })
+        : handle(req, res),
     );
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((done, fail) => {
@@ -112,7 +102,6 @@ export class SimulatedFleetDriver implements FleetDriver {
       identity,
     };
     this.instances.set(id, instance);
-    this.users?.wake();
     return publicView(instance);
   }
 
@@ -145,21 +134,12 @@ export class SimulatedFleetDriver implements FleetDriver {
       });
   }
 
-  /** Services that have canary or baseline instances: the ones an analysis may be measuring. */
-  private analysedServices(): string[] {
-    const services = new Set<string>();
-    for (const i of this.instances.values())
-      if (i.group === 'canary' || i.group === 'baseline') services.add(i.service);
-    return [...services];
-  }
-
   /** How many simulated instances run (for the bench and logs). */
   size(): number {
     return this.instances.size;
   }
 
   async close(): Promise<void> {
-    await this.users?.close();
     await Promise.all([...this.instances.keys()].map((id) => this.stop(id)));
   }
 }
@@ -167,4 +147,37 @@ export class SimulatedFleetDriver implements FleetDriver {
 function publicView(instance: SimulatedInstance): FleetInstance {
   const { id, service, group, intended, host, port } = instance;
   return { id, service, group, intended, host, port };
+}
+
+/** Most requests one batch may ask for (a second of a busy service is far fewer). */
+const MAX_BATCH = 10_000;
+
+/**
+ * The outcomes of `count` requests of the simulated users (SimulatedUsers, in the router), drawn
+ * by the sample service's own `outcome()` and counted in this instance's /metrics as served: one
+ * exchange for the batch instead of one per request, and no waiting out each request's latency.
+ */
+function answerBatch(
+  req: IncomingMessage,
+  res: ServerResponse,
+  instance: { behaviour: Behaviour; random: () => number; metrics: SampleMetrics },
+): void {
+  const count = Number(new URL(req.url!, 'http://instance').searchParams.get('count'));
+  if (!Number.isInteger(count) || count < 1 || count > MAX_BATCH) {
+    res.writeHead(400, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: `count must be an integer in [1, ${MAX_BATCH}]` }));
+    return;
+  }
+  const outcomes: [number, number][] = [];
+  for (let i = 0; i < count; i++) {
+    const { status, delayMs } = outcome(instance.behaviour, instance.random);
+    instance.metrics.record(
+      status,
+      delayMs / 1000,
+      completesCheckout(instance.behaviour, status, instance.random),
+    );
+    outcomes.push([status, delayMs]);
+  }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ outcomes }));
 }

@@ -3,9 +3,9 @@ export interface SimulatedSettings {
   /** Requests/s per instance synthesised into its /metrics (ROLLGATE_SIMULATED_RPS, default 2). */
   rps: number;
   /**
-   * Requests/s per service the simulated users send through the router while a service has canary
-   * or baseline instances (ROLLGATE_SIMULATED_USERS_RPS; default 20 with the embedded metric
-   * source, which counts what the data plane forwards, and 0 with Prometheus).
+   * Requests/s per service the router's simulated users send through its routes while a route
+   * gives canary or baseline a share (ROLLGATE_SIMULATED_USERS_RPS; default 20 with the embedded
+   * metric source, which counts what the data plane forwards, and 0 with Prometheus).
    */
   usersPerSecond: number;
   /** Seed of the instances' random draws (ROLLGATE_SIMULATED_SEED; default: the clock). */

@@ -1,35 +1,54 @@
+import http from 'node:http';
+
+/** Where a simulated instance answers for a batch of requests (see SimulatedFleetDriver). */
+export const SIMULATED_OUTCOMES_PATH = '/simulated/outcomes';
+
 /** How often the simulated users send their share of requests. */
-const TICK_MS = 250;
-/** Requests in flight beyond which a tick sends nothing more (a slow data plane is not buried). */
-const MAX_IN_FLIGHT = 1_000;
-/** How long a service's data-plane endpoint is trusted before it is asked again. */
-const ENDPOINT_TTL_MS = 10_000;
+const TICK_MS = 1_000;
+/** Distinct simulated users (sticky routing hashes them like real users). */
+const USERS = 1_000;
+/** An instance that has not answered a batch in this long failed it. */
+const ANSWER_TIMEOUT_MS = 5_000;
+
+export interface SimulatedOutcome {
+  status: number;
+  latencyMs: number;
+}
+
+/** The embedded data plane as the simulated users need it (EmbeddedProxyDataPlane). */
+export interface SimulatedUserRoutes {
+  servicesInAnalysis(): string[];
+  simulate(
+    service: string,
+    users: string[],
+    answer: (
+      instance: { host: string; port: number },
+      count: number,
+    ) => Promise<SimulatedOutcome[]>,
+  ): Promise<void>;
+}
 
 /**
- * The simulated fleet's users: real HTTP requests through the router's data plane (so the data
- * plane counts them where it counts any user's), `perSecond` per service, only to services that
- * currently have canary or baseline instances. One timer for the whole fleet, never one per
- * instance or service; the endpoint of each service is read from the router's GET /routes/:service.
+ * The simulated fleet's users, run by the router (scale tests only): `perSecond` requests per
+ * service while its route gives canary or baseline a share. Each request chooses its group and
+ * instance through the data plane's own route and lands in its own counters (what the embedded
+ * metric source reads); only the transport is simulated: once a second each chosen instance is
+ * asked for the outcomes of all its requests in one exchange, so 500 services fit on 2 cores.
  */
 export class SimulatedUsers {
   private timer: NodeJS.Timeout | null = null;
   private last = Date.now();
   private readonly owed = new Map<string, number>();
-  private readonly endpoints = new Map<string, { url: string | null; at: number }>();
-  private inFlight = 0;
   private sent = 0;
-  private ticking = false;
-  private readonly pending = new Set<Promise<void>>();
+  private ticking: Promise<void> | null = null;
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
   constructor(
-    private readonly routerUrl: string,
+    private readonly routes: SimulatedUserRoutes,
     private readonly perSecond: number,
-    private readonly services: () => string[],
   ) {}
 
-  /** Starts the timer if it is not running (called when an instance starts). */
-  wake(): void {
-    if (this.timer) return;
+  start(): void {
     this.last = Date.now();
     this.timer = setInterval(() => void this.tick(), TICK_MS);
     this.timer.unref();
@@ -40,80 +59,59 @@ export class SimulatedUsers {
     return this.sent;
   }
 
-  private async tick(): Promise<void> {
-    // A slow tick (a busy router) is not overlapped by the next: the next one sends what is owed.
-    if (this.ticking) return;
-    this.ticking = true;
-    try {
-      await this.sendOwed();
-    } finally {
-      this.ticking = false;
-    }
+  /** Sends what is owed since the last tick; a slow tick is not overlapped by the next. */
+  tick(): Promise<void> {
+    this.ticking ??= this.sendOwed().finally(() => (this.ticking = null));
+    return this.ticking;
   }
 
   private async sendOwed(): Promise<void> {
     const now = Date.now();
     const elapsed = (now - this.last) / 1000;
     this.last = now;
-    const services = this.services();
+    const services = this.routes.servicesInAnalysis();
+    const current = new Set(services);
     for (const service of [...this.owed.keys()])
-      if (!services.includes(service)) this.owed.delete(service);
+      if (!current.has(service)) this.owed.delete(service);
     await Promise.all(
-      services.map(async (service) => {
+      services.map((service) => {
         const owed = (this.owed.get(service) ?? 0) + this.perSecond * elapsed;
         const count = Math.floor(owed);
         this.owed.set(service, owed - count);
-        if (count === 0 || this.inFlight >= MAX_IN_FLIGHT) return;
-        const url = await this.endpoint(service);
-        if (!url) return;
-        for (let i = 0; i < count && this.inFlight < MAX_IN_FLIGHT; i++) this.send(url);
+        const users = Array.from({ length: count }, () => `simulated-user-${this.sent++ % USERS}`);
+        return count === 0 ? undefined : this.routes.simulate(service, users, this.ask);
       }),
     );
   }
 
-  private send(url: string): void {
-    this.inFlight++;
-    this.sent++;
-    const request = fetch(url, {
-      headers: { 'x-user-id': `simulated-user-${this.sent % 1000}` },
-      signal: AbortSignal.timeout(5_000),
-    })
-      .then((response) => response.arrayBuffer())
-      .then(
-        () => undefined,
-        () => undefined,
-      )
-      .finally(() => {
-        this.inFlight--;
-        this.pending.delete(request);
+  private readonly ask = (
+    instance: { host: string; port: number },
+    count: number,
+  ): Promise<SimulatedOutcome[]> =>
+    new Promise((resolve, reject) => {
+      const url = `http://${instance.host}:${instance.port}${SIMULATED_OUTCOMES_PATH}?count=${count}`;
+      const req = http.get(url, { agent: this.agent }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => {
+          try {
+            const { outcomes } = JSON.parse(body) as { outcomes: [number, number][] };
+            resolve(outcomes.map(([status, latencyMs]) => ({ status, latencyMs })));
+          } catch {
+            reject(new Error(`instance answered ${response.statusCode}: ${body.slice(0, 100)}`));
+          }
+        });
+        response.on('error', reject);
       });
-    this.pending.add(request);
-  }
-
-  private async endpoint(service: string): Promise<string | null> {
-    const known = this.endpoints.get(service);
-    // A known endpoint is trusted for a while; an unknown one is asked again on the next tick.
-    if (known?.url && Date.now() - known.at < ENDPOINT_TTL_MS) return known.url;
-    let url: string | null = null;
-    try {
-      const response = await fetch(`${this.routerUrl}/routes/${encodeURIComponent(service)}`, {
-        signal: AbortSignal.timeout(2_000),
-      });
-      if (response.ok) {
-        const route = (await response.json()) as { endpoint?: { host?: string; port?: number } };
-        const port = route.endpoint?.port;
-        if (port) url = `http://${route.endpoint?.host || '127.0.0.1'}:${port}/work`;
-      }
-    } catch {
-      url = null;
-    }
-    this.endpoints.set(service, { url, at: Date.now() });
-    return url;
-  }
+      req.setTimeout(ANSWER_TIMEOUT_MS, () => req.destroy(new Error('no answer in time')));
+      req.on('error', reject);
+    });
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await Promise.all([...this.pending]);
+    await this.ticking;
+    this.agent.destroy();
   }
 }
