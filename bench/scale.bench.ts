@@ -346,6 +346,8 @@ interface Timings {
   toFirstStep: number[];
   toVerdict: number[];
   reconcileLag: Record<LagBucket, number[]>;
+  /** The slowest decisions outside the failover: when their verdict was appended, and the lag. */
+  slowest: { at: number; lag: number }[];
   /** Steps started more than once in a release (must be 0). */
   stepsTwice: number;
   firstRequest: number;
@@ -363,6 +365,7 @@ function timings(events: EventEnvelope[], failover: Failover | null): Timings {
     toFirstStep: [],
     toVerdict: [],
     reconcileLag: { before: [], during: [], after: [] },
+    slowest: [],
     stepsTwice: 0,
     firstRequest: Infinity,
     lastVerdict: 0,
@@ -391,9 +394,13 @@ function timings(events: EventEnvelope[], failover: Failover | null): Timings {
           (e.type === 'ReleaseStepCompleted' || e.type === 'ReleaseRollbackStarted') &&
           time(e) >= time(verdict),
       );
-      if (decision) result.reconcileLag[bucket(time(verdict))].push(time(decision) - time(verdict));
+      if (!decision) continue;
+      const lag = time(decision) - time(verdict);
+      result.reconcileLag[bucket(time(verdict))].push(lag);
+      if (bucket(time(verdict)) !== 'during') result.slowest.push({ at: time(verdict), lag });
     }
   }
+  result.slowest = result.slowest.sort((a, b) => b.lag - a.lag).slice(0, 5);
   return result;
 }
 
@@ -594,6 +601,14 @@ function printTable(results: PhaseResult[], instances: number): void {
     counted.set(key, (counted.get(key) ?? 0) + 1);
   }
   for (const [reason, n] of counted) console.log(`good build rolled back ×${n}: ${reason}`);
+  for (const r of results.filter((r) => r.timings.slowest.length > 0)) {
+    const since = (at: number) =>
+      r.failover
+        ? `kill ${at < r.failover.killedAt ? '-' : '+'}${seconds(Math.abs(at - r.failover.killedAt))} s, restart at +${seconds(r.failover.restartedAt - r.failover.killedAt)} s`
+        : `${seconds(at - r.timings.firstRequest)} s into the phase`;
+    const slowest = r.timings.slowest.map(({ at, lag }) => `${seconds(lag)} s (${since(at)})`);
+    console.log(`${r.name}: slowest decisions outside the failover: ${slowest.join('; ')}`);
+  }
   for (const missed of results.flatMap((r) => r.badMissed))
     console.log(`bad build not rolled back: ${missed}`);
   const released = results[results.length - 1]!;

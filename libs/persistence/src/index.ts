@@ -7,3 +7,4 @@ export { PlatformTables1764000000000 } from './migrations/1764000000000-platform
 export * from './transaction';
 export * from './read-your-writes';
 export * from './consumer-lag';
+export * from './wake-ups';

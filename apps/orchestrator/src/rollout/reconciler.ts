@@ -16,7 +16,13 @@ import {
 } from '@rollgate/contracts';
 import { TOPICS } from '@rollgate/contracts';
 import { fold, type Decision } from '@rollgate/event-sourcing';
-import { ConcurrencyConflictError, EventStore, type ExecuteOptions } from '@rollgate/persistence';
+import {
+  ConcurrencyConflictError,
+  EventStore,
+  wakeUpChannel,
+  WakeUpListener,
+  type ExecuteOptions,
+} from '@rollgate/persistence';
 import {
   claimWorkByPartition,
   eachLimited,
@@ -48,6 +54,7 @@ import { ApiGate } from '../api-gate/api-gate';
 import { ReleaseEntity } from '../releases/release.entity';
 import { buildOf, FLEET_MANAGER, FleetManager, type Build } from './fleet-manager';
 import { raisedWeights } from './share-raise';
+import { SIGNALS_WAKE_UP } from './signals.projection';
 import { SyntheticTraffic, WORKSPACE_ROOT } from './synthetic-traffic';
 import {
   AnalysisVerdictEntity,
@@ -59,6 +66,33 @@ const ORIGIN = { actor: 'service:orchestrator', causationId: null };
 const HELD_RECHECK_MS = 2_000;
 /** Services reconciled side by side in one pass. */
 const PASS_CONCURRENCY = 16;
+
+/**
+ * Facts of each service's latest release this process has seen in the store and that stay true:
+ * a request id appended to the log (it is append-only) and a route answered `applied` (answers are
+ * never replaced). A pass that knows one does not ask the store again.
+ */
+class KnownFacts {
+  private readonly byService = new Map<string, { releaseId: string; facts: Set<string> }>();
+
+  has({ service, releaseId }: Pick<Release, 'service' | 'releaseId'>, fact: string): boolean {
+    const known = this.byService.get(service);
+    return known?.releaseId === releaseId && known.facts.has(fact);
+  }
+
+  add({ service, releaseId }: Pick<Release, 'service' | 'releaseId'>, fact: string): void {
+    let known = this.byService.get(service);
+    if (known?.releaseId !== releaseId) {
+      known = { releaseId, facts: new Set() };
+      this.byService.set(service, known);
+    }
+    known.facts.add(fact);
+  }
+
+  forget(service: string): void {
+    this.byService.delete(service);
+  }
+}
 
 /**
  * The release loop: compares what each active release needs (its fold) with what runs, and does
@@ -80,11 +114,17 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly gateAskedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** Services being reconciled now (by a pass or a wake-up), and those to do again right after. */
+  private readonly visiting = new Map<string, Promise<void>>();
+  private readonly visitAgain = new Set<string>();
+  private wakeUps: WakeUpListener | undefined;
+  private stopping = false;
   /** Load generators of analysed steps whose release asked for synthetic traffic (by run id). */
   private readonly synthetic = new SyntheticTraffic(WORKSPACE_ROOT);
   private readonly syntheticFor = new Map<string, Release>();
   /** The service stream's version as the pass in progress over each service knows it. */
   private readonly passVersion = new Map<string, number>();
+  private readonly known = new KnownFacts();
   /** The services this replica drives: those whose release partitions it holds (ADR 0015). */
   private ownership: WorkOwnership = SOLE_OWNER;
 
@@ -101,12 +141,42 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
       topic: TOPICS.releases,
     });
     this.timer = setInterval(() => void this.tick(), 250);
+    await this.listenForSignals();
+  }
+
+  /**
+   * With replicas (PostgreSQL), a verdict or a route answer is folded by whichever replica its
+   * partition went to; the projection then wakes every replica at commit, and the one that owns
+   * the service reconciles it at once instead of at its next pass (which still comes, should a
+   * wake-up be lost).
+   */
+  private async listenForSignals(): Promise<void> {
+    const channel = wakeUpChannel(this.runtime.dataSource.options, SIGNALS_WAKE_UP);
+    if (!channel) return;
+    this.wakeUps = new WakeUpListener(
+      this.runtime.config.databaseUrl,
+      channel,
+      (service) => this.wakeUp(service),
+      (problem) => this.logger.warn(problem),
+    );
+    await this.wakeUps.start();
+  }
+
+  /** Something the service waits for committed: reconcile it now if this replica drives it. */
+  wakeUp(service: string): void {
+    if (this.stopping || !this.ownership.owns(service)) return;
+    // A visit in progress may have read the state before this commit: go again right after it.
+    if (this.visiting.has(service)) this.visitAgain.add(service);
+    else void this.visit(service);
   }
 
   /** Before any module closes: the last pass finishes while the fleet and the store are open. */
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
+    await this.wakeUps?.close();
     await this.running;
+    await Promise.all(this.visiting.values());
     await this.synthetic.stopAll();
     await this.ownership.stop();
   }
@@ -135,16 +205,28 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
       if (!ownership.owns(service)) return this.letGo(service);
       // Nothing to drive: visited once per ownership (to restore its fleet), then only with a release.
       if (!live.has(service) && this.idle.has(service)) return;
-      try {
-        await this.reconcile(service);
-      } catch (error) {
+      await this.visit(service);
+    });
+  }
+
+  /** Reconciles one service; a pass and a wake-up never reconcile the same service at once. */
+  private visit(service: string): Promise<void> {
+    const inProgress = this.visiting.get(service);
+    if (inProgress) return inProgress;
+    const visit = this.reconcile(service)
+      .catch((error: unknown) => {
         if (error instanceof ConcurrencyConflictError) {
           // Another writer (a user's command, or a replica that now owns the service) appended
           // first: this pass's decision was made on an old state, so it is dropped, not retried.
           this.logger.debug(`${service}: stream moved on during the pass (${error.message})`);
         } else this.logger.error(`${service}: reconcile failed: ${String(error)}`);
-      }
-    });
+      })
+      .finally(() => {
+        this.visiting.delete(service);
+        if (this.visitAgain.delete(service)) this.wakeUp(service);
+      });
+    this.visiting.set(service, visit);
+    return visit;
   }
 
   /** A service this replica no longer owns: its load generators stop; the new owner drives it. */
@@ -152,6 +234,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     if (this.restored.delete(service)) this.logger.log(`${service}: owned by another replica now`);
     this.idle.delete(service);
     this.adopted.delete(service);
+    this.known.forget(service);
     await this.stopSyntheticTraffic(service, null);
   }
 
@@ -346,6 +429,10 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
       case 'analysis': {
         const runId = `${releaseId}:analysis:${release.step}`;
         if (await this.applyVerdict(release)) return;
+        if (this.known.has(release, runId)) {
+          await this.startSyntheticTraffic(release, runId);
+          return;
+        }
         const intervalSeconds = Math.max(1, Math.min(10, Math.floor(release.plan.stepSeconds / 3)));
         const started = await this.runtime.dataSource.manager.findOne(ReleaseEntity, {
           select: ['requestedAt'],
@@ -527,8 +614,12 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     weights: Step['weights'],
   ): Promise<'applied' | 'waiting' | 'failed'> {
     requestId = `${requestId}@${this.life}`;
+    if (this.known.has(release, `applied:${requestId}`)) return 'applied';
     const answer = await this.answerOf(requestId);
-    if (answer?.outcome === 'applied') return 'applied';
+    if (answer?.outcome === 'applied') {
+      this.known.add(release, `applied:${requestId}`);
+      return 'applied';
+    }
     if (answer?.outcome === 'failed') {
       if (release.phase === 'progressing') {
         await this.decide(release.service, (s) =>
@@ -567,6 +658,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     id: string,
     event: Pick<NewEvent, 'type' | 'data'>,
   ): Promise<void> {
+    if (this.known.has(release, id)) return;
     const streamId = `requests:${release.releaseId}`;
     await this.eventStore.execute(
       {
@@ -590,6 +682,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
             ],
       this.fence(release.service),
     );
+    this.known.add(release, id);
   }
 
   /** Before success: the new build becomes stable and takes all traffic, the old one is retired. */

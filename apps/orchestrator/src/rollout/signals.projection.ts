@@ -7,6 +7,7 @@ import type {
   RouteApplyFailedV1,
   RouteAppliedV1,
 } from '@rollgate/contracts';
+import { wakeUpOnCommit } from '@rollgate/persistence';
 import { readModelEvents, type EventLogContext } from '@rollgate/platform';
 import {
   AnalysisVerdictEntity,
@@ -15,6 +16,8 @@ import {
 } from './signals.entity';
 
 const SIGNALS = 'release-signals';
+/** Wakes the replica that drives the service (Reconciler) when a signal for it commits. */
+export const SIGNALS_WAKE_UP = 'release_signals';
 
 /**
  * What other services answered the orchestrator: route confirmations, analysis verdicts and the
@@ -35,6 +38,7 @@ export class ReleaseSignalsProjection {
       outcome: 'applied',
       reason: null,
     });
+    await wakeUpOnCommit(context.getManager(), SIGNALS_WAKE_UP, data.service);
   }
 
   @EventPattern(readModelEvents(SIGNALS, 'RouteApplyFailed'))
@@ -49,6 +53,7 @@ export class ReleaseSignalsProjection {
       outcome: 'failed',
       reason: data.reason,
     });
+    await wakeUpOnCommit(context.getManager(), SIGNALS_WAKE_UP, data.service);
   }
 
   @EventPattern(readModelEvents(SIGNALS, 'AnalysisVerdictReached'))
@@ -63,6 +68,7 @@ export class ReleaseSignalsProjection {
       verdict: data.verdict,
       reasons: JSON.stringify(data.reasons),
     });
+    await wakeUpOnCommit(context.getManager(), SIGNALS_WAKE_UP, data.service);
   }
 
   @EventPattern(readModelEvents(SIGNALS, 'AnalysisShareRaiseRequested'))
@@ -79,5 +85,6 @@ export class ReleaseSignalsProjection {
       toPercent: data.toPercent,
       reason: data.reason,
     });
+    await wakeUpOnCommit(context.getManager(), SIGNALS_WAKE_UP, data.service);
   }
 }

@@ -1,0 +1,95 @@
+import type { AnalysisVerdictReachedV1, EventEnvelope } from '@rollgate/contracts';
+import { SimulatedFleetDriver } from '@rollgate/fleet';
+import { inTransaction, wakeUpOnCommit } from '@rollgate/persistence';
+import { EventLogContext, type ServiceRuntime } from '@rollgate/platform';
+import { createTestDatabase, openTestRuntime } from '@rollgate/platform/testing';
+import { ApiDocuments } from '../api-gate/api-documents';
+import { ApiGate } from '../api-gate/api-gate';
+import { ORCHESTRATOR_PERSISTENCE } from '../app.module';
+import { FleetManager } from './fleet-manager';
+import { Reconciler } from './reconciler';
+import { ReleaseSignalsProjection, SIGNALS_WAKE_UP } from './signals.projection';
+
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('wake-ups on PostgreSQL: a signal committed by any replica wakes the one that drives the service', () => {
+  let drop: () => Promise<void>;
+  let runtime: ServiceRuntime;
+  let fleet: FleetManager;
+  let reconciler: Reconciler;
+  let woken: string[];
+
+  beforeAll(async () => {
+    const db = await createTestDatabase('wake_');
+    drop = db.drop;
+    runtime = await openTestRuntime('orchestrator', ORCHESTRATOR_PERSISTENCE, {
+      ROLLGATE_STORAGE: 'postgres',
+      ROLLGATE_DATABASE_URL: db.url,
+    });
+    fleet = new FleetManager(new SimulatedFleetDriver());
+    reconciler = new Reconciler(
+      runtime.eventStore,
+      runtime,
+      fleet,
+      new ApiGate(new ApiDocuments(runtime.eventStore), fleet, runtime),
+    );
+    await reconciler.onApplicationBootstrap();
+  }, 30_000);
+  afterAll(async () => {
+    await reconciler.beforeApplicationShutdown();
+    await fleet.driver.close();
+    await runtime.close();
+    await drop();
+  });
+
+  beforeEach(() => {
+    // No release is in the read model, so passes reconcile nothing: every visit is a wake-up.
+    woken = [];
+    jest.spyOn(reconciler, 'reconcile').mockImplementation((service) => {
+      woken.push(service);
+      return Promise.resolve();
+    });
+  });
+
+  it('a verdict folded into the read model wakes the owner at commit', async () => {
+    const event = {
+      id: '00000000-0000-7000-8000-000000000001',
+      type: 'AnalysisVerdictReached',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      actor: 'service:analysis',
+      correlationId: 'r-1',
+      causationId: null,
+      key: 'checkout',
+      data: {
+        analysisRunId: 'r-1:analysis:0',
+        releaseId: 'r-1',
+        service: 'checkout',
+        verdict: 'PASS',
+        score: 100,
+        reasons: [],
+      },
+    } as EventEnvelope<AnalysisVerdictReachedV1>;
+    const logged = { event, position: { topic: 'rollgate.analysis', partition: 0, offset: 0 } };
+    await inTransaction(runtime.dataSource, async (manager) => {
+      await new ReleaseSignalsProjection().verdictReached(
+        event,
+        new EventLogContext([{ ...logged, headers: {} }, manager, 'release-signals']),
+      );
+      await settle(300);
+      // Not before the commit: the owner would read a state without the verdict.
+      expect(woken).toEqual([]);
+    });
+    await settle(300);
+    expect(woken).toEqual(['checkout']);
+  });
+
+  it('a transaction rolled back wakes nobody', async () => {
+    await inTransaction(runtime.dataSource, async (manager) => {
+      await wakeUpOnCommit(manager, SIGNALS_WAKE_UP, 'payments');
+      throw new Error('rolled back');
+    }).catch(() => undefined);
+    await settle(600);
+    expect(woken).toEqual([]);
+  });
+});
