@@ -180,6 +180,8 @@ async function boot(profiles: string): Promise<Cluster> {
   const env = {
     ...portsEnv(BASE_PORT),
     ROLLGATE_MODE: 'production',
+    // npm run bench:scale starts a broker of its own with an empty log (package.json).
+    KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
     ROLLGATE_SCHEMA_PREFIX: prefix,
     ROLLGATE_DATA_DIR: join(dir, 'data'),
     ROLLGATE_TOKENS_FILE: join(dir, 'tokens.json'),

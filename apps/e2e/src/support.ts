@@ -109,8 +109,10 @@ export async function startServiceProcesses(
     async () => (await Promise.all(urls.map(healthy))).every(Boolean),
     'five healthy services',
     90_000,
-  ).catch((error: Error) => {
+  ).catch(async (error: Error) => {
     const output = [...procs].map(([name, p]) => `--- ${name}\n${p.output().slice(-1500)}`);
+    // Nobody else holds these processes: stop them rather than leave them running.
+    await Promise.all([...procs.values()].map((p) => stop(p)));
     throw new Error(`${error.message}\n${output.join('\n')}`);
   });
   return procs;

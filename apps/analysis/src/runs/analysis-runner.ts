@@ -191,12 +191,6 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
 
   private async score(run: AnalysisRunEntity): Promise<void> {
     const request = JSON.parse(run.request) as AnalysisRequestedV1;
-    const streamId = `analysis:${run.runId}`;
-    const history = await this.eventStore.load(streamId);
-    const scored = history
-      .filter((e) => e.type === 'AnalysisIntervalScored')
-      .map((e) => e.data as AnalysisIntervalScoredV1);
-    const index = scored.length;
     const now = Date.now();
     const action = intervalAction({
       intervalStartedAt: Date.parse(run.intervalStartedAt),
@@ -204,7 +198,14 @@ export class AnalysisRunner implements OnApplicationBootstrap, OnApplicationShut
       now,
       intervalSeconds: request.intervalSeconds,
     });
+    // Most ticks fall inside an interval: nothing is read for them, not even the run's stream.
     if (action === 'wait') return;
+    const streamId = `analysis:${run.runId}`;
+    const history = await this.eventStore.load(streamId);
+    const scored = history
+      .filter((e) => e.type === 'AnalysisIntervalScored')
+      .map((e) => e.data as AnalysisIntervalScoredV1);
+    const index = scored.length;
     const judgedBy = await this.judging(request, run);
     const ownMetrics = metricsOf(judgedBy.config);
     if (action === 'reopen') {

@@ -1,11 +1,16 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS, type EventEnvelope } from '@rollgate/contracts';
+import { wakeUpOnCommit } from '@rollgate/persistence';
 import { eventTypesOn, readModelEvents, type EventLogContext } from '@rollgate/platform';
 import { evolveReleaseSummary, type Release } from '@rollgate/releases';
+import { SIGNALS_WAKE_UP } from '../rollout/signals.projection';
 import { ReleaseEntity } from './release.entity';
 
-/** Folds release events into the `releases` table with the same pure fold the write side uses. */
+/**
+ * Folds release events into the `releases` table with the same pure fold the write side uses,
+ * and wakes the replica that drives the service (Reconciler) when they commit.
+ */
 @Controller()
 export class ReleaseProjection {
   @EventPattern(readModelEvents('releases', ...eventTypesOn(TOPICS.releases)))
@@ -28,5 +33,7 @@ export class ReleaseProjection {
       summary: JSON.stringify(after),
       lastSequence: event.sequence ?? 0,
     });
+    // A new release, a user's command, or the owner's own decision: the owner looks at once.
+    await wakeUpOnCommit(context.getManager(), SIGNALS_WAKE_UP, after.service);
   }
 }

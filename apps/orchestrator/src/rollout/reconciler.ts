@@ -64,6 +64,12 @@ import {
 
 const ORIGIN = { actor: 'service:orchestrator', causationId: null };
 const HELD_RECHECK_MS = 2_000;
+/**
+ * How often a pass looks at every service with a release: for timers (step deadlines, warm-up,
+ * pauses) and as the safety net of wake-ups. Without wake-ups (SQLite: one process) passes are
+ * also how signals are noticed, so they come four times as often.
+ */
+const PASS_MS = { wokenUp: 1_000, alone: 250 };
 /** Services reconciled side by side in one pass. */
 const PASS_CONCURRENCY = 16;
 
@@ -140,8 +146,8 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
       loop: 'releases',
       topic: TOPICS.releases,
     });
-    this.timer = setInterval(() => void this.tick(), 250);
-    await this.listenForSignals();
+    const wokenUp = await this.listenForSignals();
+    this.timer = setInterval(() => void this.tick(), wokenUp ? PASS_MS.wokenUp : PASS_MS.alone);
   }
 
   /**
@@ -150,9 +156,9 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
    * the service reconciles it at once instead of at its next pass (which still comes, should a
    * wake-up be lost).
    */
-  private async listenForSignals(): Promise<void> {
+  private async listenForSignals(): Promise<boolean> {
     const channel = wakeUpChannel(this.runtime.dataSource.options, SIGNALS_WAKE_UP);
-    if (!channel) return;
+    if (!channel) return false;
     this.wakeUps = new WakeUpListener(
       this.runtime.config.databaseUrl,
       channel,
@@ -160,6 +166,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
       (problem) => this.logger.warn(problem),
     );
     await this.wakeUps.start();
+    return true;
   }
 
   /** Something the service waits for committed: reconcile it now if this replica drives it. */

@@ -161,8 +161,6 @@ describe('embedded proxy routing real HTTP traffic', () => {
       const below30 = LATENCY_BUCKET_BOUNDS_MS.filter((bound) => bound < 30).length;
       expect(canaryLatency.counts.slice(0, below30).every((count) => count === 0)).toBe(true);
       expect(canaryLatency.sumMs).toBeGreaterThanOrEqual(100 * 29);
-      expect(before.groups.canary.recentLatenciesMs).toHaveLength(100);
-      expect(Math.min(...before.groups.canary.recentLatenciesMs)).toBeGreaterThanOrEqual(29);
 
       const window = diffTrafficStats(before, after);
       expect(window.groups.stable).toMatchObject({ requests: 80, errors: 0 });

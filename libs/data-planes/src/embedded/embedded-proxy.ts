@@ -31,8 +31,6 @@ export interface EmbeddedProxyOptions {
   upstreamTimeoutMs?: number;
   /** How long `apply` may take to confirm. Default {@link DEFAULT_CONFIRM_TIMEOUT_MS}. */
   confirmTimeoutMs?: number;
-  /** Latest latencies kept per group for `stats`. Default 1000; 0 keeps none. */
-  recentSamples?: number;
 }
 
 /** What an instance answered one simulated request with. */
@@ -143,7 +141,7 @@ export class EmbeddedProxyDataPlane implements DataPlane {
     const listener: ServiceListener = {
       service,
       server: http.createServer(),
-      traffic: new TrafficRecorder(service, this.options.recentSamples ?? 1000),
+      traffic: new TrafficRecorder(service),
       route: undefined,
     };
     listener.server.on('request', (req, res) => this.handle(listener, req, res));

@@ -18,7 +18,7 @@ describe('latency buckets', () => {
 
 describe('TrafficRecorder', () => {
   it('counts requests, 5xx errors and latencies per group, cumulatively', () => {
-    const recorder = new TrafficRecorder('web', 3);
+    const recorder = new TrafficRecorder('web');
     recorder.record('stable', 4, 200);
     recorder.record('stable', 12, 404);
     recorder.record('canary', 30, 500);
@@ -36,17 +36,8 @@ describe('TrafficRecorder', () => {
     expect(groups.canary.latency.counts[LATENCY_BUCKET_BOUNDS_MS.indexOf(5)]).toBe(1);
   });
 
-  it('keeps only the most recent latencies, oldest first', () => {
-    const recorder = new TrafficRecorder('web', 3);
-    [1, 2, 3, 4, 5].forEach((ms) => recorder.record('green', ms, 200));
-    expect(recorder.snapshot().groups.green.recentLatenciesMs).toEqual([3, 4, 5]);
-    const none = new TrafficRecorder('web', 0);
-    none.record('green', 1, 200);
-    expect(none.snapshot().groups.green.recentLatenciesMs).toEqual([]);
-  });
-
   it('snapshots are copies, and two of them diff into the traffic in between', () => {
-    const recorder = new TrafficRecorder('web', 10);
+    const recorder = new TrafficRecorder('web');
     recorder.record('canary', 5, 200);
     const before = recorder.snapshot();
     recorder.record('canary', 300, 503);
@@ -65,9 +56,9 @@ describe('TrafficRecorder', () => {
 
 describe('counter epochs', () => {
   it('name one life of the counters: a new recorder (a restarted proxy) is a new epoch', () => {
-    const before = new TrafficRecorder('web', 0);
+    const before = new TrafficRecorder('web');
     before.record('canary', 5, 200);
-    const restarted = new TrafficRecorder('web', 0);
+    const restarted = new TrafficRecorder('web');
 
     expect(before.snapshot().epoch).toBe(before.snapshot().epoch);
     expect(restarted.snapshot().epoch).not.toBe(before.snapshot().epoch);

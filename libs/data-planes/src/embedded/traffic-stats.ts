@@ -24,8 +24,6 @@ export interface GroupTrafficStats {
   /** Responses with status 5xx, including the proxy's own 502/504 when an instance failed. */
   errors: number;
   latency: LatencyHistogram;
-  /** The most recent latencies in ms, oldest first (bounded; not cumulative). */
-  recentLatenciesMs: number[];
 }
 
 /** A snapshot of one service's traffic per group; diff two with {@link diffTrafficStats}. */
@@ -39,32 +37,6 @@ export interface ServiceTrafficStats {
   groups: Record<VersionGroup, GroupTrafficStats>;
 }
 
-/** Fixed-size ring of the last N samples: cheap to record, copied only on snapshot. */
-class RecentSamples {
-  private readonly samples: Float64Array;
-  private next = 0;
-  private size = 0;
-
-  constructor(capacity: number) {
-    this.samples = new Float64Array(capacity);
-  }
-
-  add(value: number): void {
-    if (this.samples.length === 0) return;
-    this.samples[this.next] = value;
-    this.next = (this.next + 1) % this.samples.length;
-    this.size = Math.min(this.size + 1, this.samples.length);
-  }
-
-  toArray(): number[] {
-    const start = (this.next - this.size + this.samples.length) % Math.max(this.samples.length, 1);
-    return Array.from(
-      { length: this.size },
-      (_, i) => this.samples[(start + i) % this.samples.length],
-    );
-  }
-}
-
 /** Index of the histogram bucket for a latency. */
 export function bucketIndex(latencyMs: number): number {
   const index = LATENCY_BUCKET_BOUNDS_MS.findIndex((bound) => latencyMs <= bound);
@@ -76,18 +48,12 @@ class GroupRecorder {
   errors = 0;
   sumMs = 0;
   readonly counts = new Array<number>(LATENCY_BUCKET_BOUNDS_MS.length + 1).fill(0);
-  readonly recent: RecentSamples;
-
-  constructor(recentCapacity: number) {
-    this.recent = new RecentSamples(recentCapacity);
-  }
 
   record(latencyMs: number, isError: boolean): void {
     this.requests += 1;
     if (isError) this.errors += 1;
     this.sumMs += latencyMs;
     this.counts[bucketIndex(latencyMs)] += 1;
-    this.recent.add(latencyMs);
   }
 
   snapshot(): GroupTrafficStats {
@@ -100,7 +66,6 @@ class GroupRecorder {
         sumMs: this.sumMs,
         count: this.requests,
       },
-      recentLatenciesMs: this.recent.toArray(),
     };
   }
 }
@@ -110,12 +75,9 @@ export class TrafficRecorder {
   readonly epoch = randomUUID();
   private readonly groups: Record<VersionGroup, GroupRecorder>;
 
-  constructor(
-    readonly service: string,
-    recentCapacity: number,
-  ) {
+  constructor(readonly service: string) {
     this.groups = Object.fromEntries(
-      VERSION_GROUPS.map((group) => [group, new GroupRecorder(recentCapacity)]),
+      VERSION_GROUPS.map((group) => [group, new GroupRecorder()]),
     ) as Record<VersionGroup, GroupRecorder>;
   }
 
@@ -131,7 +93,7 @@ export class TrafficRecorder {
   }
 }
 
-/** Traffic between two snapshots of one service (`later` minus `earlier`); recent samples come from `later`. */
+/** Traffic between two snapshots of one service (`later` minus `earlier`). */
 export function diffTrafficStats(
   earlier: ServiceTrafficStats,
   later: ServiceTrafficStats,
@@ -155,6 +117,5 @@ function diffGroup(earlier: GroupTrafficStats, later: GroupTrafficStats): GroupT
       sumMs: later.latency.sumMs - earlier.latency.sumMs,
       count: later.latency.count - earlier.latency.count,
     },
-    recentLatenciesMs: later.recentLatenciesMs,
   };
 }

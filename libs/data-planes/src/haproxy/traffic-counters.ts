@@ -136,6 +136,5 @@ function withoutLatency(counts: ServerCounts): GroupTrafficStats {
       sumMs: 0,
       count: 0,
     },
-    recentLatenciesMs: [],
   };
 }
