@@ -204,7 +204,9 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     const live = new Set(
       releases.filter((r) => !FINAL_PHASES.includes(r.phase as ReleasePhase)).map((r) => r.service),
     );
-    const services = [...new Set(releases.map((r) => r.service))];
+    // Services with a release first: after a takeover, the first pass also restores the fleet of
+    // every newly owned service, and releases waiting on a decision should not queue behind that.
+    const services = [...new Set([...live, ...releases.map((r) => r.service)])];
     // Passes over services wait on the store, the router and the analysis, not on this CPU: side
     // by side, so one slow service does not hold up the decisions of all the others.
     await eachLimited(services, PASS_CONCURRENCY, async (service) => {

@@ -241,7 +241,10 @@ export class KafkaEventLog implements EventLog {
       // A member that died is evicted (and its partitions reassigned) within 10 s.
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
-      maxWaitTimeInMs: 100,
+      // The broker answers a fetch as soon as a record arrives (minBytes 1): this only bounds an
+      // empty poll. Dozens of idle consumers polling ten times a second cost the broker and
+      // every process CPU for nothing; twice a second keeps heartbeats and rebalances prompt.
+      maxWaitTimeInMs: 500,
     });
     const subscription = new KafkaSubscription(this, consumer, options);
     this.subscriptions.add(subscription);
