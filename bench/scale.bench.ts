@@ -13,9 +13,9 @@
  *    (SIGKILL) and started again BENCH_RESTART_AFTER_S later.
  *
  * Times come from the log (each event's occurredAt). Reconcile lag: an analysis verdict appended →
- * the owner's decision on it (ReleaseStepCompleted or ReleaseRollbackStarted), bucketed by when the
- * verdict was appended: before the kill, during the failover (kill → the survivors own every
- * partition, read from their /health), after.
+ * the owner's decision on it (ReleaseStepCompleted or ReleaseRollbackStarted): before the kill
+ * (decided before it), during the failover (appended before the survivors owned every partition,
+ * read from their /health, and decided after the kill), after.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -372,8 +372,13 @@ function timings(events: EventEnvelope[], failover: Failover | null): Timings {
     firstRequest: Infinity,
     lastVerdict: 0,
   };
-  const bucket = (at: number): LagBucket =>
-    !failover || at < failover.killedAt ? 'before' : at < failover.takenOverAt ? 'during' : 'after';
+  // A verdict still waiting for its decision when the replica was killed waited on the failover.
+  const bucket = (verdictAt: number, decidedAt: number): LagBucket =>
+    !failover || decidedAt < failover.killedAt
+      ? 'before'
+      : verdictAt < failover.takenOverAt
+        ? 'during'
+        : 'after';
   for (const mine of byRelease.values()) {
     mine.sort((a, b) => time(a) - time(b));
     const requested = mine.find((e) => e.type === 'ReleaseRequested');
@@ -398,8 +403,9 @@ function timings(events: EventEnvelope[], failover: Failover | null): Timings {
       );
       if (!decision) continue;
       const lag = time(decision) - time(verdict);
-      result.reconcileLag[bucket(time(verdict))].push(lag);
-      if (bucket(time(verdict)) !== 'during') result.slowest.push({ at: time(verdict), lag });
+      const when = bucket(time(verdict), time(decision));
+      result.reconcileLag[when].push(lag);
+      if (when !== 'during') result.slowest.push({ at: time(verdict), lag });
     }
   }
   result.slowest = result.slowest.sort((a, b) => b.lag - a.lag).slice(0, 5);
