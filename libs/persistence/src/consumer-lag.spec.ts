@@ -11,8 +11,7 @@ function fixture() {
   const runner = {
     name: 'releases',
     topics: ['t'],
-    checkpoint: async (topic: string, partition: number) =>
-      checkpoints.get(`${topic}:${partition}`),
+    checkpoints: async () => new Map(checkpoints),
   } as unknown as ProjectionRunner;
   const tracker = new ConsumerLagTracker(
     log,

@@ -53,9 +53,10 @@ export class ConsumerLagTracker {
     for (const runner of runners) {
       let events = 0;
       let oldestSeenAt: number | undefined;
+      const checkpoints = await runner.checkpoints();
       for (const topic of runner.topics) {
         for (const [partition, end] of (ends.get(topic) ?? []).entries()) {
-          const next = (await runner.checkpoint(topic, partition)) ?? 0;
+          const next = checkpoints.get(`${topic}:${partition}`) ?? 0;
           if (next >= end) continue;
           events += end - next;
           const seenAt = this.firstSeenPast(`${topic}:${partition}`, next) ?? now;

@@ -1,5 +1,5 @@
 import { context, propagation } from '@opentelemetry/api';
-import type { DataSource, EntityManager } from 'typeorm';
+import { MoreThan, type DataSource, type EntityManager } from 'typeorm';
 import { eventCatalog, type EventCatalog, type EventEnvelope } from '@rollgate/contracts';
 import { fold, type Aggregate, type Decision } from '@rollgate/event-sourcing';
 import { OutboxEntity, StoredEventEntity } from './entities';
@@ -57,12 +57,14 @@ export class EventStore {
     this.committedListeners.push(listener);
   }
 
+  /** The stream's events in order; with `afterVersion`, only those after the first that many. */
   async load(
     streamId: string,
     manager: EntityManager = this.dataSource.manager,
+    afterVersion = 0,
   ): Promise<EventEnvelope[]> {
     const rows = await manager.find(StoredEventEntity, {
-      where: { streamId },
+      where: { streamId, ...(afterVersion > 0 && { sequence: MoreThan(afterVersion) }) },
       order: { sequence: 'ASC' },
     });
     return rows.map((row) => this.catalog.upcast(JSON.parse(row.envelope) as EventEnvelope));
@@ -104,6 +106,24 @@ export class EventStore {
         }
       }
     }
+  }
+
+  /**
+   * Appends events the caller decided on the stream as it folded it up to `version`, under the
+   * same lock as a fence: refused with ConcurrencyConflictError once the stream moved on. For a
+   * caller that keeps the stream's state itself, so nothing is read again.
+   */
+  async appendAt(streamId: string, version: number, decided: Decision): Promise<EventEnvelope[]> {
+    if (decided.length === 0) return [];
+    const appended = await inTransaction(this.dataSource, async (manager) => {
+      await this.assertVersion(manager, streamId, version);
+      return this.appendInTransaction(manager, streamId, version, decided);
+    }).catch((error: unknown) => {
+      throw isUniqueViolation(error) ? new ConcurrencyConflictError(streamId, version) : error;
+    });
+    recordWrites(appended);
+    for (const listener of this.committedListeners) listener();
+    return appended;
   }
 
   /**

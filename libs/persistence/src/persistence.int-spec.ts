@@ -175,6 +175,26 @@ describe.each(storages)('persistence on %s', (label, storage) => {
     ).rejects.toBeInstanceOf(ConcurrencyConflictError);
   });
 
+  it('appends at a version the caller folded up to, and refuses once the stream moved on', async () => {
+    const streamId = `service:fenced-${randomUUID().slice(0, 6)}`;
+    const notified = new EventStore(dataSource);
+    const commits: number[] = [];
+    notified.afterCommit(() => commits.push(commits.length));
+    expect(await notified.appendAt(streamId, 0, [])).toEqual([]);
+    const [first] = await notified.appendAt(streamId, 0, [requestRelease('fenced', 'r1')]);
+    expect(first!.sequence).toBe(1);
+    // Another writer appended at version 1 first: a decision made on version 1 is stale.
+    await notified.appendAt(streamId, 1, [requestRelease('fenced', 'r2')]);
+    await expect(
+      notified.appendAt(streamId, 1, [requestRelease('fenced', 'r3')]),
+    ).rejects.toBeInstanceOf(ConcurrencyConflictError);
+    expect(commits).toEqual([0, 1]);
+    // Reading on from a version returns only what came after it.
+    expect((await store.load(streamId, undefined, 1)).map((e) => e.sequence)).toEqual([2]);
+    expect((await store.load(streamId, undefined, 2)).map((e) => e.sequence)).toEqual([]);
+    expect(await store.load(streamId)).toHaveLength(2);
+  });
+
   it('publishes committed events through the outbox to the log, in order', async () => {
     const log = new EmbeddedEventLog({ file: join(dir, `${label}-outbox.db`) });
     await log.ensureTopics([TOPICS.releases]);
@@ -237,6 +257,16 @@ describe.each(storages)('persistence on %s', (label, storage) => {
       await runner.applyBatch([...batch, logged(3, 'd')]);
       expect(await count()).toBe(before + 4);
       expect(await runner.checkpoint(topic, 0)).toBe(4);
+      // Every partition of the read model at once, as lag sampling and read-your-writes read them.
+      await runner.applyBatch([
+        { ...logged(7, 'e'), position: { topic, partition: 2, offset: 7 } },
+      ]);
+      expect(await runner.checkpoints()).toEqual(
+        new Map([
+          [`${topic}:0`, 4],
+          [`${topic}:2`, 8],
+        ]),
+      );
     });
 
     it('refuses to start when its checkpoint is past the end of the log (a reset log)', async () => {

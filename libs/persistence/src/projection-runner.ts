@@ -102,6 +102,14 @@ export class ProjectionRunner {
     return row?.nextOffset;
   }
 
+  /** Every partition's checkpoint of this read model (`topic:partition` → next offset), in one query. */
+  async checkpoints(): Promise<Map<string, number>> {
+    const rows = await this.dataSource.manager.find(ProjectionCheckpointEntity, {
+      where: { projection: this.projection.name },
+    });
+    return new Map(rows.map((row) => [`${row.topic}:${row.partition}`, row.nextOffset]));
+  }
+
   /** One partition's batch: apply what is past the checkpoint, then move the checkpoint. */
   async applyBatch(batch: LoggedEvent[]): Promise<void> {
     const { topic, partition } = batch[0]!.position;

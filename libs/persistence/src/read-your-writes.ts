@@ -66,6 +66,11 @@ export interface ReadYourWritesOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Most waits end within a few polls; a long one (the relay or a read model behind under load)
+ * backs off, so waiting requests do not add load to what they wait for.
+ */
+const nextPoll = (wait: number, first: number) => Math.min(wait * 2, first * 8);
 
 /**
  * Read-your-writes over eventually consistent read models. A write's token is known once its
@@ -117,10 +122,12 @@ export class ReadYourWrites {
 
   /** Whether every read model of this service has applied the log up to the token. */
   async reached(token: ConsistencyToken): Promise<boolean> {
-    for (const position of token) {
-      for (const runner of this.readModels()) {
-        if (!runner.topics.includes(position.topic)) continue;
-        const checkpoint = (await runner.checkpoint(position.topic, position.partition)) ?? 0;
+    for (const runner of this.readModels()) {
+      const mine = token.filter((position) => runner.topics.includes(position.topic));
+      if (mine.length === 0) continue;
+      const checkpoints = await runner.checkpoints();
+      for (const position of mine) {
+        const checkpoint = checkpoints.get(`${position.topic}:${position.partition}`) ?? 0;
         if (checkpoint < position.offset) return false;
       }
     }
@@ -129,10 +136,10 @@ export class ReadYourWrites {
 
   /** Waits until `reached(token)`; false when the deadline passed first. */
   async waitFor(token: ConsistencyToken, deadline: number): Promise<boolean> {
-    for (;;) {
+    for (let wait = this.pollMs; ; wait = nextPoll(wait, this.pollMs)) {
       if (await this.reached(token)) return true;
       if (Date.now() >= deadline) return false;
-      await sleep(this.pollMs);
+      await sleep(wait);
     }
   }
 
@@ -148,14 +155,14 @@ export class ReadYourWrites {
       .getRawOne<{ max: number | string | null }>();
     if (newest?.max === null || newest?.max === undefined) return true;
     const upTo = Number(newest.max);
-    for (;;) {
+    for (let wait = this.pollMs; ; wait = nextPoll(wait, this.pollMs)) {
       const pending = await repository
         .createQueryBuilder('o')
         .where('o.id <= :upTo', { upTo })
         .getCount();
       if (pending === 0) return true;
       if (Date.now() >= deadline) return false;
-      await sleep(this.pollMs);
+      await sleep(wait);
     }
   }
 }

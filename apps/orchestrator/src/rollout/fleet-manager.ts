@@ -54,7 +54,8 @@ interface Member {
  * only starts, stops and asks. Idempotent: `ensure` starts only what is missing.
  */
 export class FleetManager {
-  private readonly members = new Map<string, Member & { service: string }>();
+  /** By service, then instance id: `of` runs in every pass over every owned service. */
+  private readonly members = new Map<string, Map<string, Member & { service: string }>>();
   /**
    * When this fleet's life began: instances of an earlier life (before a crash of the process
    * that ran them) are gone, so a route confirmed before this moment names dead instances.
@@ -64,9 +65,17 @@ export class FleetManager {
   constructor(readonly driver: FleetDriver) {}
 
   of(service: string, group?: Role): (Member & { service: string })[] {
-    return [...this.members.values()].filter(
-      (m) => m.service === service && (!group || m.group === group),
-    );
+    const mine = [...(this.members.get(service)?.values() ?? [])];
+    return group ? mine.filter((m) => m.group === group) : mine;
+  }
+
+  private membersOf(service: string): Map<string, Member & { service: string }> {
+    let mine = this.members.get(service);
+    if (!mine) {
+      mine = new Map();
+      this.members.set(service, mine);
+    }
+    return mine;
   }
 
   async ensure(service: string, group: VersionGroup, count: number, build: Build): Promise<void> {
@@ -75,7 +84,7 @@ export class FleetManager {
     await Promise.all(
       Array.from({ length: missing }, async () => {
         const instance = await this.driver.start({ service, group, ...build });
-        this.members.set(instance.id, { instance, group, build, service });
+        this.membersOf(service).set(instance.id, { instance, group, build, service });
       }),
     );
   }
@@ -88,10 +97,11 @@ export class FleetManager {
    */
   async adopt(service: string, stableDigest: string | undefined): Promise<number> {
     const found = (await this.driver.adopt?.(service)) ?? [];
-    const fresh = found.filter((instance) => !this.members.has(instance.id));
+    const mine = this.membersOf(service);
+    const fresh = found.filter((instance) => !mine.has(instance.id));
     for (const instance of fresh) {
       const stable = instance.group !== 'baseline' && instance.intended.digest === stableDigest;
-      this.members.set(instance.id, {
+      mine.set(instance.id, {
         instance,
         service,
         group: stable ? 'stable' : instance.group,
@@ -105,7 +115,7 @@ export class FleetManager {
     await Promise.all(
       this.of(service, group).map(async (member) => {
         await this.driver.stop(member.instance.id);
-        this.members.delete(member.instance.id);
+        this.members.get(service)?.delete(member.instance.id);
       }),
     );
   }
@@ -148,18 +158,18 @@ export class FleetManager {
     const observed = await this.driver.observe(service);
     // An instance the driver no longer reports has exited: forget it, `ensure` starts a new one.
     const alive = new Set(observed.map((o) => o.id));
-    for (const member of this.of(service))
-      if (!alive.has(member.instance.id)) this.members.delete(member.instance.id);
+    const mine = this.membersOf(service);
+    for (const id of mine.keys()) if (!alive.has(id)) mine.delete(id);
     return observed
       .filter(
         (o) =>
-          this.members.has(o.id) &&
+          mine.has(o.id) &&
           o.reported !== null &&
-          o.reported.digest !== this.members.get(o.id)!.build.digest,
+          o.reported.digest !== mine.get(o.id)!.build.digest,
       )
       .map((o) => ({
         instanceId: o.id,
-        intendedDigest: this.members.get(o.id)!.build.digest,
+        intendedDigest: mine.get(o.id)!.build.digest,
         reportedDigest: o.reported!.digest,
       }));
   }

@@ -15,7 +15,7 @@ import {
   type VersionGroup,
 } from '@rollgate/contracts';
 import { TOPICS } from '@rollgate/contracts';
-import { fold, type Decision } from '@rollgate/event-sourcing';
+import type { Decision } from '@rollgate/event-sourcing';
 import {
   ConcurrencyConflictError,
   EventStore,
@@ -128,8 +128,11 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   /** Load generators of analysed steps whose release asked for synthetic traffic (by run id). */
   private readonly synthetic = new SyntheticTraffic(WORKSPACE_ROOT);
   private readonly syntheticFor = new Map<string, Release>();
-  /** The service stream's version as the pass in progress over each service knows it. */
-  private readonly passVersion = new Map<string, number>();
+  /**
+   * Each service's stream as this process last folded it (state and version): a pass reads only
+   * the events appended since, and its decisions are appended at that version (the fence).
+   */
+  private readonly passes = new Map<string, { state: ServiceReleasesState; version: number }>();
   private readonly known = new KnownFacts();
   /** The services this replica drives: those whose release partitions it holds (ADR 0015). */
   private ownership: WorkOwnership = SOLE_OWNER;
@@ -254,28 +257,39 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
    * and the next one starts from the new state.
    */
   private async startPass(service: string): Promise<ServiceReleasesState> {
-    const history = await this.eventStore.load(serviceStreamId(service));
-    this.passVersion.set(service, history.length);
-    return fold(serviceReleases, history);
+    // Events are never changed once appended: a fold of the first N stays true.
+    const known = this.passes.get(service) ?? { state: serviceReleases.initial(), version: 0 };
+    const newer = await this.eventStore.load(serviceStreamId(service), undefined, known.version);
+    const pass = {
+      state: newer.reduce(serviceReleases.evolve, known.state),
+      version: known.version + newer.length,
+    };
+    this.passes.set(service, pass);
+    return pass.state;
   }
 
   private fence(service: string): ExecuteOptions {
-    const version = this.passVersion.get(service);
-    return version === undefined ? {} : { fence: { streamId: serviceStreamId(service), version } };
+    const pass = this.passes.get(service);
+    return pass ? { fence: { streamId: serviceStreamId(service), version: pass.version } } : {};
   }
 
   private async decide(
     service: string,
     decide: (state: ServiceReleasesState) => Decision,
   ): Promise<number> {
-    const appended = await this.eventStore.execute(
-      serviceReleases,
+    const pass = this.passes.get(service);
+    if (!pass) throw new Error(`${service}: a decision outside a pass`);
+    // Decided on the pass's state and appended at its version: when the stream moved on (a
+    // user's command, a replica that now owns the service) the write is refused, and the next
+    // visit decides again from the new state. Most checks decide nothing (a deadline not yet
+    // due): no transaction at all.
+    const appended = await this.eventStore.appendAt(
       serviceStreamId(service),
-      decide,
-      this.fence(service),
+      pass.version,
+      decide(pass.state),
     );
-    const version = this.passVersion.get(service);
-    if (version !== undefined) this.passVersion.set(service, version + appended.length);
+    pass.state = appended.reduce(serviceReleases.evolve, pass.state);
+    pass.version += appended.length;
     return appended.length;
   }
 

@@ -26,13 +26,16 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../port';
-import { retryOptions } from '../retry';
+import { backoffDelay, retryOptions, sleep } from '../retry';
 import { withPublishSpan } from '../tracing';
 import { CONSOLE_SINK, kafkajsLogCreator, waitForKafka, type LogSink } from './kafka-logging';
 import { KafkaSubscription } from './kafka-subscription';
 
 /** How far the fetch loop of a range read may run ahead of its reader. */
 const READ_AHEAD_MESSAGES = 20_000;
+/** About 10 s of retries while a new topic's partitions get their leaders. */
+const LEADER_RETRY = { retries: 0, initialDelayMs: 100, maxDelayMs: 2_000 };
+const LEADER_RETRIES = 10;
 
 export interface KafkaEventLogOptions {
   brokers: string[];
@@ -254,8 +257,17 @@ export class KafkaEventLog implements EventLog {
 
   async endOffsets(topic: string): Promise<number[]> {
     await this.connect();
-    const offsets = await this.admin.fetchTopicOffsets(topic);
-    return offsets.sort((a, b) => a.partition - b.partition).map((o) => Number(o.high));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const offsets = await this.admin.fetchTopicOffsets(topic);
+        return offsets.sort((a, b) => a.partition - b.partition).map((o) => Number(o.high));
+      } catch (error) {
+        // Just after another process created the topic its leaders may still be moving in
+        // ("not the leader for that topic-partition"): a passing state, not a reason to fail.
+        if (!(error as { retriable?: boolean }).retriable || attempt >= LEADER_RETRIES) throw error;
+        await sleep(backoffDelay(LEADER_RETRY, attempt));
+      }
+    }
   }
 
   /**

@@ -8,6 +8,8 @@ import {
 } from '../port';
 import { headersToStrings, type KafkaEventLog } from './kafka-event-log';
 
+const MIRRORED_COMMIT_MS = 5_000;
+
 /** One consumer-group member on Kafka. Commits only after the handler resolved. */
 export class KafkaSubscription implements Subscription {
   readonly groupId: string;
@@ -58,8 +60,13 @@ export class KafkaSubscription implements Subscription {
       topics: this.options.topics,
       fromBeginning: this.options.fromBeginning ?? true,
     });
+    const ownPositions = this.options.positionOf !== undefined;
     await consumer.run({
-      autoCommit: true,
+      // With `positionOf` the handler's store holds the positions, committed with its work, so
+      // offsets committed to Kafka only mirror them for outside tools (lag exporters): every few
+      // seconds rather than one broker round trip after every batch, which holds up the next fetch.
+      autoCommit: !ownPositions,
+      ...(ownPositions ? { autoCommitInterval: MIRRORED_COMMIT_MS } : {}),
       eachBatchAutoResolve: false,
       // Partitions are independent (order is per key, so per partition): while one batch is
       // handled, the next partitions' fetches are already in flight.
