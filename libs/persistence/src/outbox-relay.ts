@@ -79,13 +79,16 @@ export class OutboxRelay {
       });
   }
 
-  /** Publishes everything pending now; resolves with how many events went out. */
+  /**
+   * Publishes everything pending now; resolves with how many events went out. A batch smaller
+   * than the limit was all there was: rows committed since kicked the relay, which flushes again.
+   */
   async flush(): Promise<number> {
     let published = 0;
     for (;;) {
       const sent = await inTransaction(this.dataSource, (manager) => this.publishBatch(manager));
-      if (sent === 0) return published;
       published += sent;
+      if (sent < this.batchSize) return published;
     }
   }
 

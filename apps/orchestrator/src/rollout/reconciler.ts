@@ -46,7 +46,6 @@ import {
   serviceReleases,
   serviceStreamId,
   type Release,
-  type ReleasePhase,
   type ServiceReleasesState,
   type Step,
 } from '@rollgate/releases';
@@ -70,6 +69,12 @@ const HELD_RECHECK_MS = 2_000;
  * also how signals are noticed, so they come four times as often.
  */
 const PASS_MS = { wokenUp: 1_000, alone: 250 };
+/**
+ * With wake-ups, a service whose last visit ended waiting for another service's answer (a route,
+ * a verdict) is woken when it commits: passes look at it again only this often, for its step
+ * deadline and in case a wake-up was lost, instead of every second.
+ */
+const SIGNAL_RECHECK_MS = 3_000;
 /** Services reconciled side by side in one pass. */
 const PASS_CONCURRENCY = 16;
 
@@ -124,6 +129,8 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly visiting = new Map<string, Promise<void>>();
   private readonly visitAgain = new Set<string>();
   private wakeUps: WakeUpListener | undefined;
+  /** Owned services whose last visit ended waiting for an answer that wakes them, and when. */
+  private readonly waitingOnAnswer = new Map<string, number>();
   private stopping = false;
   /** Load generators of analysed steps whose release asked for synthetic traffic (by run id). */
   private readonly synthetic = new SyntheticTraffic(WORKSPACE_ROOT);
@@ -201,15 +208,18 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
 
   private async reconcileAll(): Promise<void> {
     const { ownership } = this;
-    const releases = await this.runtime.dataSource.manager.find(ReleaseEntity, {
-      select: ['service', 'phase'],
-    });
-    const live = new Set(
-      releases.filter((r) => !FINAL_PHASES.includes(r.phase as ReleasePhase)).map((r) => r.service),
-    );
+    // One row per service, however many releases it had: the table only grows.
+    const rows = await this.runtime.dataSource.manager
+      .createQueryBuilder(ReleaseEntity, 'r')
+      .select('r.service', 'service')
+      .addSelect('MAX(CASE WHEN r.phase IN (:...final) THEN 0 ELSE 1 END)', 'live')
+      .setParameter('final', FINAL_PHASES)
+      .groupBy('r.service')
+      .getRawMany<{ service: string; live: number | string }>();
+    const live = new Set(rows.filter((r) => Number(r.live) === 1).map((r) => r.service));
     // Services with a release first: after a takeover, the first pass also restores the fleet of
     // every newly owned service, and releases waiting on a decision should not queue behind that.
-    const services = [...new Set([...live, ...releases.map((r) => r.service)])];
+    const services = [...new Set([...live, ...rows.map((r) => r.service)])];
     // Passes over services wait on the store, the router and the analysis, not on this CPU: side
     // by side, so one slow service does not hold up the decisions of all the others.
     await eachLimited(services, PASS_CONCURRENCY, async (service) => {
@@ -217,6 +227,8 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
       if (!ownership.owns(service)) return this.letGo(service);
       // Nothing to drive: visited once per ownership (to restore its fleet), then only with a release.
       if (!live.has(service) && this.idle.has(service)) return;
+      const waitingSince = this.waitingOnAnswer.get(service);
+      if (this.wakeUps && waitingSince && Date.now() - waitingSince < SIGNAL_RECHECK_MS) return;
       await this.visit(service);
     });
   }
@@ -246,6 +258,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     if (this.restored.delete(service)) this.logger.log(`${service}: owned by another replica now`);
     this.idle.delete(service);
     this.adopted.delete(service);
+    this.waitingOnAnswer.delete(service);
     this.known.forget(service);
     await this.stopSyntheticTraffic(service, null);
   }
@@ -294,6 +307,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   async reconcile(service: string): Promise<void> {
+    this.waitingOnAnswer.delete(service);
     const state = await this.startPass(service);
     const release = state.active;
     await this.stopSyntheticTraffic(service, release);
@@ -454,6 +468,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
         if (await this.applyVerdict(release)) return;
         if (this.known.has(release, runId)) {
           await this.startSyntheticTraffic(release, runId);
+          this.waitingOnAnswer.set(service, Date.now());
           return;
         }
         const intervalSeconds = Math.max(1, Math.min(10, Math.floor(release.plan.stepSeconds / 3)));
@@ -668,6 +683,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
         stickyHeader: USER_STICKY_HEADER,
       },
     });
+    this.waitingOnAnswer.set(release.service, Date.now());
     return 'waiting';
   }
 

@@ -2,7 +2,9 @@ import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ALL_TOPICS, type EventEnvelope } from '@rollgate/contracts';
 import { eventTypesOn, readModelEvents, type EventLogContext } from '@rollgate/platform';
+import type { EntityManager } from 'typeorm';
 import { compileFilter } from './event-filter';
+import type { SubscriptionRow } from './webhook-store';
 import { SubscriptionsService } from './subscriptions.service';
 
 /**
@@ -13,6 +15,9 @@ import { SubscriptionsService } from './subscriptions.service';
  */
 @Controller()
 export class WebhookDeliveryProjection {
+  /** Subscriptions as the batch's transaction reads them: once per batch, not once per event. */
+  private readonly inBatch = new WeakMap<EntityManager, Promise<SubscriptionRow[]>>();
+
   constructor(private readonly subscriptions: SubscriptionsService) {}
 
   @EventPattern(readModelEvents('webhook-deliveries', ...ALL_TOPICS.flatMap(eventTypesOn)))
@@ -20,7 +25,12 @@ export class WebhookDeliveryProjection {
     const manager = context.getManager();
     const store = this.subscriptions.store;
     const at = new Date().toISOString();
-    for (const subscription of await store.subscriptions(manager)) {
+    let subscriptions = this.inBatch.get(manager);
+    if (!subscriptions) {
+      subscriptions = store.subscriptions(manager);
+      this.inBatch.set(manager, subscriptions);
+    }
+    for (const subscription of await subscriptions) {
       if (compileFilter(subscription)(event))
         await store.enqueue(manager, subscription.id, event, 'live', at);
     }

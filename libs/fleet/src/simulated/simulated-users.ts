@@ -3,8 +3,13 @@ import http from 'node:http';
 /** Where a simulated instance answers for a batch of requests (see SimulatedFleetDriver). */
 export const SIMULATED_OUTCOMES_PATH = '/simulated/outcomes';
 
-/** How often the simulated users send their share of requests. */
-const TICK_MS = 1_000;
+/**
+ * Each service's users send their share about once a second, services taking turns over the
+ * second (one slice per 100 ms), so the exchanges are spread evenly rather than one burst a
+ * second that every process on the machine feels at once.
+ */
+const ROUND_MS = 1_000;
+const SLICES = 10;
 /** Distinct simulated users (sticky routing hashes them like real users). */
 const USERS = 1_000;
 /** An instance that has not answered a batch in this long failed it. */
@@ -37,10 +42,13 @@ export interface SimulatedUserRoutes {
  */
 export class SimulatedUsers {
   private timer: NodeJS.Timeout | null = null;
-  private last = Date.now();
-  private readonly owed = new Map<string, number>();
+  private startedAt = Date.now();
+  private turn = 0;
+  /** Per service in analysis: when its users last sent, and the fraction of a request owed. */
+  private readonly accounts = new Map<string, { sentAt: number; owed: number }>();
+  /** Services whose exchange is in flight: a slow one is not overlapped by its next turn. */
+  private readonly inFlight = new Map<string, Promise<void>>();
   private sent = 0;
-  private ticking: Promise<void> | null = null;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
   constructor(
@@ -49,8 +57,8 @@ export class SimulatedUsers {
   ) {}
 
   start(): void {
-    this.last = Date.now();
-    this.timer = setInterval(() => void this.tick(), TICK_MS);
+    this.startedAt = Date.now();
+    this.timer = setInterval(() => void this.send(this.turn++ % SLICES), ROUND_MS / SLICES);
     this.timer.unref();
   }
 
@@ -59,29 +67,41 @@ export class SimulatedUsers {
     return this.sent;
   }
 
-  /** Sends what is owed since the last tick; a slow tick is not overlapped by the next. */
+  /** Sends what every service's users owe now, whatever its turn. */
   tick(): Promise<void> {
-    this.ticking ??= this.sendOwed().finally(() => (this.ticking = null));
-    return this.ticking;
+    return this.send(null);
   }
 
-  private async sendOwed(): Promise<void> {
+  private async send(slice: number | null): Promise<void> {
     const now = Date.now();
-    const elapsed = (now - this.last) / 1000;
-    this.last = now;
     const services = this.routes.servicesInAnalysis();
     const current = new Set(services);
-    for (const service of [...this.owed.keys()])
-      if (!current.has(service)) this.owed.delete(service);
+    for (const service of [...this.accounts.keys()])
+      if (!current.has(service)) this.accounts.delete(service);
     await Promise.all(
-      services.map((service) => {
-        const owed = (this.owed.get(service) ?? 0) + this.perSecond * elapsed;
-        const count = Math.floor(owed);
-        this.owed.set(service, owed - count);
-        const users = Array.from({ length: count }, () => `simulated-user-${this.sent++ % USERS}`);
-        return count === 0 ? undefined : this.routes.simulate(service, users, this.ask);
-      }),
+      services
+        .filter((service) => slice === null || sliceOf(service) === slice)
+        .filter((service) => !this.inFlight.has(service))
+        .map((service) => {
+          const sending = this.sendOwed(service, now).finally(() => this.inFlight.delete(service));
+          this.inFlight.set(service, sending);
+          return sending;
+        }),
     );
+  }
+
+  private async sendOwed(service: string, now: number): Promise<void> {
+    // A service new to analysis owes at most one round: its users start when its share does.
+    const account = this.accounts.get(service) ?? {
+      sentAt: Math.max(this.startedAt, now - ROUND_MS),
+      owed: 0,
+    };
+    const owed = account.owed + (this.perSecond * (now - account.sentAt)) / 1000;
+    const count = Math.floor(owed);
+    this.accounts.set(service, { sentAt: now, owed: owed - count });
+    if (count === 0) return;
+    const users = Array.from({ length: count }, () => `simulated-user-${this.sent++ % USERS}`);
+    await this.routes.simulate(service, users, this.ask);
   }
 
   private readonly ask = (
@@ -111,7 +131,14 @@ export class SimulatedUsers {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.ticking;
+    await Promise.all(this.inFlight.values());
     this.agent.destroy();
   }
+}
+
+/** A service's turn in the round: stable, and spread evenly over many services. */
+function sliceOf(service: string): number {
+  let hash = 0;
+  for (let i = 0; i < service.length; i++) hash = (hash * 31 + service.charCodeAt(i)) >>> 0;
+  return hash % SLICES;
 }
