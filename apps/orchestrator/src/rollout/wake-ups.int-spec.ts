@@ -3,9 +3,11 @@ import { SimulatedFleetDriver } from '@rollgate/fleet';
 import { inTransaction, wakeUpOnCommit } from '@rollgate/persistence';
 import { EventLogContext, type ServiceRuntime } from '@rollgate/platform';
 import { createTestDatabase, openTestRuntime } from '@rollgate/platform/testing';
+import { decideRequestRelease, serviceReleases, serviceStreamId } from '@rollgate/releases';
 import { ApiDocuments } from '../api-gate/api-documents';
 import { ApiGate } from '../api-gate/api-gate';
 import { ORCHESTRATOR_PERSISTENCE } from '../app.module';
+import { ReleaseEntity } from '../releases/release.entity';
 import { FleetManager } from './fleet-manager';
 import { Reconciler } from './reconciler';
 import { ReleaseSignalsProjection, SIGNALS_WAKE_UP } from './signals.projection';
@@ -92,4 +94,61 @@ describe('wake-ups on PostgreSQL: a signal committed by any replica wakes the on
     await settle(600);
     expect(woken).toEqual([]);
   });
+
+  it('passes leave a service waiting for its route answer to the wake-up, and look again after 3 s', async () => {
+    const service = 'waiting';
+    const releaseId = 'waiting-1';
+    await runtime.eventStore.execute(serviceReleases, serviceStreamId(service), (s) =>
+      decideRequestRelease(s, {
+        actor: 'user:test',
+        causationId: null,
+        releaseId,
+        service,
+        artifact: { name: service, digest: `sha256:${'c'.repeat(64)}` },
+        strategy: 'canary',
+        plan: { replicas: 1 },
+        first: true,
+      }),
+    );
+    await runtime.dataSource.manager.save(
+      Object.assign(new ReleaseEntity(), {
+        id: releaseId,
+        service,
+        phase: 'progressing',
+        requestedAt: new Date().toISOString(),
+        requestedBy: 'user:test',
+        summary: '{}',
+        lastSequence: 1,
+      }),
+    );
+    const visits: string[] = [];
+    const reconcile = Reconciler.prototype.reconcile.bind(reconciler);
+    jest.spyOn(reconciler, 'reconcile').mockImplementation(async (visited) => {
+      visits.push(visited);
+      return reconcile(visited);
+    });
+    const routeRequested = async () =>
+      (await runtime.eventStore.load(`requests:${releaseId}`)).some(
+        (e) => e.type === 'RouteChangeRequested',
+      );
+    // The first step starts its instances and asks the router for a route; then it waits.
+    for (let pass = 0; pass < 5 && !(await routeRequested()); pass++) await reconciler.tick();
+    expect(await routeRequested()).toBe(true);
+    const before = visits.length;
+    await reconciler.tick();
+    await reconciler.tick();
+    expect(visits.length).toBe(before);
+    // The answer's commit wakes it at once.
+    await inTransaction(runtime.dataSource, (manager) =>
+      wakeUpOnCommit(manager, SIGNALS_WAKE_UP, service),
+    );
+    await settle(300);
+    expect(visits.length).toBe(before + 1);
+    // Should a wake-up be lost, a pass looks again once 3 s went by without a visit.
+    await reconciler.tick();
+    expect(visits.length).toBe(before + 1);
+    await settle(3_000);
+    await reconciler.tick();
+    expect(visits.length).toBe(before + 2);
+  }, 20_000);
 });
