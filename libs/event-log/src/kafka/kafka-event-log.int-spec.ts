@@ -50,3 +50,42 @@ describeEventLogContract('Kafka (real broker)', () => ({
     return out;
   },
 }));
+
+describe('Kafka subscription stopped while it reads its stored positions', () => {
+  it('stops cleanly: no seek on a consumer that is gone, nothing unhandled', async () => {
+    const topic = `stop-race-${Date.now()}`;
+    const log = new KafkaEventLog({ brokers, clientId: 'stop-race', logLevel: logLevel.NOTHING });
+    await log.ensureTopics([
+      { name: topic, partitions: 2, description: 'stop race', keyDescription: 'any' },
+    ]);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    let asked!: () => void;
+    const positionAsked = new Promise<void>((resolve) => (asked = resolve));
+    let release!: () => void;
+    const positionRead = new Promise<void>((resolve) => (release = resolve));
+    try {
+      const subscription = await log.subscribe({
+        groupId: `stop-race-${Date.now()}`,
+        topics: [topic],
+        handle: () => Promise.resolve(),
+        // The read model's checkpoint query, still running when the service shuts down.
+        positionOf: async () => {
+          asked();
+          await positionRead;
+          return 0;
+        },
+      });
+      await positionAsked;
+      await subscription.stop();
+      release();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(subscription.state()).toBe('stopped');
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await log.close();
+    }
+  }, 30_000);
+});

@@ -38,8 +38,11 @@ export class KafkaSubscription implements Subscription {
       this.assigned = Object.entries(event.payload.memberAssignment).flatMap(
         ([topic, partitions]) => partitions.map((p) => `${topic}:${p}`),
       );
-      if (this.options.positionOf)
+      if (this.options.positionOf) {
         this.seeking = this.seekToStoredPositions(event.payload.memberAssignment);
+        // A failed seek fails the next batch (retried, then `crashed`); never unhandled meanwhile.
+        this.seeking.catch(() => undefined);
+      }
     });
     // A rebalance revokes every partition until the member joins again (eager protocol): from
     // now on it owns nothing, so no new work starts on a partition that may move.
@@ -80,6 +83,9 @@ export class KafkaSubscription implements Subscription {
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) {
         const offset = (await this.options.positionOf!(topic, partition)) ?? 0;
+        // Stopped while the position was read (a shutdown right after joining): kafkajs has no
+        // group left to seek in, and nothing will be fetched.
+        if (this.current === 'stopped') return;
         this.expected.set(`${topic}:${partition}`, offset);
         this.consumer.seek({ topic, partition, offset: String(offset) });
       }
