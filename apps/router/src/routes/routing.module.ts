@@ -20,7 +20,7 @@ import {
   type HaproxyOptions,
   type RouteTable,
 } from '@rollgate/data-planes';
-import { SimulatedUsers, simulatedSettingsFrom } from '@rollgate/fleet';
+import { prng, SimulatedUsers, simulatedSettingsFrom } from '@rollgate/fleet';
 import { SERVICE_RUNTIME, type ServiceRuntime } from '@rollgate/platform';
 import { RouteEntity } from './route.entity';
 import { CURRENT_DATA_PLANE, RouteRequestHandler } from './route-request.handler';
@@ -77,12 +77,16 @@ export class DataPlaneHolder implements OnModuleInit, OnApplicationShutdown {
   private startSimulatedUsers(dataPlane: DataPlane): void {
     const { fleet, analysis } = this.runtime.config;
     if (fleet !== 'simulated' || !(dataPlane instanceof EmbeddedProxyDataPlane)) return;
-    const { usersPerSecond } = simulatedSettingsFrom(process.env, analysis.metricSource);
+    const { usersPerSecond, seed } = simulatedSettingsFrom(process.env, analysis.metricSource);
     if (usersPerSecond === 0) return;
     this.logger.warn(
       `ROLLGATE_FLEET=simulated (scale tests only): ${usersPerSecond} simulated user req/s per service with a canary or baseline share`,
     );
-    this.users = new SimulatedUsers(dataPlane, usersPerSecond);
+    this.users = new SimulatedUsers(
+      dataPlane,
+      usersPerSecond,
+      seed === undefined ? Math.random : prng(seed),
+    );
     this.users.start();
   }
 

@@ -8,7 +8,7 @@ export interface SimulatedSettings {
    * metric source, which counts what the data plane forwards, and 0 with Prometheus).
    */
   usersPerSecond: number;
-  /** Seed of the instances' random draws (ROLLGATE_SIMULATED_SEED; default: the clock). */
+  /** Seed of the instances' and the simulated users' random draws (ROLLGATE_SIMULATED_SEED; default: the clock). */
   seed: number | undefined;
 }
 

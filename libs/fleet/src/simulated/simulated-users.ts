@@ -10,8 +10,14 @@ export const SIMULATED_OUTCOMES_PATH = '/simulated/outcomes';
  */
 const ROUND_MS = 1_000;
 const SLICES = 10;
-/** Distinct simulated users (sticky routing hashes them like real users). */
-const USERS = 1_000;
+/**
+ * Distinct simulated users; each request is one drawn at random (sticky routing hashes them
+ * like real users). Drawn, not counted off in turn: a counter shared by every service gave a
+ * service the same few users round after round whenever the round's total was near a multiple
+ * of the population, so its canary and baseline shares were fixed by a dozen users' buckets
+ * (one run's canary got 60 requests to its baseline's 21 at equal weights).
+ */
+const USERS = 1_000_000;
 /** An instance that has not answered a batch in this long failed it. */
 const ANSWER_TIMEOUT_MS = 5_000;
 
@@ -54,6 +60,8 @@ export class SimulatedUsers {
   constructor(
     private readonly routes: SimulatedUserRoutes,
     private readonly perSecond: number,
+    /** Random source of the users drawn (seeded with ROLLGATE_SIMULATED_SEED). */
+    private readonly random: () => number = Math.random,
   ) {}
 
   start(): void {
@@ -100,7 +108,11 @@ export class SimulatedUsers {
     const count = Math.floor(owed);
     this.accounts.set(service, { sentAt: now, owed: owed - count });
     if (count === 0) return;
-    const users = Array.from({ length: count }, () => `simulated-user-${this.sent++ % USERS}`);
+    this.sent += count;
+    const users = Array.from(
+      { length: count },
+      () => `simulated-user-${Math.floor(this.random() * USERS)}`,
+    );
     await this.routes.simulate(service, users, this.ask);
   }
 
