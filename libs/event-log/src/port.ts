@@ -42,6 +42,13 @@ export interface SubscribeOptions {
   positionOf?: (topic: string, partition: number) => Promise<number | undefined>;
   /** Called once when the consumer gives up (retries exhausted or a fatal client error). */
   onCrash?: (error: Error) => void;
+  /**
+   * A member that only holds partitions (work ownership): it reads nothing, so it costs the
+   * broker no fetches and no commits, only its heartbeats. `handle` is never called.
+   */
+  holdOnly?: boolean;
+  /** Called each time the group assigns this member its partitions (after every rebalance). */
+  onAssigned?: (partitions: string[]) => void;
 }
 
 export type SubscriptionState = 'starting' | 'running' | 'crashed' | 'stopped';
@@ -53,6 +60,11 @@ export interface Subscription {
   crashError(): Error | undefined;
   /** Partitions this member owns now, as `topic:partition`. */
   assignedPartitions(): string[];
+  /**
+   * True from the moment the group takes this member's partitions back (a rebalance, or the
+   * first join) until it assigns them again: it owns nothing now, but may get the same back.
+   */
+  rebalancing(): boolean;
   stop(): Promise<void>;
 }
 

@@ -131,6 +131,8 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   private wakeUps: WakeUpListener | undefined;
   /** Owned services whose last visit ended waiting for an answer that wakes them, and when. */
   private readonly waitingOnAnswer = new Map<string, number>();
+  /** Wake-ups that came during a rebalance, when no replica owned anything: visited after it. */
+  private readonly wokenWhileRebalancing = new Set<string>();
   private stopping = false;
   /** Load generators of analysed steps whose release asked for synthetic traffic (by run id). */
   private readonly synthetic = new SyntheticTraffic(WORKSPACE_ROOT);
@@ -156,6 +158,9 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
       loop: 'releases',
       topic: TOPICS.releases,
     });
+    // Most partitions stay where they were (sticky assignment): their services are looked at
+    // at once, not at the next pass, and so are those woken up while the group was rebalancing.
+    this.ownership.onAssigned(() => this.afterRebalance());
     const wokenUp = await this.listenForSignals();
     this.timer = setInterval(() => void this.tick(), wokenUp ? PASS_MS.wokenUp : PASS_MS.alone);
   }
@@ -181,10 +186,22 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
 
   /** Something the service waits for committed: reconcile it now if this replica drives it. */
   wakeUp(service: string): void {
-    if (this.stopping || !this.ownership.owns(service)) return;
+    if (this.stopping) return;
+    if (!this.ownership.owns(service)) {
+      if (this.ownership.rebalancing()) this.wokenWhileRebalancing.add(service);
+      return;
+    }
     // A visit in progress may have read the state before this commit: go again right after it.
     if (this.visiting.has(service)) this.visitAgain.add(service);
     else void this.visit(service);
+  }
+
+  private afterRebalance(): void {
+    if (this.stopping) return;
+    const woken = [...this.wokenWhileRebalancing];
+    this.wokenWhileRebalancing.clear();
+    for (const service of woken) this.wakeUp(service);
+    void this.tick();
   }
 
   /** Before any module closes: the last pass finishes while the fleet and the store are open. */
@@ -208,6 +225,8 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
 
   private async reconcileAll(): Promise<void> {
     const { ownership } = this;
+    // Nothing is owned until the group assigns again, and most of it comes back: keep it all.
+    if (ownership.rebalancing()) return;
     // One row per service, however many releases it had: the table only grows.
     const rows = await this.runtime.dataSource.manager
       .createQueryBuilder(ReleaseEntity, 'r')
@@ -224,7 +243,8 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     // by side, so one slow service does not hold up the decisions of all the others.
     await eachLimited(services, PASS_CONCURRENCY, async (service) => {
       // Asked before each service: a rebalance mid-pass stops this replica at the next one.
-      if (!ownership.owns(service)) return this.letGo(service);
+      if (!ownership.owns(service))
+        return ownership.rebalancing() ? undefined : this.letGo(service);
       // Nothing to drive: visited once per ownership (to restore its fleet), then only with a release.
       if (!live.has(service) && this.idle.has(service)) return;
       const waitingSince = this.waitingOnAnswer.get(service);

@@ -1,4 +1,5 @@
-import type { AnalysisVerdictReachedV1, EventEnvelope } from '@rollgate/contracts';
+import { ALL_TOPICS, type AnalysisVerdictReachedV1, type EventEnvelope } from '@rollgate/contracts';
+import type { EventLog, SubscribeOptions, Subscription } from '@rollgate/event-log';
 import { SimulatedFleetDriver } from '@rollgate/fleet';
 import { inTransaction, wakeUpOnCommit } from '@rollgate/persistence';
 import { EventLogContext, type ServiceRuntime } from '@rollgate/platform';
@@ -13,6 +14,52 @@ import { Reconciler } from './reconciler';
 import { ReleaseSignalsProjection, SIGNALS_WAKE_UP } from './signals.projection';
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Requests a canary of `service` and passes until its first step waits for the router. */
+async function untilWaitingOnItsRoute(
+  runtime: ServiceRuntime,
+  reconciler: Reconciler,
+  service: string,
+  releaseId: string,
+): Promise<string[]> {
+  await runtime.eventStore.execute(serviceReleases, serviceStreamId(service), (s) =>
+    decideRequestRelease(s, {
+      actor: 'user:test',
+      causationId: null,
+      releaseId,
+      service,
+      artifact: { name: service, digest: `sha256:${'c'.repeat(64)}` },
+      strategy: 'canary',
+      plan: { replicas: 1 },
+      first: true,
+    }),
+  );
+  await runtime.dataSource.manager.save(
+    Object.assign(new ReleaseEntity(), {
+      id: releaseId,
+      service,
+      phase: 'progressing',
+      requestedAt: new Date().toISOString(),
+      requestedBy: 'user:test',
+      summary: '{}',
+      lastSequence: 1,
+    }),
+  );
+  const visits: string[] = [];
+  const reconcile = Reconciler.prototype.reconcile.bind(reconciler);
+  jest.spyOn(reconciler, 'reconcile').mockImplementation(async (visited) => {
+    visits.push(visited);
+    return reconcile(visited);
+  });
+  const routeRequested = async () =>
+    (await runtime.eventStore.load(`requests:${releaseId}`)).some(
+      (e) => e.type === 'RouteChangeRequested',
+    );
+  // The first step starts its instances and asks the router for a route; then it waits.
+  for (let pass = 0; pass < 5 && !(await routeRequested()); pass++) await reconciler.tick();
+  expect(await routeRequested()).toBe(true);
+  return visits;
+}
 
 describe('wake-ups on PostgreSQL: a signal committed by any replica wakes the one that drives the service', () => {
   let drop: () => Promise<void>;
@@ -98,42 +145,7 @@ describe('wake-ups on PostgreSQL: a signal committed by any replica wakes the on
   it('passes leave a service waiting for its route answer to the wake-up, and look again after 3 s', async () => {
     const service = 'waiting';
     const releaseId = 'waiting-1';
-    await runtime.eventStore.execute(serviceReleases, serviceStreamId(service), (s) =>
-      decideRequestRelease(s, {
-        actor: 'user:test',
-        causationId: null,
-        releaseId,
-        service,
-        artifact: { name: service, digest: `sha256:${'c'.repeat(64)}` },
-        strategy: 'canary',
-        plan: { replicas: 1 },
-        first: true,
-      }),
-    );
-    await runtime.dataSource.manager.save(
-      Object.assign(new ReleaseEntity(), {
-        id: releaseId,
-        service,
-        phase: 'progressing',
-        requestedAt: new Date().toISOString(),
-        requestedBy: 'user:test',
-        summary: '{}',
-        lastSequence: 1,
-      }),
-    );
-    const visits: string[] = [];
-    const reconcile = Reconciler.prototype.reconcile.bind(reconciler);
-    jest.spyOn(reconciler, 'reconcile').mockImplementation(async (visited) => {
-      visits.push(visited);
-      return reconcile(visited);
-    });
-    const routeRequested = async () =>
-      (await runtime.eventStore.load(`requests:${releaseId}`)).some(
-        (e) => e.type === 'RouteChangeRequested',
-      );
-    // The first step starts its instances and asks the router for a route; then it waits.
-    for (let pass = 0; pass < 5 && !(await routeRequested()); pass++) await reconciler.tick();
-    expect(await routeRequested()).toBe(true);
+    const visits = await untilWaitingOnItsRoute(runtime, reconciler, service, releaseId);
     const before = visits.length;
     await reconciler.tick();
     await reconciler.tick();
@@ -152,3 +164,85 @@ describe('wake-ups on PostgreSQL: a signal committed by any replica wakes the on
     expect(visits.length).toBe(before + 2);
   }, 20_000);
 });
+
+/**
+ * The reconciler's side of a rebalance. Kafka's side (the revocation, the sticky assignment that
+ * gives most partitions back) is proven on the broker in kafka-event-log.int-spec; here the
+ * owners group is a hand-driven member, so the moment of the rebalance is the test's to choose.
+ */
+describe('a rebalance that gives the replica its services back', () => {
+  let drop: () => Promise<void>;
+  let runtime: ServiceRuntime;
+  let fleet: FleetManager;
+  let reconciler: Reconciler;
+  let rebalancing = true;
+  let owners: SubscribeOptions | undefined;
+
+  beforeAll(async () => {
+    const db = await createTestDatabase('rebal_');
+    drop = db.drop;
+    runtime = await openTestRuntime('orchestrator', ORCHESTRATOR_PERSISTENCE, {
+      ROLLGATE_STORAGE: 'postgres',
+      ROLLGATE_DATABASE_URL: db.url,
+    });
+    const handDriven = {
+      subscribe: (options: SubscribeOptions): Promise<Subscription> => {
+        owners = options;
+        return Promise.resolve({
+          groupId: options.groupId,
+          state: () => 'running',
+          crashError: () => undefined,
+          assignedPartitions: () => (rebalancing ? [] : options.topics.flatMap(everyPartition)),
+          rebalancing: () => rebalancing,
+          stop: () => Promise.resolve(),
+        });
+      },
+    } as Partial<EventLog> as EventLog;
+    fleet = new FleetManager(new SimulatedFleetDriver());
+    const withOwnersByHand = Object.assign(Object.create(runtime) as ServiceRuntime, {
+      log: handDriven,
+    });
+    reconciler = new Reconciler(
+      runtime.eventStore,
+      withOwnersByHand,
+      fleet,
+      new ApiGate(new ApiDocuments(runtime.eventStore), fleet, runtime),
+    );
+    await reconciler.onApplicationBootstrap();
+    rebalancing = false;
+    owners!.onAssigned?.([]);
+  }, 30_000);
+  afterAll(async () => {
+    await reconciler.beforeApplicationShutdown();
+    await fleet.driver.close();
+    await runtime.close();
+    await drop();
+  });
+
+  it('a wake-up during the rebalance is not lost, and nothing is let go: the service is visited as soon as it is assigned again', async () => {
+    const service = 'rebalanced';
+    const visits = await untilWaitingOnItsRoute(runtime, reconciler, service, 'rebalanced-1');
+    const letGo = jest.spyOn(reconciler as unknown as { letGo: () => Promise<void> }, 'letGo');
+    const before = visits.length;
+    rebalancing = true;
+    // The route answer commits while no replica owns anything.
+    await inTransaction(runtime.dataSource, (manager) =>
+      wakeUpOnCommit(manager, SIGNALS_WAKE_UP, service),
+    );
+    await settle(300);
+    await reconciler.tick();
+    expect(visits.length).toBe(before);
+    expect(letGo).not.toHaveBeenCalled();
+    // The group gives the partition back: the woken service is visited at once, not after 3 s.
+    rebalancing = false;
+    owners!.onAssigned?.(owners!.topics.flatMap(everyPartition));
+    await settle(300);
+    expect(visits.length).toBe(before + 1);
+    expect(letGo).not.toHaveBeenCalled();
+  }, 20_000);
+});
+
+function everyPartition(topic: string): string[] {
+  const partitions = ALL_TOPICS.find((t) => t.name === topic)?.partitions ?? 0;
+  return Array.from({ length: partitions }, (_, p) => `${topic}:${p}`);
+}

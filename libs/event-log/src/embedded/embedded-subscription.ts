@@ -45,6 +45,8 @@ export class EmbeddedSubscription implements Subscription {
     if (this.options.fromBeginning === false) this.startGroupAtEnd();
     this.current = 'running';
     this.log.signal().on('append', this.onAppend);
+    // The coordinator assigns as members come and go, with no pause in between: one assignment.
+    this.options.onAssigned?.(this.assignedPartitions());
     this.loop = this.run().finally(() => {
       this.log.signal().off('append', this.onAppend);
       this.coordinator.leave(this.memberId);
@@ -66,6 +68,10 @@ export class EmbeddedSubscription implements Subscription {
       : [];
   }
 
+  rebalancing(): boolean {
+    return false;
+  }
+
   async stop(): Promise<void> {
     if (this.current === 'running' || this.current === 'starting') this.current = 'stopped';
     this.wake?.();
@@ -85,6 +91,11 @@ export class EmbeddedSubscription implements Subscription {
 
   private async run(): Promise<void> {
     while (this.current === 'running') {
+      // A member that only holds partitions reads nothing: it waits until it is stopped.
+      if (this.options.holdOnly) {
+        await this.idle();
+        continue;
+      }
       let worked = false;
       for (const slot of this.coordinator.assignment(this.memberId, this.partitions)) {
         if (this.current !== 'running') break;

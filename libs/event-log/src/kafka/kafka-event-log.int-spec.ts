@@ -89,3 +89,77 @@ describe('Kafka subscription stopped while it reads its stored positions', () =>
     }
   }, 30_000);
 });
+
+describe('Kafka members that only hold partitions (work ownership), with the sticky assignment', () => {
+  it('a third member takes one partition from each of the two others, who keep the rest; nothing is read', async () => {
+    const topic = `hold-${Date.now()}`;
+    const groupId = `hold-${Date.now()}`;
+    const logs: KafkaEventLog[] = [];
+    const handled: string[] = [];
+    const assignedCalls = new Map<string, number>();
+    const member = async (name: string) => {
+      const log = new KafkaEventLog({
+        brokers,
+        clientId: `hold-${name}`,
+        logLevel: logLevel.NOTHING,
+      });
+      logs.push(log);
+      await log.ensureTopics([
+        { name: topic, partitions: 6, description: 'hold', keyDescription: 'any' },
+      ]);
+      return log.subscribe({
+        groupId,
+        topics: [topic],
+        fromBeginning: true,
+        holdOnly: true,
+        handle: async () => {
+          handled.push(name);
+        },
+        onAssigned: () => assignedCalls.set(name, (assignedCalls.get(name) ?? 0) + 1),
+      });
+    };
+    const until = async (check: () => boolean, what: string) => {
+      const deadline = Date.now() + 30_000;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    try {
+      const a = await member('a');
+      const b = await member('b');
+      await until(
+        () => a.assignedPartitions().length === 3 && b.assignedPartitions().length === 3,
+        'a and b to hold 3 partitions each',
+      );
+      expect(a.rebalancing()).toBe(false);
+      const heldByA = a.assignedPartitions();
+      const heldByB = b.assignedPartitions();
+      await rawProducer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: 12 }, (_, i) => ({ key: `k${i}`, value: 'x' })),
+      });
+      let seenRebalancing = false;
+      const watch = setInterval(() => (seenRebalancing ||= a.rebalancing()), 5);
+      const c = await member('c');
+      await until(
+        () => [a, b, c].every((m) => m.assignedPartitions().length === 2),
+        'three members to hold 2 partitions each',
+      );
+      clearInterval(watch);
+      // Between the revocation and the new assignment a member knows it is rebalancing.
+      expect(seenRebalancing).toBe(true);
+      expect(a.rebalancing()).toBe(false);
+      expect(a.assignedPartitions().filter((p) => heldByA.includes(p))).toHaveLength(2);
+      expect(b.assignedPartitions().filter((p) => heldByB.includes(p))).toHaveLength(2);
+      expect(new Set([a, b, c].flatMap((m) => m.assignedPartitions())).size).toBe(6);
+      expect(assignedCalls.get('a')).toBeGreaterThanOrEqual(2);
+      // Holding is not reading: the 12 records were never handed to anyone.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(handled).toEqual([]);
+    } finally {
+      for (const log of logs) await log.close();
+    }
+  }, 90_000);
+});

@@ -1,12 +1,14 @@
 import {
   Kafka,
   logLevel,
+  PartitionAssigners,
   Partitioners,
   type Admin,
   type Consumer,
   type EachBatchPayload,
   type IHeaders,
   type Message,
+  type PartitionAssigner,
   type Producer,
 } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -231,25 +233,28 @@ export class KafkaEventLog implements EventLog {
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     await this.connect();
     const retry = retryOptions(options.retry);
-    const consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      allowAutoTopicCreation: false,
-      // A crash is final: the subscription reports it (health) instead of restarting silently.
-      retry: {
-        retries: retry.retries,
-        initialRetryTime: retry.initialDelayMs,
-        maxRetryTime: retry.maxDelayMs,
-        restartOnFailure: async () => false,
-      },
-      // A member that died is evicted (and its partitions reassigned) within 10 s.
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      // The broker answers a fetch as soon as a record arrives (minBytes 1): this only bounds an
-      // empty poll. Dozens of idle consumers polling ten times a second cost the broker and
-      // every process CPU for nothing; twice a second keeps heartbeats and rebalances prompt.
-      maxWaitTimeInMs: 500,
-    });
-    const subscription = new KafkaSubscription(this, consumer, options);
+    const createConsumer = (sticky: PartitionAssigner) =>
+      this.kafka.consumer({
+        groupId: options.groupId,
+        // Sticky first; round robin lets a member of an older release still join the group.
+        partitionAssigners: [sticky, PartitionAssigners.roundRobin],
+        allowAutoTopicCreation: false,
+        // A crash is final: the subscription reports it (health) instead of restarting silently.
+        retry: {
+          retries: retry.retries,
+          initialRetryTime: retry.initialDelayMs,
+          maxRetryTime: retry.maxDelayMs,
+          restartOnFailure: async () => false,
+        },
+        // A member that died is evicted (and its partitions reassigned) within 10 s.
+        sessionTimeout: 10_000,
+        heartbeatInterval: 1_000,
+        // The broker answers a fetch as soon as a record arrives (minBytes 1): this only bounds an
+        // empty poll. Dozens of idle consumers polling ten times a second cost the broker and
+        // every process CPU for nothing; twice a second keeps heartbeats and rebalances prompt.
+        maxWaitTimeInMs: 500,
+      });
+    const subscription = new KafkaSubscription(this, createConsumer, options);
     this.subscriptions.add(subscription);
     await subscription.start(() => this.subscriptions.delete(subscription));
     return subscription;

@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload } from 'kafkajs';
+import type { Consumer, EachBatchPayload, PartitionAssigner } from 'kafkajs';
 import {
   MalformedEventError,
   type LoggedEvent,
@@ -7,6 +7,7 @@ import {
   type SubscriptionState,
 } from '../port';
 import { headersToStrings, type KafkaEventLog } from './kafka-event-log';
+import { stickyAssigner, type TopicAssignment } from './sticky-assignment';
 
 const MIRRORED_COMMIT_MS = 5_000;
 
@@ -16,6 +17,11 @@ export class KafkaSubscription implements Subscription {
   private current: SubscriptionState = 'starting';
   private error: Error | undefined;
   private assigned: string[] = [];
+  /** Between a revocation (or the start) and the next assignment. */
+  private revoked = true;
+  /** The last assignment, kept through a rebalance: the sticky assigner keeps it where it can. */
+  private held: TopicAssignment = {};
+  private readonly consumer: Consumer;
   private onEnd: (() => void) | undefined;
   /** With `positionOf`: the offset each owned partition must continue from. */
   private readonly expected = new Map<string, number>();
@@ -23,10 +29,11 @@ export class KafkaSubscription implements Subscription {
 
   constructor(
     private readonly log: KafkaEventLog,
-    private readonly consumer: Consumer,
+    createConsumer: (assigner: PartitionAssigner) => Consumer,
     private readonly options: SubscribeOptions,
   ) {
     this.groupId = options.groupId;
+    this.consumer = createConsumer(stickyAssigner(() => this.held));
   }
 
   async start(onEnd: () => void): Promise<void> {
@@ -35,9 +42,14 @@ export class KafkaSubscription implements Subscription {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       // Running once it has joined its group: until then /health says "starting".
       if (this.current === 'starting') this.current = 'running';
-      this.assigned = Object.entries(event.payload.memberAssignment).flatMap(
-        ([topic, partitions]) => partitions.map((p) => `${topic}:${p}`),
+      this.held = event.payload.memberAssignment;
+      this.assigned = Object.entries(this.held).flatMap(([topic, partitions]) =>
+        partitions.map((p) => `${topic}:${p}`),
       );
+      this.revoked = false;
+      // Paused for good (kafkajs keeps a topic's pause across assignments): fetches nothing.
+      if (this.options.holdOnly) consumer.pause(this.options.topics.map((topic) => ({ topic })));
+      this.options.onAssigned?.([...this.assigned]);
       if (this.options.positionOf) {
         this.seeking = this.seekToStoredPositions(event.payload.memberAssignment);
         // A failed seek fails the next batch (retried, then `crashed`); never unhandled meanwhile.
@@ -48,6 +60,7 @@ export class KafkaSubscription implements Subscription {
     // now on it owns nothing, so no new work starts on a partition that may move.
     consumer.on(consumer.events.REBALANCING, () => {
       this.assigned = [];
+      this.revoked = true;
     });
     // kafkajs stops a consumer on a non-retriable error without restarting (restartOnFailure
     // says no): the subscription becomes `crashed`, which /health reports.
@@ -55,6 +68,7 @@ export class KafkaSubscription implements Subscription {
       if (this.current === 'stopped') return;
       this.current = 'crashed';
       this.assigned = [];
+      this.revoked = false;
       this.error = event.payload.error;
       this.options.onCrash?.(event.payload.error);
     });
@@ -101,6 +115,8 @@ export class KafkaSubscription implements Subscription {
     isStale,
   }: EachBatchPayload): Promise<void> {
     await this.seeking;
+    // A member that only holds partitions: a fetch that started before its pause is dropped.
+    if (this.options.holdOnly) return;
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const slot = `${batch.topic}:${batch.partition}`;
     const expected = this.expected.get(slot);
@@ -140,6 +156,10 @@ export class KafkaSubscription implements Subscription {
 
   assignedPartitions(): string[] {
     return [...this.assigned];
+  }
+
+  rebalancing(): boolean {
+    return this.revoked && (this.current === 'starting' || this.current === 'running');
   }
 
   async stop(): Promise<void> {

@@ -15,12 +15,19 @@ export interface WorkOwnership {
   owns(key: string): boolean;
   /** Partitions owned now, as `topic:partition`. */
   owned(): string[];
+  /**
+   * True while a rebalance is in progress: nothing is owned, but what was owned may come back.
+   * A loop keeps what it knows about its keys instead of letting them go, until it is told.
+   */
+  rebalancing(): boolean;
+  /** Called each time the group assigns this replica its partitions. */
+  onAssigned(listener: () => void): void;
   stop(): Promise<void>;
 }
 
 /**
  * Joins the loop's owners group on the topic its work is keyed by. The member reads nothing
- * it needs (the read models do): it only holds partitions. While a rebalance is in progress
+ * (the read models do; `holdOnly`): it only holds partitions. While a rebalance is in progress
  * it owns nothing, so a replica stops starting work on a key before the new owner is assigned
  * it; a pass already running is fenced by the event store's expected stream version.
  */
@@ -31,13 +38,18 @@ export async function claimWorkByPartition(
   const { topic } = options;
   const logger = new Logger(`${options.loop}-owners`);
   let last = '';
+  const listeners: Array<() => void> = [];
   // `<prefix><service>-owners-<loop>`, e.g. rollgate_orchestrator-owners-releases.
   const groupId = consumerGroupId(runtime.config, runtime.service, `owners-${options.loop}`);
   const subscription: Subscription = await runtime.log.subscribe({
     groupId,
     topics: [topic.name],
     fromBeginning: false,
+    holdOnly: true,
     handle: () => Promise.resolve(),
+    onAssigned: () => {
+      for (const listener of listeners) listener();
+    },
   });
   const owned = () => subscription.assignedPartitions();
   runtime.claims.set(groupId, owned);
@@ -52,6 +64,8 @@ export async function claimWorkByPartition(
       }
       return mine.includes(`${topic.name}:${partitionForKey(key, topic.partitions)}`);
     },
+    rebalancing: () => subscription.rebalancing(),
+    onAssigned: (listener) => listeners.push(listener),
     stop: () => {
       runtime.claims.delete(groupId);
       return subscription.stop();
@@ -63,5 +77,7 @@ export async function claimWorkByPartition(
 export const SOLE_OWNER: WorkOwnership = {
   owns: () => true,
   owned: () => [],
+  rebalancing: () => false,
+  onAssigned: () => undefined,
   stop: () => Promise.resolve(),
 };
