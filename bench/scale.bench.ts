@@ -18,7 +18,7 @@
  * read from their /health, and decided after the kill), after.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -150,6 +150,8 @@ interface Cluster {
   token: string;
   /** Every Rollgate process by name; a restarted replica replaces its entry. */
   procs: Map<string, Proc>;
+  /** Every process started, killed ones too, for BENCH_LOGS. */
+  started: Array<{ name: string; proc: Proc }>;
 }
 
 const ORCHESTRATORS = ['orchestrator', 'orchestrator-2', 'orchestrator-3'] as const;
@@ -171,6 +173,7 @@ function startReplica(cluster: Cluster, name: 'orchestrator-2' | 'orchestrator-3
     [`ROLLGATE_${app.toUpperCase()}_PORT`]: String(replicaPort(name)),
   });
   cluster.procs.set(name, proc);
+  cluster.started.push({ name, proc });
   return proc;
 }
 
@@ -193,7 +196,9 @@ async function boot(profiles: string): Promise<Cluster> {
     ROLLGATE_ANALYSIS_MIN_REQUESTS: '20',
   };
   const token = issueToken(env.ROLLGATE_TOKENS_FILE, { subject: 'bench', scopes: ['admin'] });
-  const cluster: Cluster = { env, prefix, token, procs: await startServiceProcesses(env) };
+  const procs = await startServiceProcesses(env);
+  const started = [...procs].map(([name, proc]) => ({ name, proc }));
+  const cluster: Cluster = { env, prefix, token, procs, started };
   for (const name of ['orchestrator-2', 'orchestrator-3', 'analysis-2'] as const)
     startReplica(cluster, name);
   await waitFor(
@@ -340,6 +345,8 @@ interface Failover {
   killedAt: number;
   takenOverAt: number;
   restartedAt: number;
+  /** The restarted replica answers healthy again (its read models caught up). */
+  rejoinedAt: number;
 }
 
 type LagBucket = 'before' | 'during' | 'after';
@@ -350,6 +357,8 @@ interface Timings {
   reconcileLag: Record<LagBucket, number[]>;
   /** The slowest decisions outside the failover: when their verdict was appended, and the lag. */
   slowest: { at: number; lag: number }[];
+  /** Every decision: when its verdict was appended, and the lag (where the tail lives). */
+  decisions: { at: number; lag: number }[];
   /** Steps started more than once in a release (must be 0). */
   stepsTwice: number;
   firstRequest: number;
@@ -368,6 +377,7 @@ function timings(events: EventEnvelope[], failover: Failover | null): Timings {
     toVerdict: [],
     reconcileLag: { before: [], during: [], after: [] },
     slowest: [],
+    decisions: [],
     stepsTwice: 0,
     firstRequest: Infinity,
     lastVerdict: 0,
@@ -405,6 +415,7 @@ function timings(events: EventEnvelope[], failover: Failover | null): Timings {
       const lag = time(decision) - time(verdict);
       const when = bucket(time(verdict), time(decision));
       result.reconcileLag[when].push(lag);
+      result.decisions.push({ at: time(verdict), lag });
       if (when !== 'during') result.slowest.push({ at: time(verdict), lag });
     }
   }
@@ -458,8 +469,12 @@ async function killAndRestart(cluster: Cluster, killAt: number, began: number): 
   startReplica(cluster, 'orchestrator-2');
   const restartedAt = Date.now();
   await waitFor(() => healthy(urlOf(cluster, 'orchestrator-2')), 'orchestrator-2 again', 120_000);
-  progress('orchestrator-2 started again', true);
-  return { killedAt, takenOverAt, restartedAt };
+  const rejoinedAt = Date.now();
+  progress(
+    `orchestrator-2 started again, healthy after ${seconds(rejoinedAt - restartedAt)} s`,
+    true,
+  );
+  return { killedAt, takenOverAt, restartedAt, rejoinedAt };
 }
 
 async function phase(
@@ -617,6 +632,20 @@ function printTable(results: PhaseResult[], instances: number): void {
     const slowest = r.timings.slowest.map(({ at, lag }) => `${seconds(lag)} s (${since(at)})`);
     console.log(`${r.name}: slowest decisions outside the failover: ${slowest.join('; ')}`);
   }
+  for (const r of results.filter((r) => r.failover)) {
+    const { killedAt, restartedAt, rejoinedAt } = r.failover!;
+    const windows = new Map<number, number[]>();
+    for (const { at, lag } of r.timings.decisions) {
+      const start = Math.floor((at - killedAt) / 10_000) * 10;
+      windows.set(start, [...(windows.get(start) ?? []), lag]);
+    }
+    const cells = [...windows]
+      .sort(([a], [b]) => a - b)
+      .map(([start, lags]) => `${start >= 0 ? '+' : ''}${start}: ${seconds(quantile(lags, 0.99))}`);
+    console.log(
+      `${r.name}: reconcile lag p99 (s) per 10 s of verdicts, from the kill (restart at +${seconds(restartedAt - killedAt)} s, healthy at +${seconds(rejoinedAt - killedAt)} s): ${cells.join(', ')}`,
+    );
+  }
   for (const missed of results.flatMap((r) => r.badMissed))
     console.log(`bad build not rolled back: ${missed}`);
   const released = results[results.length - 1]!;
@@ -637,6 +666,20 @@ function printTable(results: PhaseResult[], instances: number): void {
   ];
   console.log('');
   for (const [goal, met] of goals) console.log(`goal ${met ? 'met' : 'NOT met'}: ${goal}`);
+}
+
+/** BENCH_LOGS=DIR keeps each process's output (`<name>-<n>.log`, n counting restarts). */
+function keepLogs(cluster: Cluster): void {
+  const dir = process.env['BENCH_LOGS'];
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const seen = new Map<string, number>();
+  for (const { name, proc } of cluster.started) {
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    writeFileSync(join(dir, `${name}-${n}.log`), proc.output(), { mode: 0o600 });
+  }
+  progress(`process logs in ${dir}`, true);
 }
 
 async function main(): Promise<void> {
@@ -695,6 +738,7 @@ async function main(): Promise<void> {
     printTable([deployed, released], instances);
   } finally {
     await Promise.all([...cluster.procs.values()].map((p) => stop(p)));
+    keepLogs(cluster);
     await dropServiceSchemas(cluster.prefix);
   }
 }

@@ -61,35 +61,46 @@ async function untilWaitingOnItsRoute(
   return visits;
 }
 
+/** A reconciler on a database of its own; `log` replaces the runtime's event log when given. */
+async function openReconciler(
+  name: string,
+  log?: EventLog,
+): Promise<{ runtime: ServiceRuntime; reconciler: Reconciler; close: () => Promise<void> }> {
+  const db = await createTestDatabase(name);
+  const runtime = await openTestRuntime('orchestrator', ORCHESTRATOR_PERSISTENCE, {
+    ROLLGATE_STORAGE: 'postgres',
+    ROLLGATE_DATABASE_URL: db.url,
+  });
+  const fleet = new FleetManager(new SimulatedFleetDriver());
+  const reconciler = new Reconciler(
+    runtime.eventStore,
+    log ? Object.assign(Object.create(runtime) as ServiceRuntime, { log }) : runtime,
+    fleet,
+    new ApiGate(new ApiDocuments(runtime.eventStore), fleet, runtime),
+  );
+  await reconciler.onApplicationBootstrap();
+  return {
+    runtime,
+    reconciler,
+    close: async () => {
+      await reconciler.beforeApplicationShutdown();
+      await fleet.driver.close();
+      await runtime.close();
+      await db.drop();
+    },
+  };
+}
+
 describe('wake-ups on PostgreSQL: a signal committed by any replica wakes the one that drives the service', () => {
-  let drop: () => Promise<void>;
   let runtime: ServiceRuntime;
-  let fleet: FleetManager;
   let reconciler: Reconciler;
+  let close: () => Promise<void>;
   let woken: string[];
 
   beforeAll(async () => {
-    const db = await createTestDatabase('wake_');
-    drop = db.drop;
-    runtime = await openTestRuntime('orchestrator', ORCHESTRATOR_PERSISTENCE, {
-      ROLLGATE_STORAGE: 'postgres',
-      ROLLGATE_DATABASE_URL: db.url,
-    });
-    fleet = new FleetManager(new SimulatedFleetDriver());
-    reconciler = new Reconciler(
-      runtime.eventStore,
-      runtime,
-      fleet,
-      new ApiGate(new ApiDocuments(runtime.eventStore), fleet, runtime),
-    );
-    await reconciler.onApplicationBootstrap();
+    ({ runtime, reconciler, close } = await openReconciler('wake_'));
   }, 30_000);
-  afterAll(async () => {
-    await reconciler.beforeApplicationShutdown();
-    await fleet.driver.close();
-    await runtime.close();
-    await drop();
-  });
+  afterAll(() => close());
 
   beforeEach(() => {
     // No release is in the read model, so passes reconcile nothing: every visit is a wake-up.
@@ -171,20 +182,13 @@ describe('wake-ups on PostgreSQL: a signal committed by any replica wakes the on
  * owners group is a hand-driven member, so the moment of the rebalance is the test's to choose.
  */
 describe('a rebalance that gives the replica its services back', () => {
-  let drop: () => Promise<void>;
   let runtime: ServiceRuntime;
-  let fleet: FleetManager;
   let reconciler: Reconciler;
+  let close: () => Promise<void>;
   let rebalancing = true;
   let owners: SubscribeOptions | undefined;
 
   beforeAll(async () => {
-    const db = await createTestDatabase('rebal_');
-    drop = db.drop;
-    runtime = await openTestRuntime('orchestrator', ORCHESTRATOR_PERSISTENCE, {
-      ROLLGATE_STORAGE: 'postgres',
-      ROLLGATE_DATABASE_URL: db.url,
-    });
     const handDriven = {
       subscribe: (options: SubscribeOptions): Promise<Subscription> => {
         owners = options;
@@ -198,26 +202,11 @@ describe('a rebalance that gives the replica its services back', () => {
         });
       },
     } as Partial<EventLog> as EventLog;
-    fleet = new FleetManager(new SimulatedFleetDriver());
-    const withOwnersByHand = Object.assign(Object.create(runtime) as ServiceRuntime, {
-      log: handDriven,
-    });
-    reconciler = new Reconciler(
-      runtime.eventStore,
-      withOwnersByHand,
-      fleet,
-      new ApiGate(new ApiDocuments(runtime.eventStore), fleet, runtime),
-    );
-    await reconciler.onApplicationBootstrap();
+    ({ runtime, reconciler, close } = await openReconciler('rebal_', handDriven));
     rebalancing = false;
     owners!.onAssigned?.([]);
   }, 30_000);
-  afterAll(async () => {
-    await reconciler.beforeApplicationShutdown();
-    await fleet.driver.close();
-    await runtime.close();
-    await drop();
-  });
+  afterAll(() => close());
 
   it('a wake-up during the rebalance is not lost, and nothing is let go: the service is visited as soon as it is assigned again', async () => {
     const service = 'rebalanced';
