@@ -87,7 +87,9 @@ describe('the simulated fleet (ROLLGATE_FLEET=simulated)', () => {
     // Recorded for the README; generous bound so the test is about "tiny", not about the machine.
     expect(perInstanceKb).toBeLessThan(200);
     expect(Date.now() - started).toBeLessThan(30_000);
-    const [one] = await driver.observe('svc-499');
-    expect(one?.healthy).toBe(true);
+    const mine = await driver.observe('svc-499');
+    expect(mine.map((o) => o.service)).toEqual(Array(4).fill('svc-499'));
+    expect(mine[0]?.healthy).toBe(true);
+    expect((await driver.observe()).length).toBe(driver.size());
   }, 60_000);
 });

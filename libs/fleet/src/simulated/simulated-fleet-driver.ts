@@ -37,6 +37,8 @@ interface SimulatedInstance extends FleetInstance {
 export class SimulatedFleetDriver implements FleetDriver {
   readonly kind = 'simulated';
   private readonly instances = new Map<string, SimulatedInstance>();
+  /** The same instances by service: `observe(service)` runs in every visit of a live release. */
+  private readonly byService = new Map<string, Set<SimulatedInstance>>();
   private started = 0;
 
   constructor(private readonly options: SimulatedFleetOptions = {}) {}
@@ -102,6 +104,9 @@ export class SimulatedFleetDriver implements FleetDriver {
       identity,
     };
     this.instances.set(id, instance);
+    let mine = this.byService.get(spec.service);
+    if (!mine) this.byService.set(spec.service, (mine = new Set()));
+    mine.add(instance);
     return publicView(instance);
   }
 
@@ -109,6 +114,9 @@ export class SimulatedFleetDriver implements FleetDriver {
     const instance = this.instances.get(instanceId);
     if (!instance) return;
     this.instances.delete(instanceId);
+    const mine = this.byService.get(instance.service);
+    mine?.delete(instance);
+    if (mine?.size === 0) this.byService.delete(instance.service);
     await new Promise<void>((done) => {
       instance.server.close(() => done());
       instance.server.closeAllConnections();
@@ -122,16 +130,15 @@ export class SimulatedFleetDriver implements FleetDriver {
    * cost 2,000 requests. What runs may still differ from what was asked: the `actuallyRuns` drill.
    */
   async observe(service?: string): Promise<ObservedInstance[]> {
-    return [...this.instances.values()]
-      .filter((i) => !service || i.service === service)
-      .map((instance) => {
-        const { version, digest, flags, api } = instance.identity;
-        return {
-          ...publicView(instance),
-          reported: { version, digest, flags: [...flags], api: { ...api } },
-          healthy: instance.server.listening,
-        };
-      });
+    const observed = service ? (this.byService.get(service) ?? []) : this.instances.values();
+    return [...observed].map((instance) => {
+      const { version, digest, flags, api } = instance.identity;
+      return {
+        ...publicView(instance),
+        reported: { version, digest, flags: [...flags], api: { ...api } },
+        healthy: instance.server.listening,
+      };
+    });
   }
 
   /** How many simulated instances run (for the bench and logs). */
