@@ -84,6 +84,8 @@ describe('rollgate demo', () => {
     expect(bad.detectedAfterMs).toBeGreaterThan(0);
     expect(bad.detectedAfterMs).toBeLessThanOrEqual(90_000);
     expect(bad.rollbackCompletedAfterMs).toBeGreaterThanOrEqual(bad.detectedAfterMs);
+    // Rolled back within 90 s of its first request: the route is back on v1 by then.
+    expect(bad.rollbackCompletedAfterMs).toBeLessThanOrEqual(90_000);
     // Rolling back is a route change, not another analysis: seconds after the verdict.
     expect(bad.rollbackCompletedAfterMs - bad.detectedAfterMs).toBeLessThanOrEqual(30_000);
     // The users it hurt: at most its canary share of all requests, at its worst step.

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stringify as toYaml } from 'yaml';
 import {
   deploy,
   embeddedTarget,
@@ -10,6 +11,7 @@ import {
 } from './release-scenarios';
 import {
   api,
+  cli,
   digest,
   portsEnv,
   releaseTimeline,
@@ -113,15 +115,39 @@ describe('low traffic: a 2 req/s service on the embedded default', () => {
     await stop(host);
   });
 
-  it('raises canary and baseline shares and reaches a compared verdict within the ceiling', async () => {
+  it('raises canary and baseline shares, as the applied policy allows, and reaches a compared verdict within the ceiling', async () => {
+    // The choice comes from the service's policy, applied with the CLI as a platform team would.
+    const policy = (lowTraffic?: object) => {
+      const file = join(dir, `policy-${lowTraffic ? 'raise' : 'plain'}.yaml`);
+      writeFileSync(
+        file,
+        toYaml({
+          apiVersion: 'rollgate/v1',
+          kind: 'ServicePolicy',
+          service: target.service,
+          release: { strategy: 'canary', plan: { steps: [10], stepSeconds: 30, replicas: 2 } },
+          ...(lowTraffic && { lowTraffic }),
+        }),
+      );
+      return cli(['apply', '-f', file], { ...env, ROLLGATE_TOKEN: target.token });
+    };
     // Window 30 s (3 intervals of 10 s), ceiling 90 s; at 10% each group sees 0.2 req/s, so 40
-    // requests per group would take 200 s: only a larger share brings them within the ceiling.
-    const started = Date.now();
-    const id = await lowTrafficRelease(target, V2, 30, {
+    // requests per group would take 200 s; at the 40% cap, 50 s: within the ceiling.
+    const applied = await policy({
       minimumRequests: 40,
       maxWindowFactor: 3,
-      raiseShare: { maxPercent: 50 },
+      raiseShare: { maxPercent: 40 },
     });
+    expect(applied.output).toContain(`policy ${target.service}: version 1 applied`);
+    expect(applied.code).toBe(0);
+    const started = Date.now();
+    const created = await api(`${target.orchestrator}/releases`, 'POST', target.token, {
+      service: target.service,
+      artifact: { name: target.service, digest: V2.digest },
+      version: V2.version,
+    });
+    expect(created.status).toBe(201);
+    const id = created.body['releaseId'] as string;
     await waitFor(
       async () => ((await route(target)).weights['canary'] ?? 0) > 10,
       'the canary share to be raised',
@@ -129,16 +155,18 @@ describe('low traffic: a 2 req/s service on the embedded default', () => {
     );
     const { weights } = await route(target);
     expect(weights['baseline']).toBe(weights['canary']);
-    expect(weights['canary']).toBeLessThanOrEqual(50);
+    expect(weights['canary']).toBeLessThanOrEqual(40);
     expect(await settle(target, id, ['succeeded', 'rolled-back', 'paused'], 120_000)).toMatchObject(
       { phase: 'succeeded' },
     );
     // Within the 90 s ceiling (plus the instances' start and the final route).
     expect(Date.now() - started).toBeLessThan(105_000);
+    // The next tests choose for themselves: the policy goes back to no low-traffic choices.
+    expect((await policy()).code).toBe(0);
     const timeline = await releaseTimeline(target.orchestrator, target.token, id);
     const passed = timeline.find((e) => e.type === 'ReleaseStepCompleted');
     expect(passed?.reason).toMatch(/analysis PASS/);
-    expect(passed?.reason).toMatch(/shares were raised to \d+% each \(cap 50%\)/);
+    expect(passed?.reason).toMatch(/shares were raised to \d+% each \(cap 40%\)/);
     // Compared with the baseline, not the canary alone.
     expect(passed?.reason).not.toMatch(/judged alone by the threshold judge/);
     // The choice is on the log: the analysis asked, the release raised the shares.

@@ -17,14 +17,41 @@ export class CanaryConfigClient {
     private readonly timeoutMs = 15_000,
   ) {}
 
+  /** Whether a canary config of that name has a version (a policy or a release may name it). */
+  async exists(name: string, callerAuthorization?: string): Promise<boolean> {
+    const url = `${this.analysisUrl}/canary-configs/${encodeURIComponent(name)}`;
+    // Reading needs `read`, which a deploy-only caller may lack: this service asks for itself.
+    const authorization = this.serviceToken ? `Bearer ${this.serviceToken}` : callerAuthorization;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        headers: authorization ? { authorization } : {},
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      throw new ServiceUnavailableException(
+        `the analysis service (${this.analysisUrl}) did not answer about canary config ${name}: ${String(error)}`,
+      );
+    }
+    await response.body?.cancel();
+    if (response.ok) return true;
+    if (response.status === 404) return false;
+    if (response.status === 403 || response.status === 401)
+      throw new ForbiddenException(
+        `the analysis service refused to show canary config ${name} (${response.status})`,
+      );
+    throw new ServiceUnavailableException(
+      `the analysis service answered ${response.status} about canary config ${name}`,
+    );
+  }
+
   async put(
     name: string,
     config: unknown,
     options: { dryRun: boolean; authorization?: string },
   ): Promise<CanaryConfigAnswer> {
     const url = `${this.analysisUrl}/canary-configs/${name}${options.dryRun ? '?dryRun=true' : ''}`;
-    const authorization =
-      options.authorization ?? (this.serviceToken ? `Bearer ${this.serviceToken}` : undefined);
+    const authorization = this.authorization(options.authorization);
     let response: Response;
     try {
       response = await fetch(url, {
@@ -66,5 +93,10 @@ export class CanaryConfigClient {
     throw new ServiceUnavailableException(
       `the analysis service answered ${response.status} about canary config ${name}: ${body.message ?? ''}`,
     );
+  }
+
+  /** The caller's own credentials when there are some, else this service's token. */
+  private authorization(caller: string | undefined): string | undefined {
+    return caller ?? (this.serviceToken ? `Bearer ${this.serviceToken}` : undefined);
   }
 }

@@ -122,6 +122,13 @@ describe('service policy API on PostgreSQL and the embedded log', () => {
     setupHttpApp(orchestrator, ORCHESTRATOR_SERVICE);
     await orchestrator.init();
     await startEventLogTransport(orchestrator, runtime);
+    // The shared configs the policies and releases below name.
+    for (const name of ['shared-http', 'custom'])
+      await request(analysis.getHttpServer())
+        .put(`/canary-configs/${name}`)
+        .set('Authorization', `Bearer ${deployer}`)
+        .send({ config: inlineConfig('sum(rate(checkout_completed_total[${interval}]))') })
+        .expect(200);
   }, 60_000);
 
   afterAll(async () => {
@@ -225,6 +232,16 @@ describe('service policy API on PostgreSQL and the embedded log', () => {
     const renamed = await apply(service, { policy: yamlPolicy('other') }).expect(400);
     expect(renamed.body.details).toEqual([
       { field: 'service', problem: `is "other" but the URL names "${service}"` },
+    ]);
+    const misspelt = await apply(service, {
+      policy: yamlPolicy(service).replace('canaryConfig: shared-http', 'canaryConfig: shared-htp'),
+    }).expect(400);
+    expect(misspelt.body.details).toEqual([
+      {
+        field: 'analysis.canaryConfig',
+        problem:
+          'names canary config "shared-htp", which does not exist: apply it first (rollgate canary-config apply)',
+      },
     ]);
     const garbled = await apply(service, { policy: 'release: [' }).expect(400);
     expect(garbled.body.details[0].field).toBe('policy');
@@ -343,5 +360,24 @@ describe('service policy API on PostgreSQL and the embedded log', () => {
     expect(badOverride.body.details).toEqual([
       { field: 'lowTraffic.raiseShare.maxPercent', problem: 'must be a whole number from 1 to 50' },
     ]);
+    const unknownConfig = unique('nopolicy');
+    const misspelt = await http()
+      .post('/releases')
+      .set('Authorization', `Bearer ${deployer}`)
+      .send({
+        service: unknownConfig,
+        artifact: { name: 'x', digest: digest('d') },
+        first: true,
+        canaryConfig: 'custon',
+      })
+      .expect(400);
+    expect(misspelt.body.details).toEqual([
+      {
+        field: 'canaryConfig',
+        problem:
+          'names canary config "custon", which does not exist: apply it first (rollgate canary-config apply)',
+      },
+    ]);
+    expect(await runtime.eventStore.load(serviceStreamId(unknownConfig))).toHaveLength(0);
   });
 });

@@ -18,6 +18,7 @@ import {
   validateServicePolicy,
   type DocumentChange,
   type PolicyInForce,
+  type PolicyProblem,
   type ServicePolicy,
 } from '@rollgate/releases';
 import { secretFingerprint } from '../webhooks/subscriptions.service';
@@ -128,6 +129,15 @@ export class PolicyService {
       });
       if (!answer.ok) problems.push(...answer.problems);
     }
+    const named = policy?.analysis && 'canaryConfig' in policy.analysis;
+    if (named) {
+      const problem = await this.canaryConfigProblem(
+        policy.analysis!.canaryConfig as string,
+        'analysis.canaryConfig',
+        options.authorization,
+      );
+      if (problem) problems.push(problem);
+    }
     if (!policy || problems.length > 0) throw invalid(problems);
 
     const stored = withoutCredentials(policy);
@@ -156,6 +166,22 @@ export class PolicyService {
       changes: outcome.eventIds.length > 0 ? changes : [],
       ...(canaryConfig && { canaryConfig }),
       eventIds: outcome.eventIds,
+    };
+  }
+
+  /**
+   * A canary config named by a policy or a release must exist: a misspelt name would otherwise
+   * leave the release to the built-in signals without anyone noticing.
+   */
+  async canaryConfigProblem(
+    name: string,
+    field: string,
+    authorization?: string,
+  ): Promise<PolicyProblem | null> {
+    if (await this.canaryConfigs.exists(name, authorization)) return null;
+    return {
+      field,
+      problem: `names canary config "${name}", which does not exist: apply it first (rollgate canary-config apply)`,
     };
   }
 

@@ -3,6 +3,7 @@ import {
   Body,
   Controller,
   Get,
+  Headers,
   HttpCode,
   Param,
   Post,
@@ -45,6 +46,7 @@ export class ReleasesController {
     @Body() body: ReleaseCreateDto,
     @Principal() principal: AuthPrincipal,
     @Res({ passthrough: true }) response: ServerResponse,
+    @Headers('authorization') authorization?: string,
   ): Promise<CommandAcceptedDto> {
     assertMayTouchService(principal, body.service);
     if (body.force && !body.reason)
@@ -53,27 +55,30 @@ export class ReleasesController {
         details: [{ field: 'reason', problem: 'force needs a reason: it is recorded in the log' }],
       });
     const { api, ...artifact } = body.artifact;
-    const { releaseId, events } = await this.releases.request({
-      service: body.service,
-      artifact: {
-        name: artifact.name,
-        digest: artifact.digest,
-        ...(artifact.flags ? { flags: artifact.flags } : {}),
+    const { releaseId, events } = await this.releases.request(
+      {
+        service: body.service,
+        artifact: {
+          name: artifact.name,
+          digest: artifact.digest,
+          ...(artifact.flags ? { flags: artifact.flags } : {}),
+        },
+        ...(api ? { documents: { provides: api.provides, consumes: api.consumes } } : {}),
+        ...(body.apiPolicy ? { apiPolicy: body.apiPolicy } : {}),
+        ...(body.force ? { forceReason: body.reason! } : {}),
+        ...(body.strategy ? { strategy: body.strategy } : {}),
+        ...(body.canaryConfig ? { canaryConfig: body.canaryConfig } : {}),
+        ...(body.lowTraffic ? { lowTraffic: body.lowTraffic as LowTrafficChoices } : {}),
+        ...(body.expiredFlagsBlock !== undefined
+          ? { expiredFlagsBlock: body.expiredFlagsBlock }
+          : {}),
+        actor: principal.actor,
+        ...(body.version ? { version: body.version } : {}),
+        ...(body.plan ? { plan: { ...body.plan } } : {}),
+        ...(body.first !== undefined ? { first: body.first } : {}),
       },
-      ...(api ? { documents: { provides: api.provides, consumes: api.consumes } } : {}),
-      ...(body.apiPolicy ? { apiPolicy: body.apiPolicy } : {}),
-      ...(body.force ? { forceReason: body.reason! } : {}),
-      ...(body.strategy ? { strategy: body.strategy } : {}),
-      ...(body.canaryConfig ? { canaryConfig: body.canaryConfig } : {}),
-      ...(body.lowTraffic ? { lowTraffic: body.lowTraffic as LowTrafficChoices } : {}),
-      ...(body.expiredFlagsBlock !== undefined
-        ? { expiredFlagsBlock: body.expiredFlagsBlock }
-        : {}),
-      actor: principal.actor,
-      ...(body.version ? { version: body.version } : {}),
-      ...(body.plan ? { plan: { ...body.plan } } : {}),
-      ...(body.first !== undefined ? { first: body.first } : {}),
-    });
+      authorization,
+    );
     setLocation(response, `/releases/${releaseId}`);
     return { releaseId, eventIds: events.map((e) => e.id) };
   }

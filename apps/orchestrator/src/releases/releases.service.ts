@@ -62,13 +62,23 @@ export class ReleasesService {
     private readonly policies: PolicyService,
   ) {}
 
-  async request(input: ReleaseRequest) {
+  /** `authorization`: the caller's, forwarded when another service is asked on their behalf. */
+  async request(input: ReleaseRequest, authorization?: string) {
     // What the request leaves out comes from the service policy in force; the release records it.
     const settings = releaseSettings(await this.policies.inForce(input.service), input);
     const problems = [
       ...planProblems(settings.strategy, withPlanDefaults(settings.plan)),
       ...lowTrafficProblems(input.lowTraffic),
     ];
+    // The policy's config was checked when it was applied; a request's own choice is checked here.
+    if (input.canaryConfig !== undefined) {
+      const problem = await this.policies.canaryConfigProblem(
+        input.canaryConfig,
+        'canaryConfig',
+        authorization,
+      );
+      if (problem) problems.push(problem);
+    }
     if (problems.length > 0) {
       throw new BadRequestException({ message: 'validation failed', details: problems });
     }
