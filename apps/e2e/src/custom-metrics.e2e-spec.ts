@@ -11,6 +11,7 @@ import {
   type ReleaseTarget,
 } from './release-scenarios';
 import {
+  api,
   cli,
   digest,
   fleetDiscovery,
@@ -93,8 +94,8 @@ const canaryConfig = {
 };
 
 /** rollgate.yaml, kept in git next to the service: how it is released and judged. */
-function policyFile(service: string, stepSeconds: number): string {
-  const file = join(dir, `${service}-rollgate.yaml`);
+function policyFile(service: string, stepSeconds: number, analysis: object = canaryConfig): string {
+  const file = join(dir, `${service}-${analysis === canaryConfig ? '' : 'bad-'}rollgate.yaml`);
   writeFileSync(
     file,
     toYaml({
@@ -102,11 +103,24 @@ function policyFile(service: string, stepSeconds: number): string {
       kind: 'ServicePolicy',
       service,
       release: { strategy: 'canary', plan: { steps: [50], stepSeconds } },
-      analysis: canaryConfig,
+      analysis,
     }),
   );
   return file;
 }
+
+/** The same config with the checkouts query cut short: valid placeholders, PromQL Prometheus rejects. */
+const unparsableCheckouts = {
+  ...canaryConfig,
+  metrics: canaryConfig.metrics.map((m) =>
+    m.name === 'checkouts'
+      ? {
+          ...m,
+          query: { ...m.query, prometheus: 'sum(rate(checkout_completed_total[${interval}])' },
+        }
+      : m,
+  ),
+};
 
 /**
  * A service configured only by `rollgate apply -f rollgate.yaml`: a good canary is released, one
@@ -125,6 +139,20 @@ async function businessRegressionRollsBack(
     (await releaseTimeline(target.orchestrator, target.token, releaseId))
       .filter((e) => e.type === 'AnalysisIntervalScored')
       .map((e) => e.details);
+  if (source === 'prometheus') {
+    // Prometheus parses each query when the policy is applied; a refusal stores nothing.
+    const refused = await rollgate(
+      'apply',
+      '-f',
+      policyFile(target.service, stepSeconds, unparsableCheckouts),
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain('analysis.metrics[2].query.prometheus');
+    expect(
+      (await api(`${target.orchestrator}/services/${target.service}/policy`, 'GET', target.token))
+        .status,
+    ).toBe(404);
+  }
   const applied = await rollgate('apply', '-f', policyFile(target.service, stepSeconds));
   expect(applied.output).toContain(`policy ${target.service}: version 1 applied`);
   expect(applied.code).toBe(0);
