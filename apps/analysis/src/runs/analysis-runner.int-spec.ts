@@ -372,5 +372,19 @@ describe('analysis runner on a real runtime and a router over HTTP', () => {
       canaryConfig: { name: 'checkout', version: 3 },
     });
     expect(judgedByKayenta.reasons.join('\n')).toMatch(/^errors: \w+: /m);
+
+    // A release that names a shared config is judged by it, not by the one named after its service.
+    await configs.apply('shared-http', config('threshold'), 'user:dave');
+    const shared = await start({
+      ...fromConfig,
+      canaryConfig: 'shared-http',
+      releaseStartedAt: new Date().toISOString(),
+    });
+    serveBoth(300);
+    await nextInterval();
+    expect(await first(shared)).toMatchObject({
+      judge: 'threshold',
+      canaryConfig: { name: 'shared-http', version: 1 },
+    });
   });
 });
