@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { issueToken } from '@rollgate/platform';
+import { issueToken, revokeToken, sha256Hex } from '@rollgate/platform';
 import { createTestDatabase } from '@rollgate/platform/testing';
 import { deploy, embeddedTarget, route, type ReleaseTarget } from './release-scenarios';
 import {
@@ -347,44 +347,126 @@ describe('web console (apps/console) in a headless Chromium', () => {
     await api(`${target.orchestrator}/releases/${id}/abort`, 'POST', target.token, {
       reason: 'cleanup',
     });
+    await waitForPhase(target.orchestrator, id, ['aborted', 'rolled-back']);
   }, 60_000);
 
-  it('kills a flag with a reason, and shows its guarded ramp', async () => {
+  it("shows the API's own refusal after a click: the token was revoked while the page was open", async () => {
+    const onCall = issueToken(tokensFile, { subject: 'on-call', scopes: ['deploy', 'read'] });
+    const id = await deploy(target, V2, 'canary', { canarySteps: [30], stepSeconds: 600 });
+    const context = await browser.newContext({ bypassCSP: true });
+    const onCallPage = await signIn(context, onCall);
+    await onCallPage.goto(`${consoleUrl}/releases/${id}`);
+    await phaseShown(onCallPage, 'progressing');
+    const pause = onCallPage.getByRole('button', { name: 'Pause', exact: true });
+    expect(await pause.isEnabled()).toBe(true);
+    // Revoked outside the browser, as `rollgate token revoke` does; the sealed cookie still holds
+    // the token, so the click is a REST call the API itself refuses.
+    revokeToken(tokensFile, sha256Hex(onCall).slice(0, 12));
+    await pause.click();
+    await onCallPage.getByLabel('Reason to pause').fill('console e2e: revoked token');
+    await onCallPage.getByRole('button', { name: 'Confirm pause' }).click();
+    const alert = onCallPage.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toBe('pause refused: 401: unknown or revoked token');
+    expect(await onCallPage.getByRole('status').filter({ hasText: 'accepted' }).count()).toBe(0);
+    expect(
+      (await api(`${target.orchestrator}/releases/${id}`, 'GET', target.token)).body,
+    ).toMatchObject({ phase: 'progressing' });
+    await context.close();
+    await api(`${target.orchestrator}/releases/${id}/abort`, 'POST', target.token, {
+      reason: 'cleanup',
+    });
+    await waitForPhase(target.orchestrator, id, ['aborted', 'rolled-back']);
+  }, 60_000);
+
+  it("lists the projects, writes each flag's rules, follows changes made elsewhere, and kills a flag", async () => {
     const flags = `http://127.0.0.1:${base + 4}`;
-    const created = await api(`${flags}/flags`, 'POST', target.token, {
-      key: 'new-checkout',
-      type: 'release',
-      owner: 'team-shop',
-    });
-    expect(created.status).toBe(201);
-    const on = await fetch(`${flags}/flags/new-checkout/environments/production`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ enabled: true, rules: [] }),
-    });
-    expect(on.status).toBe(200);
-    const ramp = await api(`${flags}/flags/new-checkout/guarded-rollout`, 'POST', target.token, {
-      environment: 'production',
-      steps: [10, 50],
-      stepSeconds: 600,
-    });
-    expect(ramp.status).toBe(201);
+    const q = '?project=web';
+    const send = async (method: 'POST' | 'PUT', path: string, body: object) =>
+      (
+        await fetch(`${flags}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).status;
+    expect(await send('POST', '/flags/projects', { name: 'web', reason: 'console e2e' })).toBe(201);
+    expect(
+      await send('PUT', `/flags/segments/staff${q}`, {
+        constraints: [{ attribute: 'email', operator: 'STR_ENDS_WITH', values: ['@shop.example'] }],
+      }),
+    ).toBe(200);
+    expect(
+      await send('POST', '/flags', {
+        project: 'web',
+        key: 'new-checkout',
+        type: 'release',
+        owner: 'team-shop',
+      }),
+    ).toBe(201);
+    expect(
+      await send('PUT', `/flags/new-checkout/environments/production${q}`, {
+        enabled: true,
+        rules: [
+          {
+            segments: ['staff'],
+            constraints: [{ attribute: 'plan', operator: 'IN', values: ['beta', 'pro'] }],
+            rollout: 50,
+          },
+        ],
+      }),
+    ).toBe(200);
+    expect(
+      await send('POST', `/flags/new-checkout/guarded-rollout${q}`, {
+        environment: 'production',
+        steps: [10, 50],
+        stepSeconds: 600,
+      }),
+    ).toBe(201);
     await page.goto(`${consoleUrl}/flags`);
+    // The project is picked from the list GET /flags/projects gives, not typed.
+    const projects = page.getByLabel('Project');
+    await projects.locator('option[value="web"]').waitFor({ state: 'attached' });
+    await projects.selectOption('web');
     const row = page.locator('[data-flag="new-checkout"] tr[data-env="production"]');
     await row.locator('progress').waitFor();
     expect(await row.getByTestId('flag-state').textContent()).toBe('on');
+    expect(await row.getByTestId('flag-rules').textContent()).toBe(
+      'segment staff and plan IN [beta, pro] → on for 50%',
+    );
     await shot(page, 'flags');
     await axe(page, 'flags page');
+
+    // Live: a change through the REST API, not the browser, shows up without a reload.
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => navigations.push(frame.url()));
+    const staging = page.locator('[data-flag="new-checkout"] tr[data-env="staging"]');
+    expect(await staging.getByTestId('flag-rollout').textContent()).toBe('—');
+    const changed = Date.now();
+    expect(
+      await send('POST', `/flags/new-checkout/rollout${q}`, {
+        environment: 'staging',
+        percentage: 30,
+      }),
+    ).toBe(200);
+    await waitFor(
+      async () => (await staging.getByTestId('flag-rollout').textContent()) === '30%',
+      'the page to show the rollout set through the API',
+      5_000,
+    );
+    console.log(`the flags page showed a change made elsewhere after ${Date.now() - changed} ms`);
+    expect(navigations).toEqual([]);
+
     await row.getByRole('button', { name: 'Kill in production' }).click();
     await page.getByLabel(/Reason to kill new-checkout/).fill('console e2e: kill drill');
     await page.getByRole('button', { name: 'Confirm kill' }).click();
     await page.getByRole('status').filter({ hasText: 'killed' }).waitFor();
     await waitFor(
-      async () => (await row.getByTestId('flag-state').textContent())?.startsWith('off') ?? false,
+      async () => (await row.getByTestId('flag-state').textContent()) === 'off',
       'the page to show the flag off',
       10_000,
     );
-    const flag = await api(`${flags}/flags/new-checkout`, 'GET', target.token);
+    const flag = await api(`${flags}/flags/new-checkout${q}`, 'GET', target.token);
     const envs = (flag.body['definition'] as { environments: Record<string, { enabled: boolean }> })
       .environments;
     expect(envs['production']!.enabled).toBe(false);

@@ -10,6 +10,7 @@ import {
   actionRequest,
   backfillPercent,
   drifting,
+  environmentRules,
   gateBlockers,
   markIndex,
   may,
@@ -361,6 +362,7 @@ function ReleasePage({ id, grant }) {
       .filter(([, v]) => v > 0)
       .map(([g, v]) => `${g} ${v}`)
       .join(', ');
+  // The view has the shape of GET /releases/:id: its phase and drift decide the buttons.
   const actions = at ? [] : releaseActions(view, grant);
   const steps = progressLine(view);
 
@@ -401,6 +403,12 @@ function ReleasePage({ id, grant }) {
       ${` (of 0–${view.steps.length - 1}), ${view.strategy}, requested by `}
       <span class="actor">${view.requestedBy}</span>
       ${` at ${fmtTime(view.requestedAt)} `} ${view.reason && html`<br />reason: ${view.reason}`}
+      ${
+        view.drift?.length > 0 &&
+        html`<br /><strong class="drift-label" data-testid="drift"
+            >${`held by drift on ${view.drift.join(', ')}`}</strong
+          >${' (resume clears the hold; promote is refused until then)'}`
+      }
       <span class="live" aria-live="polite">${at ? `time travel: ${fmtTime(at)}` : live}</span>
       ${rendered !== null && html`<span class="muted"> rendered in ${rendered} ms</span>`}
     </p>
@@ -541,42 +549,72 @@ function ReleasePage({ id, grant }) {
 
 // ---- flags --------------------------------------------------------------------------------------
 
+/** Everything the flags page shows of a project, read through the API with the session's token. */
+async function loadFlags(project) {
+  const p = encodeURIComponent(project);
+  const [projects, list, debt] = await Promise.all([
+    call('GET', '/api/flags/flags/projects'),
+    call('GET', `/api/flags/flags?project=${p}`),
+    call('GET', '/api/flags/flags/stale'),
+  ]);
+  if (!list.ok) return { error: refusal(list) };
+  const ramps = {};
+  await Promise.all(
+    list.body.flatMap((flag) =>
+      Object.entries(flag.definition?.environments ?? {})
+        .filter(([, env]) => env.enabled)
+        .map(async ([env]) => {
+          const ramp = await call(
+            'GET',
+            `/api/flags/flags/${encodeURIComponent(flag.key)}/guarded-rollout?project=${p}&environment=${encodeURIComponent(env)}`,
+          );
+          if (ramp.ok) ramps[`${flag.key}/${env}`] = ramp.body;
+        }),
+    ),
+  );
+  return {
+    projects: projects.ok ? projects.body : [],
+    flags: list.body,
+    stale: debt.ok ? debt.body : [],
+    ramps,
+  };
+}
+
 function Flags({ grant }) {
-  const [project, setProject] = useState('default');
-  const [flags, setFlags] = useState([]);
-  const [stale, setStale] = useState([]);
-  const [ramps, setRamps] = useState({});
+  const [project, setProject] = useState(
+    () => new URLSearchParams(window.location.search).get('project') || 'default',
+  );
+  const [data, setData] = useState(null);
+  const [loadError, setLoadError] = useState('');
   const [error, setError] = useState('');
   const [notice, setNotice] = useState('');
   const [killing, setKilling] = useState(null);
-  const load = useCallback(async () => {
-    const p = encodeURIComponent(project);
-    const [list, debt] = await Promise.all([
-      call('GET', `/api/flags/flags?project=${p}`),
-      call('GET', `/api/flags/flags/stale`),
-    ]);
-    if (!list.ok) return setError(refusal(list));
-    setFlags(list.body);
-    if (debt.ok) setStale(debt.body);
-    const found = {};
-    await Promise.all(
-      list.body.flatMap((flag) =>
-        Object.entries(flag.definition?.environments ?? {})
-          .filter(([, env]) => env.enabled)
-          .map(async ([env]) => {
-            const ramp = await call(
-              'GET',
-              `/api/flags/flags/${encodeURIComponent(flag.key)}/guarded-rollout?project=${p}&environment=${encodeURIComponent(env)}`,
-            );
-            if (ramp.ok) found[`${flag.key}/${env}`] = ramp.body;
-          }),
-      ),
-    );
-    setRamps(found);
-  }, [project]);
+  const [reloads, setReloads] = useState(0);
+  // Live: reloaded every second (like the migrations page), one load at a time, so a guarded
+  // ramp's progress and changes made elsewhere show without a reload. Leaving the page or
+  // choosing another project stops the loop; a load still under way is then ignored.
   useEffect(() => {
-    void load();
-  }, [load]);
+    let stopped = false;
+    let timer;
+    const tick = async () => {
+      const answer = await loadFlags(project).catch((e) => ({ error: String(e) }));
+      if (stopped) return;
+      setLoadError(answer.error ?? '');
+      if (!answer.error) setData(answer);
+      timer = setTimeout(() => void tick(), 1000);
+    };
+    void tick();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [project, reloads]);
+  const choose = (name) => {
+    setData(null);
+    setKilling(null);
+    setProject(name);
+    window.history.replaceState({}, '', `/flags?project=${encodeURIComponent(name)}`);
+  };
   const kill = async (key, environment, reason) => {
     setKilling(null);
     const answer = await call(
@@ -590,38 +628,58 @@ function Flags({ grant }) {
     }
     setError('');
     setNotice(`${key} killed in ${environment}`);
-    void load();
+    setReloads((n) => n + 1);
   };
   const mayFlags = may(grant, 'flags');
+  const projects = data?.projects ?? [];
+  const current = projects.find((p) => p.name === project);
+  // The chosen project stays selectable even before the read model lists it.
+  const names = [...new Set([project, ...projects.map((p) => p.name)])].sort();
+  const flags = data?.flags ?? [];
+  const stale = data?.stale ?? [];
   return html`<main id="main">
     <h1>Flags</h1>
-    <form
-      class="filters"
-      onSubmit=${(e) => {
-        e.preventDefault();
-        setProject(e.target.elements.project.value.trim() || 'default');
-      }}
-    >
+    <form class="filters" onSubmit=${(e) => e.preventDefault()}>
       <label for="project">Project</label>
-      <input id="project" name="project" value=${project} list="projects" />
-      <datalist id="projects">
-        ${[...new Set(['default', ...stale.map((s) => s.project)])].map((p) => html`<option value=${p} />`)}
-      </datalist>
-      <button type="submit">Show</button>
+      <select id="project" value=${project} onChange=${(e) => choose(e.target.value)}>
+        ${names.map((name) => {
+          const count = projects.find((p) => p.name === name)?.flags;
+          return html`<option value=${name}>
+            ${name}${count === undefined ? '' : ` (${count} flag${count === 1 ? '' : 's'})`}
+          </option>`;
+        })}
+      </select>
+      ${
+        current &&
+        html`<span class="muted" data-testid="project-settings"
+          >${[
+            `environments ${current.environments.join(', ')}`,
+            `owners ${current.services.join(', ') || 'none (tokens for every service)'}`,
+            ...(current.blockReleasesOnExpiredFlags ? ['expired flags block releases'] : []),
+          ].join('; ')}</span
+        >`
+      }
     </form>
+    ${loadError && html`<p role="alert" class="error">${loadError}</p>`}
     ${error && html`<p role="alert" class="error">${error}</p>`}
     ${notice && html`<p role="status" class="notice">${notice}</p>`}
-    ${flags.length === 0 && html`<p>No flags in ${project}.</p>`}
+    ${!data && !loadError && html`<p>Loading…</p>`}
+    ${data && flags.length === 0 && html`<p>No flags in ${project}.</p>`}
     ${flags.map(
       (flag) =>
-        html`<section class="card flag" data-flag=${flag.key} aria-labelledby=${`flag-${flag.key}`}>
+        html`<section
+          key=${flag.key}
+          class="card flag"
+          data-flag=${flag.key}
+          aria-labelledby=${`flag-${flag.key}`}
+        >
           <h2 id=${`flag-${flag.key}`}>
-            ${flag.key}
+            ${flag.key}${' '}
             <span class="muted"
               >${flag.type}, owner ${flag.owner}, expires ${fmtTime(flag.expiresAt)}</span
             >
           </h2>
-          <table>
+          <table class="flag-envs">
             <thead>
               <tr>
                 <th scope="col">Environment</th>
@@ -634,20 +692,30 @@ function Flags({ grant }) {
             </thead>
             <tbody>
               ${Object.entries(flag.definition?.environments ?? {}).map(([env, cfg]) => {
-                const ramp = ramps[`${flag.key}/${env}`];
+                const ramp = data.ramps[`${flag.key}/${env}`];
+                const rules = environmentRules(cfg);
                 return html`<tr data-env=${env}>
                   <th scope="row">${env}</th>
                   <td class=${cfg.enabled ? 'on' : 'off'} data-testid="flag-state">
-                    ${cfg.enabled ? 'on' : 'off'}${cfg.killed ? ' (killed)' : ''}
+                    ${cfg.enabled ? 'on' : 'off'}
                   </td>
-                  <td>${(cfg.rules ?? []).length} rule(s)</td>
-                  <td>
+                  <td data-testid="flag-rules">
+                    ${
+                      rules.length === 0
+                        ? html`<span class="muted">none</span>`
+                        : html`<ol class="rules">
+                            ${rules.map((r) => html`<li>${r}</li>`)}
+                          </ol>`
+                    }
+                  </td>
+                  <td data-testid="flag-rollout">
                     ${cfg.rollout?.percentage !== undefined ? `${cfg.rollout.percentage}%` : '—'}
                   </td>
                   <td>
                     ${
                       ramp
-                        ? html`<span
+                        ? html`<div class="ramp">
+                            <span
                               >${ramp.status}, step ${ramp.step + 1} of ${ramp.steps.length}</span
                             >
                             <progress
@@ -657,7 +725,8 @@ function Flags({ grant }) {
                             >
                               ${ramp.percentage}%
                             </progress>
-                            ${ramp.percentage}%`
+                            <span>${ramp.percentage}%</span>
+                          </div>`
                         : '—'
                     }
                   </td>

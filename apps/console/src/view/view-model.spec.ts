@@ -3,6 +3,7 @@ import {
   analysisCharts,
   backfillPercent,
   drifting,
+  environmentRules,
   gateBlockers,
   markIndex,
   may,
@@ -103,17 +104,21 @@ describe('what a token may do', () => {
     expect(may(null, 'read')).toBe(false);
   });
 
-  it('offers the release actions the orchestrator accepts in each phase, none to a reader', () => {
-    const enabled = (phase: string) =>
-      releaseActions({ phase, service: 'checkout' }, deployer)
-        .filter((a) => a.enabled)
-        .map((a) => a.action);
+  // The rules of libs/releases/src/decisions.ts: enabled where the API accepts with an effect.
+  const enabled = (phase: string, drift: string[] = []) =>
+    releaseActions({ phase, service: 'checkout', drift }, deployer)
+      .filter((a) => a.enabled)
+      .map((a) => a.action);
+  const why = (phase: string, action: string, drift: string[] = []) =>
+    releaseActions({ phase, service: 'checkout', drift }, deployer).find(
+      (a) => a.action === action,
+    )!.why;
+
+  it('offers the release actions of each phase, none to a reader or on a finished release', () => {
     expect(enabled('progressing')).toEqual(['pause', 'promote', 'promote-full', 'abort']);
     expect(enabled('paused')).toEqual(['resume', 'promote', 'promote-full', 'abort']);
-    expect(enabled('succeeded')).toEqual([]);
-    expect(releaseActions({ phase: 'succeeded', service: 'checkout' }, deployer)[0]!.why).toBe(
-      'not while the release is succeeded',
-    );
+    for (const phase of ['succeeded', 'rolled-back', 'aborted']) expect(enabled(phase)).toEqual([]);
+    expect(why('succeeded', 'pause')).toBe('not while the release is succeeded');
     expect(
       releaseActions(
         { phase: 'progressing', service: 'checkout' },
@@ -121,6 +126,39 @@ describe('what a token may do', () => {
       ),
     ).toEqual([]);
     expect(releaseActions({ phase: 'progressing', service: 'auth' }, deployer)).toEqual([]);
+  });
+
+  it('pauses only a progressing release (pausing a paused one does nothing)', () => {
+    expect(enabled('progressing')).toContain('pause');
+    expect(enabled('progressing', ['i-1'])).toContain('pause');
+    expect(why('paused', 'pause')).toBe('not while the release is paused');
+    expect(why('rolling-back', 'pause')).toBe('not while the release is rolling-back');
+  });
+
+  it('resumes a paused release, and a progressing one held by drift (resume clears the hold)', () => {
+    expect(enabled('paused')).toContain('resume');
+    expect(enabled('progressing', ['i-1'])).toContain('resume');
+    expect(why('progressing', 'resume')).toBe('not while the release is progressing');
+    expect(why('rolling-back', 'resume', ['i-1'])).toBe('not while the release is rolling-back');
+  });
+
+  it('promotes (and promotes fully) only in flight, not rolling back, without drift', () => {
+    for (const action of ['promote', 'promote-full']) {
+      expect(why('progressing', action)).toBeNull();
+      expect(why('paused', action)).toBeNull();
+      expect(why('progressing', action, ['i-1', 'i-2'])).toBe(
+        'not while instances drift (i-1, i-2): resume or abort',
+      );
+      expect(why('paused', action, ['i-1'])).toMatch(/^not while instances drift/);
+      expect(why('rolling-back', action)).toBe('not while the release is rolling-back');
+    }
+  });
+
+  it('aborts only in flight and not while already rolling back (the API would do nothing)', () => {
+    expect(why('progressing', 'abort', ['i-1'])).toBeNull();
+    expect(why('paused', 'abort')).toBeNull();
+    expect(why('rolling-back', 'abort')).toBe('not while the release is rolling-back');
+    expect(enabled('rolling-back')).toEqual([]);
   });
 
   it('sends each action as its REST call', () => {
@@ -233,6 +271,48 @@ describe('release page', () => {
     expect(timelineUntil(entries, null)).toHaveLength(4);
     expect(markIndex(marks, '2026-01-01T00:00:07.000Z')).toBe(1);
     expect(markIndex(marks, null)).toBe(2);
+  });
+});
+
+describe('flags page', () => {
+  it("writes each environment's targets and rules on one line each, in evaluation order", () => {
+    expect(
+      environmentRules({
+        targets: { allow: ['u-1', 'u-2'], deny: ['u-3'] },
+        rules: [
+          {
+            description: 'beta',
+            segments: ['staff'],
+            constraints: [
+              { attribute: 'plan', operator: 'IN', values: ['beta', 'pro'] },
+              {
+                attribute: 'country',
+                operator: 'IN',
+                values: ['fr'],
+                inverted: true,
+                caseInsensitive: true,
+              },
+            ],
+            rollout: 25,
+          },
+          { constraints: [], serve: false },
+          {
+            constraints: [{ attribute: 'v', operator: 'SEMVER_GT', values: ['2.0.0'] }],
+            variant: 'blue',
+          },
+        ],
+      }),
+    ).toEqual([
+      'userId in [u-3] → off',
+      'userId in [u-1, u-2] → on',
+      'beta: segment staff and plan IN [beta, pro] and NOT country IN [fr] (any case) → on for 25%',
+      'everyone → off',
+      'v SEMVER_GT [2.0.0] → variant blue',
+    ]);
+    expect(environmentRules({})).toEqual([]);
+    expect(environmentRules({ targets: { attribute: 'team', allow: ['a'] } })).toEqual([
+      'team in [a] → on',
+    ]);
   });
 });
 

@@ -111,7 +111,7 @@ export type ReleaseAction = 'pause' | 'resume' | 'promote' | 'promote-full' | 'a
 export interface ActionState {
   action: ReleaseAction;
   label: string;
-  /** Enabled when the API would accept it in the release's phase. */
+  /** Enabled when the API would accept it, with an effect, in the release's state. */
   enabled: boolean;
   /** Why it is disabled, for its title and screen readers. */
   why: string | null;
@@ -126,28 +126,40 @@ const LABELS: Record<ReleaseAction, string> = {
 };
 
 /**
- * The release actions as the orchestrator decides them: pause while progressing, resume while
- * paused, promote / promote full / abort while the release is in flight; a finished release
- * accepts none. Empty when the token may not deploy this service: the buttons are hidden.
+ * The release actions enabled exactly where the orchestrator accepts them with an effect
+ * (decidePause / decideResume / decidePromote / decideAbort in libs/releases/src/decisions.ts):
+ * pause while progressing; resume while paused, or while progressing and held by drift (resume
+ * clears the hold); promote / promote full while in flight, not rolling back, with no drift;
+ * abort while in flight and not already rolling back. Empty when the token may not deploy this
+ * service: the buttons are hidden.
  */
 export function releaseActions(
-  release: { phase: string; service: string },
+  release: { phase: string; service: string; drift?: readonly string[] },
   grant: Grant | null,
 ): ActionState[] {
   if (!may(grant, 'deploy', release.service)) return [];
-  const inFlight = isActive(release.phase);
-  const rules: Record<ReleaseAction, boolean> = {
-    pause: release.phase === 'progressing',
-    resume: release.phase === 'paused',
-    promote: inFlight,
-    'promote-full': inFlight,
-    abort: inFlight,
+  const { phase } = release;
+  const drift = release.drift ?? [];
+  // `rolling-back` is in flight for the orchestrator, but it accepts none of these there.
+  const inFlight = isActive(phase);
+  const notNow = `not while the release is ${phase}`;
+  const promoteWhy = !inFlight
+    ? notNow
+    : drift.length > 0
+      ? `not while instances drift (${drift.join(', ')}): resume or abort`
+      : null;
+  const why: Record<ReleaseAction, string | null> = {
+    pause: phase === 'progressing' ? null : notNow,
+    resume: phase === 'paused' || (phase === 'progressing' && drift.length > 0) ? null : notNow,
+    promote: promoteWhy,
+    'promote-full': promoteWhy,
+    abort: inFlight ? null : notNow,
   };
   return (Object.keys(LABELS) as ReleaseAction[]).map((action) => ({
     action,
     label: LABELS[action],
-    enabled: rules[action],
-    why: rules[action] ? null : `not while the release is ${release.phase}`,
+    enabled: why[action] === null,
+    why: why[action],
   }));
 }
 
@@ -363,6 +375,58 @@ export function markIndex(marks: readonly string[], at: string | null): number {
     if (Date.parse(m) <= cut) index = i;
   });
   return index;
+}
+
+export interface FlagConstraint {
+  attribute: string;
+  operator: string;
+  values: readonly string[];
+  caseInsensitive?: boolean;
+  inverted?: boolean;
+}
+
+export interface FlagRule {
+  description?: string;
+  constraints?: readonly FlagConstraint[];
+  segments?: readonly string[];
+  serve?: boolean;
+  rollout?: number;
+  variant?: string;
+}
+
+export interface FlagEnvironmentView {
+  targets?: { attribute?: string; allow?: readonly string[]; deny?: readonly string[] };
+  rules?: readonly FlagRule[];
+}
+
+/** `plan IN [beta, pro]`; `NOT country IN [fr] (any case)`. */
+function constraintText(c: FlagConstraint): string {
+  const values = `[${c.values.join(', ')}]`;
+  return `${c.inverted ? 'NOT ' : ''}${c.attribute} ${c.operator} ${values}${c.caseInsensitive ? ' (any case)' : ''}`;
+}
+
+/**
+ * A flag's targeting in one environment, one line per step in the order it is evaluated:
+ * individual targets (deny wins), then each rule's segments and constraints (all must hold) and
+ * what it serves, to which share of those who match.
+ */
+export function environmentRules(env: FlagEnvironmentView): string[] {
+  const who = env.targets?.attribute ?? 'userId';
+  const targets = [
+    ...(env.targets?.deny?.length ? [`${who} in [${env.targets.deny.join(', ')}] → off`] : []),
+    ...(env.targets?.allow?.length ? [`${who} in [${env.targets.allow.join(', ')}] → on`] : []),
+  ];
+  const rules = (env.rules ?? []).map((rule) => {
+    const when = [
+      ...(rule.segments ?? []).map((s) => `segment ${s}`),
+      ...(rule.constraints ?? []).map(constraintText),
+    ];
+    const serve = rule.serve === false ? 'off' : rule.variant ? `variant ${rule.variant}` : 'on';
+    const share = rule.rollout === undefined ? '' : ` for ${rule.rollout}%`;
+    const label = rule.description ? `${rule.description}: ` : '';
+    return `${label}${when.join(' and ') || 'everyone'} → ${serve}${share}`;
+  });
+  return [...targets, ...rules];
 }
 
 /** Percent of a table's backfill done, 0-100. */

@@ -202,6 +202,17 @@ export class FlagsController {
     return this.flags.defineSegment(projectOf(project), key, body, principal);
   }
 
+  // Before `:key` reads: `projects` is a route, not a flag key.
+  @Get('projects')
+  @RequireScopes('read')
+  @ApiOperation({
+    summary: 'The flag projects: environments, owner services, release blocking, flag count',
+  })
+  @ApiOkResponse({ description: 'Every project, by name (the default one always)' })
+  projects() {
+    return this.flags.projects();
+  }
+
   @Post('projects')
   @RequireScopes('flags')
   @ApiOperation({

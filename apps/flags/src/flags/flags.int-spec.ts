@@ -555,6 +555,42 @@ describe.each(modes)('flags service on %s', (_label, env, fleetPort) => {
     await as(cartTeam).patch(`/flags/cart-v2${oq}`, { description: 'still mine' }).expect(200);
   });
 
+  it('lists the projects with their settings and live flag counts to any read token', async () => {
+    interface Listed {
+      name: string;
+      environments: string[];
+      services: string[];
+      blockReleasesOnExpiredFlags: boolean;
+      flags: number;
+      version: number;
+    }
+    const live = (await as(reader).get(`/flags${q}`).expect(200)).body as unknown[];
+    // The list is the read model: it catches up with the log.
+    const listed = await eventually(
+      async () => (await as(reader).get('/flags/projects').expect(200)).body as Listed[],
+      (list) =>
+        list.find((p) => p.name === project)?.flags === live.length &&
+        list.some((p) => p.services.includes('cart')),
+      'the projects in the read model',
+    );
+    const names = listed.map((p) => p.name);
+    expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b)));
+    expect(listed.find((p) => p.name === 'default')).toMatchObject({
+      environments: ['development', 'staging', 'production'],
+      services: [],
+    });
+    expect(listed.find((p) => p.name === project)).toMatchObject({
+      blockReleasesOnExpiredFlags: true,
+      flags: live.length,
+      version: expect.any(Number),
+    });
+    expect(listed.find((p) => p.services.includes('cart'))!.name).toMatch(/^own/);
+    await http().get('/flags/projects').expect(401);
+    // Documented like its neighbours, with the scope it needs.
+    const docs = await http().get('/docs-json').expect(200);
+    expect(docs.body.paths['/flags/projects'].get['x-rollgate-scopes']).toEqual(['read']);
+  });
+
   it('puts every change on the log with before, after, actor, reason and the resulting version', async () => {
     const events = await eventually(
       logged,

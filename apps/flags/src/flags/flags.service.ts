@@ -37,6 +37,7 @@ import {
   decideUpdateDefinition,
   decideUpdateEnvironment,
   FlagInputError,
+  initialProjectState,
   projectAccessProblem,
   projectFlagsAggregate,
   projectStreamId,
@@ -455,6 +456,30 @@ export class FlagsService implements OnApplicationBootstrap, OnApplicationShutdo
       blocked: blocking.length > 0,
       flags: blocking,
     };
+  }
+
+  /**
+   * Every project with its settings and how many live flags it holds, by name, from the read
+   * model. Reads are not limited by owner services (any read token lists any project's flags),
+   * so every project is listed; the default one always exists.
+   */
+  async projects() {
+    const rows = await this.runtime.dataSource.manager.find(FlagProjectEntity);
+    const states = rows.map((row) => JSON.parse(row.state) as ProjectFlagsState);
+    if (!states.some((state) => state.project === DEFAULT_PROJECT)) {
+      states.push(initialProjectState(DEFAULT_PROJECT));
+    }
+    return states
+      .filter((state) => state.exists)
+      .sort((a, b) => a.project.localeCompare(b.project))
+      .map((state) => ({
+        name: state.project,
+        environments: state.environments,
+        services: state.services,
+        blockReleasesOnExpiredFlags: state.blockReleasesOnExpiredFlags,
+        flags: Object.keys(state.flags).length,
+        version: state.version,
+      }));
   }
 
   async projectNames(): Promise<string[]> {
