@@ -138,6 +138,10 @@ describe('rollgate demo', () => {
       });
       // The host's banner, as `npm start` always showed it.
       expect(demo.stdout()).toContain('Rollgate is running (embedded mode).');
+      // ... with the web console on it.
+      expect(demo.stdout()).toContain(
+        `console       http://127.0.0.1:${17710 + 6}   (sign in with the admin token)`,
+      );
       expect(demo.stdout()).toMatch(
         /demo: 60 user requests a second now go to http:\/\/127\.0\.0\.1:\d+/,
       );
