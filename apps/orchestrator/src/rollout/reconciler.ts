@@ -338,20 +338,26 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
       if (taken > 0) this.logger.log(`${service}: took over ${taken} instances`);
       this.adopted.add(service);
     }
+    if (release) {
+      const drift = await this.fleet.drift(service);
+      if (
+        drift.length > 0 &&
+        (await this.decide(service, (s) => decideDrift(s, drift, ORIGIN))) > 0
+      ) {
+        this.logger.warn(`${service}: drift on ${drift.map((d) => d.instanceId).join(', ')}`);
+        return;
+      }
+      // A verdict already in for the step is decided before the fleet is touched: it judged the
+      // instances that ran then, and after a takeover starting this replica's instances and
+      // routing to them takes seconds.
+      if (this.awaitsVerdict(release) && (await this.applyVerdict(release))) return;
+    }
     await this.restoreFleet(state);
     if (!release) {
       this.idle.add(service);
       return;
     }
     this.idle.delete(service);
-    const drift = await this.fleet.drift(service);
-    if (
-      drift.length > 0 &&
-      (await this.decide(service, (s) => decideDrift(s, drift, ORIGIN))) > 0
-    ) {
-      this.logger.warn(`${service}: drift on ${drift.map((d) => d.instanceId).join(', ')}`);
-      return;
-    }
     switch (release.phase) {
       case 'paused':
         await this.decide(service, (s) =>
@@ -484,8 +490,8 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     await this.fleet.retire(service, 'retiring');
     switch (step.gate) {
       case 'analysis': {
+        // No verdict yet: the visit looked for one before the fleet (reconcile).
         const runId = `${releaseId}:analysis:${release.step}`;
-        if (await this.applyVerdict(release)) return;
         if (this.known.has(release, runId)) {
           await this.startSyntheticTraffic(release, runId);
           this.waitingOnAnswer.set(service, Date.now());
@@ -649,6 +655,17 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   /** Applies the analysis verdict of the current step, if one arrived; true when there was one. */
+  /** A progressing release in an analysis step that no verdict has completed yet. */
+  private awaitsVerdict(release: Release): boolean {
+    return (
+      release.phase === 'progressing' &&
+      release.drift.length === 0 &&
+      release.step >= 0 &&
+      !release.stepCompleted &&
+      release.steps[release.step]!.gate === 'analysis'
+    );
+  }
+
   private async applyVerdict(release: Release): Promise<boolean> {
     const { service, releaseId, step } = release;
     const verdict = await this.runtime.dataSource.manager.findOneBy(AnalysisVerdictEntity, {

@@ -14,7 +14,7 @@ import { ApiGate } from '../api-gate/api-gate';
 import { ORCHESTRATOR_PERSISTENCE } from '../app.module';
 import { FleetManager } from './fleet-manager';
 import { Reconciler } from './reconciler';
-import { RouteAnswerEntity } from './signals.entity';
+import { AnalysisVerdictEntity, RouteAnswerEntity } from './signals.entity';
 
 const origin = { actor: 'user:test', causationId: null };
 
@@ -143,6 +143,50 @@ describe('two reconcilers driving the same service at once', () => {
     expect((await routeRequests(releaseId)).length).toBe(routesBefore);
     expect((await stream(service)).length).toBe(versionBefore);
     replicas[0]!.driver.hold = undefined;
+  }, 120_000);
+
+  it('a replica that takes a service over decides a verdict already in before it starts any instance', async () => {
+    const service = `verdict-${randomUUID().slice(0, 6)}`;
+    await request(service, 'a', true);
+    await drive(service, `${service}-a`, [1]);
+    const releaseId = `${service}-b`;
+    await store().execute(serviceReleases, serviceStreamId(service), (s) =>
+      decideRequestRelease(s, {
+        ...origin,
+        releaseId,
+        service,
+        artifact: { name: service, digest: digest('b') },
+        strategy: 'canary',
+        plan: { replicas: 1, canarySteps: [50], stepSeconds: 60 },
+        first: false,
+      }),
+    );
+    const analysing = async () =>
+      (await store().load(`requests:${releaseId}`)).some((e) => e.type === 'AnalysisRequested');
+    await drive(service, releaseId, [1], analysing);
+    expect(await analysing()).toBe(true);
+    // The analysis judged replica 1's instances; then replica 1 went away with them.
+    await replicas[0]!.runtime.dataSource.manager.save(AnalysisVerdictEntity, {
+      analysisRunId: `${releaseId}:analysis:0`,
+      releaseId,
+      verdict: 'PASS',
+      reasons: JSON.stringify(['every metric within bounds']),
+    });
+    // Replica 0 has none of the service's instances, and starting one now would take forever.
+    replicas[0]!.driver.hold = new Promise<void>(() => undefined);
+    try {
+      const visit = await Promise.race([
+        pass(0, service).then(() => 'decided'),
+        new Promise((r) => setTimeout(() => r('stuck starting instances'), 15_000)),
+      ]);
+      expect(visit).toBe('decided');
+      const completed = (await stream(service)).filter(
+        (e) => e.type === 'ReleaseStepCompleted' && e.correlationId === releaseId,
+      );
+      expect(completed.map((e) => (e.data as { step: number }).step)).toEqual([0]);
+    } finally {
+      replicas[0]!.driver.hold = undefined;
+    }
   }, 120_000);
 
   it('starts each step once and ends the release once when both drive it all along', async () => {
