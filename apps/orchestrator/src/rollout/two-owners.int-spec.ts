@@ -174,10 +174,11 @@ describe('two reconcilers driving the same service at once', () => {
     });
     // Replica 0 has none of the service's instances, and starting one now would take forever.
     replicas[0]!.driver.hold = new Promise<void>(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
     try {
       const visit = await Promise.race([
         pass(0, service).then(() => 'decided'),
-        new Promise((r) => setTimeout(() => r('stuck starting instances'), 15_000)),
+        new Promise((r) => (timer = setTimeout(() => r('stuck starting instances'), 15_000))),
       ]);
       expect(visit).toBe('decided');
       const completed = (await stream(service)).filter(
@@ -185,6 +186,7 @@ describe('two reconcilers driving the same service at once', () => {
       );
       expect(completed.map((e) => (e.data as { step: number }).step)).toEqual([0]);
     } finally {
+      clearTimeout(timer);
       replicas[0]!.driver.hold = undefined;
     }
   }, 120_000);
