@@ -97,6 +97,13 @@ describe('web console (apps/console) in a headless Chromium', () => {
     ROLLGATE_ORCHESTRATOR_URL: string;
     ROLLGATE_ROUTER_URL: string;
   };
+  /** Ends a test's release so the next test can start one for the same service. */
+  const abortAndWait = async (id: string) => {
+    await api(`${target.orchestrator}/releases/${id}/abort`, 'POST', target.token, {
+      reason: 'cleanup',
+    });
+    await waitForPhase(target.orchestrator, id, ['aborted', 'rolled-back']);
+  };
 
   beforeAll(async () => {
     database = await createTestDatabase('console_');
@@ -308,10 +315,7 @@ describe('web console (apps/console) in a headless Chromium', () => {
     expect(new Set(numbers).size).toBe(numbers.length);
     expect(await page.getByRole('button', { name: 'Resume' }).isEnabled()).toBe(true);
     expect(await page.getByRole('button', { name: 'Pause' }).isEnabled()).toBe(false);
-    await api(`${target.orchestrator}/releases/${id}/abort`, 'POST', target.token, {
-      reason: 'cleanup',
-    });
-    await waitForPhase(target.orchestrator, id, ['aborted', 'rolled-back']);
+    await abortAndWait(id);
   }, 180_000);
 
   it('refuses a wrong-scope token: no buttons, and the API says no to a forged call', async () => {
@@ -344,10 +348,7 @@ describe('web console (apps/console) in a headless Chromium', () => {
     await stranger.getByRole('button', { name: 'Sign in' }).click();
     await expect(stranger.getByRole('alert').textContent()).resolves.toMatch(/^401: /);
     await context.close();
-    await api(`${target.orchestrator}/releases/${id}/abort`, 'POST', target.token, {
-      reason: 'cleanup',
-    });
-    await waitForPhase(target.orchestrator, id, ['aborted', 'rolled-back']);
+    await abortAndWait(id);
   }, 60_000);
 
   it("shows the API's own refusal after a click: the token was revoked while the page was open", async () => {
@@ -373,10 +374,7 @@ describe('web console (apps/console) in a headless Chromium', () => {
       (await api(`${target.orchestrator}/releases/${id}`, 'GET', target.token)).body,
     ).toMatchObject({ phase: 'progressing' });
     await context.close();
-    await api(`${target.orchestrator}/releases/${id}/abort`, 'POST', target.token, {
-      reason: 'cleanup',
-    });
-    await waitForPhase(target.orchestrator, id, ['aborted', 'rolled-back']);
+    await abortAndWait(id);
   }, 60_000);
 
   it("lists the projects, writes each flag's rules, follows changes made elsewhere, and kills a flag", async () => {
