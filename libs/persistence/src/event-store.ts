@@ -87,6 +87,9 @@ export class EventStore {
       try {
         const appended = await inTransaction(this.dataSource, async (manager) => {
           if (fence) await this.assertVersion(manager, fence.streamId, fence.version);
+          // Commands on one stream take turns (PostgreSQL): each folds what the one before it
+          // committed, instead of five racing commands exhausting their retries on each other.
+          if (fence?.streamId !== streamId) await this.lockStream(manager, streamId);
           const history = await this.load(streamId, manager);
           const decided = decide(fold(aggregate, history));
           return this.appendInTransaction(manager, streamId, history.length, decided);
@@ -135,11 +138,16 @@ export class EventStore {
     streamId: string,
     version: number,
   ): Promise<void> {
+    await this.lockStream(manager, streamId);
+    const current = await manager.count(StoredEventEntity, { where: { streamId } });
+    if (current !== version) throw new ConcurrencyConflictError(streamId, version);
+  }
+
+  /** A transaction-scoped lock on the stream (PostgreSQL; SQLite writes one at a time anyway). */
+  private async lockStream(manager: EntityManager, streamId: string): Promise<void> {
     if (manager.connection.options.type === 'postgres') {
       await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [streamId]);
     }
-    const current = await manager.count(StoredEventEntity, { where: { streamId } });
-    if (current !== version) throw new ConcurrencyConflictError(streamId, version);
   }
 
   /** Appends at `expectedVersion + 1...` and queues the events for the log, in one transaction. */

@@ -152,6 +152,26 @@ describe.each(storages)('persistence on %s', (label, storage) => {
     expect(stream[0]!.sequence).toBe(1);
   });
 
+  it('applies every one of many concurrent commands on one stream, each on the state before it', async () => {
+    const service = `busy-${randomUUID().slice(0, 6)}`;
+    const counted = { name: 'count', initial: () => 0, evolve: (n: number) => n + 1 };
+    // More racers than a command has retries: taking turns, none is refused.
+    const seen = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => {
+        let before = -1;
+        return store
+          .execute(counted, `service:${service}`, (n) => {
+            before = n;
+            return [requestRelease(service, `rel-${i}`)];
+          })
+          .then(() => before);
+      }),
+    );
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    const stream = await store.load(`service:${service}`);
+    expect(stream.map((e) => e.sequence)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+  });
+
   it('tells its listeners after a command commits events, and only then', async () => {
     const notified = new EventStore(dataSource);
     const commits: number[] = [];
